@@ -1,12 +1,14 @@
 """ingresslib: Kubernetes Ingress semantics for Python.
 
-Load manifests into typed, validated resources::
+Load manifests into typed, validated resources and route requests as Ingress does::
 
     import ingresslib
 
     resources = ingresslib.load_manifests("manifests/")
-    for ingress in resources.ingresses:
-        print(ingress.ref, [rule.host for rule in ingress.spec.rules])
+    table = ingresslib.RouteTable.build(resources)
+    match = table.match("shop.example.com", "/api/orders")
+    if match is not None:
+        print(match.backend.describe(), "from", match.ingress)
 """
 
 from ingresslib._version import __version__
@@ -28,9 +30,11 @@ from ingresslib.resources import (
     UnsupportedKindWarning,
     load_manifests,
 )
+from ingresslib.routing import Explanation, RouteMatch, RouteTable, RouteTableError
 
 __all__ = [
     "EndpointSlice",
+    "Explanation",
     "FrozenMap",
     "Ingress",
     "IngressBackend",
@@ -41,6 +45,9 @@ __all__ = [
     "PathType",
     "Resource",
     "ResourceSet",
+    "RouteMatch",
+    "RouteTable",
+    "RouteTableError",
     "Secret",
     "Service",
     "SkippedDocument",

@@ -9,6 +9,7 @@ import ingresslib
 
 EXPECTED_ROOT_NAMES = {
     "EndpointSlice",
+    "Explanation",
     "FrozenMap",
     "Ingress",
     "IngressBackend",
@@ -19,6 +20,9 @@ EXPECTED_ROOT_NAMES = {
     "PathType",
     "Resource",
     "ResourceSet",
+    "RouteMatch",
+    "RouteTable",
+    "RouteTableError",
     "Secret",
     "Service",
     "SkippedDocument",
@@ -33,7 +37,7 @@ def test_root_exports_exactly_the_public_api() -> None:
     assert len(ingresslib.__all__) == len(EXPECTED_ROOT_NAMES), "no name listed twice"
     public = {name for name in vars(ingresslib) if not name.startswith("_")}
     # Sub-packages appear as attributes once imported; everything else must be in __all__.
-    assert public - set(ingresslib.__all__) <= {"resources", "cli"}
+    assert public - set(ingresslib.__all__) <= {"resources", "routing", "plugins", "cli"}
 
 
 def test_every_module_declares_all_and_exports_what_it_has() -> None:

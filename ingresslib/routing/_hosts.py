@@ -1,0 +1,40 @@
+"""Request host normalisation, as the router compares hosts."""
+
+from __future__ import annotations
+
+__all__ = ["normalize_host", "wildcard_parent"]
+
+
+def normalize_host(host: str | None) -> str:
+    """Normalise a Host header value (or `:authority`) for matching.
+
+    Hosts compare case-insensitively; a port is ignored ("The `:` delimiter is not
+    respected because ports are not allowed" in rule hosts); a trailing dot is dropped
+    (`example.com.` is `example.com`). An IPv6 literal keeps its brackets: `[::1]:80` ->
+    `[::1]`. `None` and "" give "" (no host).
+    """
+    if not host:
+        return ""
+    if host[0] == "[":
+        end = host.find("]")
+        host = host if end < 0 else host[: end + 1]
+    else:
+        colon = host.find(":")
+        if colon >= 0:
+            host = host[:colon]
+    if host.endswith("."):
+        host = host[:-1]
+    return host.lower()
+
+
+def wildcard_parent(host: str) -> str | None:
+    """The domain a `*.` rule must name to match `host`: `bar.foo.com` -> `foo.com`.
+
+    "If host is a wildcard, then the request matches this rule if the http host header is
+    to equal to the suffix (removing the first label) of the wildcard rule." A wildcard
+    covers exactly one label, so a host without a dot has no wildcard parent.
+    """
+    dot = host.find(".")
+    if dot <= 0 or dot == len(host) - 1:
+        return None
+    return host[dot + 1 :]
