@@ -1,4 +1,4 @@
-"""The `ingresslib` command line: `check` manifests (more commands arrive with the router)."""
+"""The `ingresslib` command line: `check`, `routes` and `explain` manifests."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from typing import TextIO
+from urllib.parse import urlsplit
 
 from ingresslib._version import __version__
 from ingresslib.resources import ManifestError, ResourceSet, load_manifests
+from ingresslib.routing import RouteMatch, RouteTable, RouteTableError, lint
 
 __all__ = ["main", "run"]
 
@@ -33,18 +35,112 @@ def _summary(resources: ResourceSet, out: TextIO) -> None:
     for ingress_class in resources.ingress_classes:
         default = " (default)" if ingress_class.is_default else ""
         out.write(f"  {ingress_class.ref}: controller={ingress_class.spec.controller}{default}\n")
-    for skipped in resources.skipped:
-        out.write(f"warning: {skipped}\n")
+
+
+def _load(args: argparse.Namespace, err: TextIO) -> tuple[ResourceSet, RouteTable] | None:
+    try:
+        resources = load_manifests(args.paths, namespace=args.namespace, unknown_kinds="ignore")
+        table = RouteTable.build(
+            resources,
+            controller=args.controller,
+            ingress_class=args.ingress_class,
+            watch_without_class=args.watch_without_class,
+            implementation_specific=args.implementation_specific,
+        )
+    except (ManifestError, RouteTableError) as error:
+        err.write(f"{error}\n")
+        return None
+    return resources, table
 
 
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    try:
-        resources = load_manifests(args.paths, namespace=args.namespace, unknown_kinds="ignore")
-    except ManifestError as error:
-        err.write(f"{error}\n")
+    loaded = _load(args, err)
+    if loaded is None:
         return 1
+    resources, table = loaded
     _summary(resources, out)
+    out.write(f"  routes: {len(table)} across {sum(1 for _ in table.virtual_hosts())} host(s)\n")
+    for skipped in resources.skipped:
+        out.write(f"warning: {skipped}\n")
+    for finding in lint(table, resources):
+        out.write(f"warning: {finding}\n")
     return 0
+
+
+def _routes(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    loaded = _load(args, err)
+    if loaded is None:
+        return 1
+    _, table = loaded
+    rows = [("HOST", "PATH", "TYPE", "MATCHER", "BACKEND", "SOURCE")]
+    for vhost in table.virtual_hosts():
+        rows.extend(
+            (
+                route.host or "*",
+                route.http_path.path or '""',
+                route.http_path.path_type or "",
+                route.matcher,
+                route.http_path.backend.describe(),
+                f"{route.ingress.metadata.namespace}/{route.ingress.metadata.name}",
+            )
+            for route in vhost.routes
+        )
+        if vhost.default is not None:
+            rows.append(_default_row(vhost.host or "*", vhost.default))
+    if table.catch_all is not None:
+        rows.append(_default_row("(any other)", table.catch_all))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        out.write(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            + "\n"
+        )
+    return 0
+
+
+def _default_row(host: str, match: RouteMatch) -> tuple[str, str, str, str, str, str]:
+    source = (
+        f"{match.ingress.metadata.namespace}/{match.ingress.metadata.name}"
+        if match.ingress is not None
+        else "(controller)"
+    )
+    return (host, "(default)", "", "", match.backend.describe(), source)
+
+
+def _explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    args.paths = args.paths_and_url[:-1]
+    if not args.paths:
+        err.write("ingresslib explain: give at least one manifest path, then the URL\n")
+        return 2
+    loaded = _load(args, err)
+    if loaded is None:
+        return 1
+    _, table = loaded
+    url = args.paths_and_url[-1]
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    explanation = table.explain(parts.netloc or None, parts.path or "/")
+    out.write(f"{explanation}\n")
+    return 0 if explanation.result is not None else 3
+
+
+def _add_table_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-n",
+        "--namespace",
+        default="default",
+        help="namespace for objects that name none (default: %(default)s)",
+    )
+    parser.add_argument("--controller", help="use only Ingresses of classes with this controller")
+    parser.add_argument("--ingress-class", help="use only Ingresses of this class")
+    parser.add_argument(
+        "--watch-without-class", action="store_true", help="also use Ingresses without a class"
+    )
+    parser.add_argument(
+        "--implementation-specific",
+        default="prefix",
+        metavar="MATCHER",
+        help="path matcher for ImplementationSpecific paths (default: %(default)s)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,16 +150,24 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ingresslib {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser(
-        "check", help="validate manifests as the kube-apiserver would and summarise them"
+        "check",
+        help="validate manifests as the kube-apiserver would, summarise and lint them",
     )
     check.add_argument("paths", nargs="+", help="manifest files or directories")
-    check.add_argument(
-        "-n",
-        "--namespace",
-        default="default",
-        help="namespace for objects that name none (default: %(default)s)",
-    )
+    _add_table_options(check)
     check.set_defaults(handler=_check)
+    routes = commands.add_parser("routes", help="print the compiled route table")
+    routes.add_argument("paths", nargs="+", help="manifest files or directories")
+    _add_table_options(routes)
+    routes.set_defaults(handler=_routes)
+    explain = commands.add_parser(
+        "explain", help="show which backend a URL reaches and why (exit 3: no route)"
+    )
+    explain.add_argument(
+        "paths_and_url", nargs="+", metavar="PATH... URL", help="manifests, then the URL"
+    )
+    _add_table_options(explain)
+    explain.set_defaults(handler=_explain)
     return parser
 
 

@@ -277,7 +277,10 @@ endpoint_slices = st.sampled_from(["IPv4", "IPv6"]).flatmap(
         st.lists(
             st.builds(
                 _endpoint,
-                st.ip_addresses(v=4 if family == "IPv4" else 6).map(str),
+                # Go counts IPv4-mapped IPv6 addresses as IPv4 (ip.To4() != nil).
+                st.ip_addresses(v=4 if family == "IPv4" else 6)
+                .filter(lambda ip: getattr(ip, "ipv4_mapped", None) is None)
+                .map(str),
                 _conditions,
                 st.none() | dns_label,
                 st.lists(dns_label, max_size=2),

@@ -103,9 +103,11 @@ def test_problem_in_a_list_item_names_the_line(tmp_path: Path) -> None:
         "  - apiVersion: v1\n    kind: Service\n    metadata: {name: bad}\n"
         "    spec:\n      ports:\n        - port: 70000\n"
     )
+    # The absent targetPort defaults to the port, so the apiserver reports it too.
     assert problems_of(path) == [
-        f"{path}:13: Service default/bad: spec.ports[0].port: "
+        f"{path}:13: Service default/bad: spec.ports[0].{field}: "
         "Invalid value: 70000: must be between 1 and 65535, inclusive"
+        for field in ("port", "targetPort")
     ]
 
 

@@ -11,7 +11,6 @@ Each validator returns `(field path, reason)` pairs, the reason formatted as Go'
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 
 from ingresslib.resources import _validators as v
@@ -22,7 +21,7 @@ from ingresslib.resources._core import (
     Secret,
     Service,
 )
-from ingresslib.resources._discovery import EndpointSlice
+from ingresslib.resources._discovery import Endpoint, EndpointSlice
 from ingresslib.resources._meta import ObjectMeta, ResourceBase
 from ingresslib.resources._networking import (
     LEGACY_CLASS_ANNOTATION,
@@ -45,10 +44,32 @@ NameValidator = Callable[[str], list[str]]
 # --- field.Error formatting -------------------------------------------------------------
 
 
+_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
+               "\t": "\\t", "\v": "\\v", "\\": "\\\\", '"': '\\"'}  # fmt: skip
+
+
+def go_quote(value: str) -> str:
+    """Go's `strconv.Quote` (`%q`): printable runes kept, the rest escaped as Go escapes them."""
+    out = []
+    for char in value:
+        code = ord(char)
+        if char in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[char])
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\x{code:02x}")
+        elif char.isprintable():
+            out.append(char)
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return '"' + "".join(out) + '"'
+
+
 def _quote(value: object) -> str:
     # Go formats strings with %q, integers and booleans with %v.
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return go_quote(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -78,7 +99,8 @@ def forbidden(path: str, detail: str) -> FieldProblem:
 
 def too_long(path: str, max_length: int) -> FieldProblem:
     """`field.TooLong`."""
-    return (path, f"Too long: must have at most {max_length} bytes")
+    # field.TooLong since Kubernetes 1.32: "may not be more than %d bytes".
+    return (path, f"Too long: may not be more than {max_length} bytes")
 
 
 def too_many(path: str, actual: int, max_items: int) -> FieldProblem:
@@ -395,11 +417,12 @@ def validate_service(service: Service) -> list[FieldProblem]:
     if service_type == "ExternalName":
         # "if len(service.Spec.ExternalName) == 0 {
         #     allErrs = append(allErrs, field.Required(specPath.Child("externalName"), ""))"
-        if not spec.external_name:
+        # "cleanExternalName := strings.TrimSuffix(service.Spec.ExternalName, ".")"
+        name = spec.external_name.removesuffix(".")
+        if not name:
             problems.append(required("spec.externalName"))
         else:
-            name = spec.external_name.removesuffix(".")
-            problems += _each("spec.externalName", spec.external_name, v.is_dns1123_subdomain(name))
+            problems += _each("spec.externalName", name, v.is_dns1123_subdomain(name))
     elif not spec.ports and spec.cluster_ip != "None":
         # "if len(service.Spec.Ports) == 0 && !isHeadlessService(service) &&
         #     service.Spec.Type != core.ServiceTypeExternalName { field.Required(...ports, "")"
@@ -420,12 +443,24 @@ def validate_service(service: Service) -> list[FieldProblem]:
         if protocol not in _PROTOCOLS:
             problems.append(not_supported(f"{path}.protocol", protocol, _PROTOCOLS))
         if (port.port, protocol) in seen:
-            problems.append(duplicate(path, f"{port.port}/{protocol}"))
+            # Go reports the map key it built, a core.ServicePort, with %#v.
+            problems.append(
+                (
+                    path,
+                    f'Duplicate value: core.ServicePort{{Name:"", Protocol:{go_quote(protocol)}, '
+                    f"AppProtocol:(*string)(nil), Port:{port.port}, "
+                    'TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:""}, NodePort:0}',
+                )
+            )
         seen.add((port.port, protocol))
+        # SetDefaults_Service: "if sp.TargetPort == intstr.FromInt32(0) ||
+        #     sp.TargetPort == intstr.FromString("") { sp.TargetPort = intstr.FromInt32(sp.Port) }"
         target = port.target_port
+        if target in (None, 0, ""):
+            target = port.port
         if isinstance(target, str):
             problems += _each(f"{path}.targetPort", target, v.is_valid_port_name(target))
-        elif isinstance(target, int) and target != 0:
+        elif isinstance(target, int):
             problems += _each(f"{path}.targetPort", target, v.is_valid_port_num(target))
         if port.app_protocol is not None:
             problems += _each(
@@ -456,20 +491,27 @@ def validate_endpoint_slice(slice_: EndpointSlice) -> list[FieldProblem]:
     problems = validate_object_meta(
         slice_.metadata, namespaced=True, name_fn=v.is_dns1123_subdomain
     )
-    if slice_.address_type not in _ADDRESS_TYPES:
+    if not slice_.address_type:
+        problems.append(required("addressType"))
+    elif slice_.address_type not in _ADDRESS_TYPES:
         problems.append(not_supported("addressType", slice_.address_type, _ADDRESS_TYPES))
+    # "if len(endpoints) > maxEndpoints { allErrs = append(allErrs, field.TooMany(...)); return }"
     if len(slice_.endpoints) > _MAX_ENDPOINTS:
         problems.append(too_many("endpoints", len(slice_.endpoints), _MAX_ENDPOINTS))
-    for i, endpoint in enumerate(slice_.endpoints):
+        endpoints: tuple[Endpoint, ...] = ()
+    else:
+        endpoints = slice_.endpoints
+    for i, endpoint in enumerate(endpoints):
         path = f"endpoints[{i}]"
         if not endpoint.addresses:
             problems.append(required(f"{path}.addresses", "must contain at least 1 address"))
         elif len(endpoint.addresses) > _MAX_ADDRESSES:
             problems.append(too_many(f"{path}.addresses", len(endpoint.addresses), _MAX_ADDRESSES))
         for j, address in enumerate(endpoint.addresses):
-            problems += _each(
-                f"{path}.addresses[{j}]", address, _address_errors(slice_.address_type, address)
-            )
+            problems += [
+                invalid(f"{path}.addresses[{j}]", bad, message)
+                for bad, message in _address_errors(slice_.address_type, address)
+            ]
         if endpoint.hostname is not None:
             problems += _each(
                 f"{path}.hostname", endpoint.hostname, v.is_dns1123_label(endpoint.hostname)
@@ -478,10 +520,12 @@ def validate_endpoint_slice(slice_: EndpointSlice) -> list[FieldProblem]:
             problems += _each(
                 f"{path}.nodeName", endpoint.node_name, v.is_dns1123_subdomain(endpoint.node_name)
             )
-    if len(slice_.ports) > _MAX_PORTS:
-        problems.append(too_many("ports", len(slice_.ports), _MAX_PORTS))
+    ports = slice_.ports
+    if len(ports) > _MAX_PORTS:
+        problems.append(too_many("ports", len(ports), _MAX_PORTS))
+        ports = ()
     names: set[str] = set()
-    for i, port in enumerate(slice_.ports):
+    for i, port in enumerate(ports):
         path = f"ports[{i}]"
         if port.name:
             problems += _each(f"{path}.name", port.name, v.is_dns1123_label(port.name))
@@ -500,15 +544,21 @@ def validate_endpoint_slice(slice_: EndpointSlice) -> list[FieldProblem]:
     return problems
 
 
-def _address_errors(address_type: str, address: str) -> list[str]:
-    if address_type == "IPv4":
-        ip = v.parse_ip_sloppy(address)
-        return [] if ip is not None and ip.version == 4 else ["must be a valid IPv4 address"]
-    if address_type == "IPv6":
-        ip = v.parse_ip_sloppy(address)
-        return [] if ip is not None and ip.version == 6 else ["must be a valid IPv6 address"]
+def _is_ipv4(address: str) -> bool:
+    # Go: "ip.To4() != nil": IPv4, and IPv4-mapped IPv6 (::ffff:a.b.c.d), are IPv4.
+    ip = v.parse_ip_sloppy(address)
+    if ip is None:
+        return False
+    return ip.version == 4 or getattr(ip, "ipv4_mapped", None) is not None
+
+
+def _address_errors(address_type: str, address: str) -> list[tuple[str, str]]:
+    if address_type == "IPv4" and not _is_ipv4(address):
+        return [(address, "must be a valid IPv4 address")]
+    if address_type == "IPv6" and (v.parse_ip_sloppy(address) is None or _is_ipv4(address)):
+        return [(address, "must be a valid IPv6 address")]
     if address_type == "FQDN":
-        return v.is_dns1123_subdomain(address)
+        return v.is_fully_qualified_domain_name(address)
     return []
 
 

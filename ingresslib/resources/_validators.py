@@ -17,6 +17,7 @@ __all__ = [
     "is_dns1123_label",
     "is_dns1123_subdomain",
     "is_domain_prefixed_path",
+    "is_fully_qualified_domain_name",
     "is_label_value",
     "is_path_segment_name",
     "is_qualified_name",
@@ -205,7 +206,7 @@ def is_qualified_name(value: str) -> list[str]:
         errors.append("name part must be non-empty")
     elif _size(name) > QUALIFIED_NAME_MAX:
         errors.append("name part " + max_len_error(QUALIFIED_NAME_MAX))
-    if name and not _full(_QUALIFIED_NAME, name):
+    if not _full(_QUALIFIED_NAME, name):
         errors.append(
             "name part "
             + regex_error(_QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc")
@@ -259,6 +260,26 @@ def is_domain_prefixed_path(value: str) -> list[tuple[str, str]]:
             (path, f"Invalid path (regex used for validation is '{DOMAIN_PREFIXED_PATH_FMT}')")
         )
     return errors
+
+
+def is_fully_qualified_domain_name(value: str) -> list[tuple[str, str]]:
+    """`IsFullyQualifiedDomainName` (FQDN EndpointSlice addresses).
+
+    Returns:
+        `(bad value, message)` pairs: Go reports the trimmed name or the offending label.
+    """
+    name = value.removesuffix(".")
+    errors = is_dns1123_subdomain(name)
+    if errors:
+        return [(name, ",".join(errors))]
+    labels = name.split(".")
+    if len(labels) < 2:
+        return [(name, "should be a domain with at least two segments separated by dots")]
+    for label in labels:
+        errors = is_dns1123_label(label)
+        if errors:
+            return [(label, ",".join(errors))]
+    return []
 
 
 def parse_ip_sloppy(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

@@ -2,6 +2,7 @@
 
 from ingresslib.routing._explain import Candidate, Explanation
 from ingresslib.routing._hosts import normalize_host
+from ingresslib.routing._lint import LintFinding, lint
 from ingresslib.routing._table import (
     PATH_MATCHER_ANNOTATION,
     Conflict,
@@ -16,9 +17,11 @@ __all__ = [
     "Candidate",
     "Conflict",
     "Explanation",
+    "LintFinding",
     "Route",
     "RouteMatch",
     "RouteTable",
     "RouteTableError",
+    "lint",
     "normalize_host",
 ]
