@@ -1,0 +1,303 @@
+"""RouteTable: classes, default backends, plugins, snapshots, lint and the CLI commands."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+import ingresslib
+from ingresslib import IngressBackend, RouteTable, RouteTableError
+from ingresslib.plugins import (
+    CompiledPath,
+    PathMatcherError,
+    available_path_matchers,
+    get_path_matcher,
+    register_path_matcher,
+)
+from ingresslib.routing import lint
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def backend(name: str, port: int = 80) -> dict[str, Any]:
+    return {"service": {"name": name, "port": {"number": port}}}
+
+
+def ingress(
+    name: str,
+    rules: list[dict[str, Any]] | None = None,
+    *,
+    default: str | None = None,
+    created: str | None = None,
+    class_name: str | None = None,
+    annotations: dict[str, str] | None = None,
+    tls: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": name, "annotations": annotations or {}}
+    if created:
+        metadata["creationTimestamp"] = created
+    spec: dict[str, Any] = {"rules": rules or []}
+    if default:
+        spec["defaultBackend"] = backend(default)
+    if class_name:
+        spec["ingressClassName"] = class_name
+    if tls:
+        spec["tls"] = tls
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": metadata,
+            "spec": spec}  # fmt: skip
+
+
+def rule(host: str | None, *paths: tuple[str, str, str]) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "http": {"paths": [{"path": p, "pathType": t, "backend": backend(s)} for p, t, s in paths]}
+    }
+    if host:
+        value["host"] = host
+    return value
+
+
+def ingress_class(name: str, controller: str, *, default: bool = False) -> dict[str, Any]:
+    annotations = {"ingressclass.kubernetes.io/is-default-class": "true"} if default else {}
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+            "metadata": {"name": name, "annotations": annotations},
+            "spec": {"controller": controller}}  # fmt: skip
+
+
+def build(*docs: dict[str, Any], **options: Any) -> RouteTable:
+    return RouteTable.build(ingresslib.load_manifests(list(docs)), **options)
+
+
+def service_of(table: RouteTable, host: str | None, path: str) -> str | None:
+    match = table.match(host, path)
+    return None if match is None else match.backend.describe()
+
+
+class TestClassSelection:
+    DOCS = (
+        ingress_class("ours", "example.com/ours"),
+        ingress_class("theirs", "example.com/theirs"),
+        ingress("a", [rule("a.com", ("/", "Prefix", "a"))], class_name="ours"),
+        ingress("b", [rule("b.com", ("/", "Prefix", "b"))], class_name="theirs"),
+        ingress("c", [rule("c.com", ("/", "Prefix", "c"))]),
+        ingress("d", [rule("d.com", ("/", "Prefix", "d"))],
+                annotations={"kubernetes.io/ingress.class": "ours"}),
+    )  # fmt: skip
+
+    def test_library_use_takes_every_ingress(self) -> None:
+        table = build(*self.DOCS)
+        assert [service_of(table, h, "/") for h in ("a.com", "b.com", "c.com", "d.com")] == [
+            "a:80", "b:80", "c:80", "d:80",
+        ]  # fmt: skip
+
+    def test_controller_takes_its_classes_and_the_legacy_annotation(self) -> None:
+        table = build(*self.DOCS, controller="example.com/ours")
+        assert [service_of(table, h, "/") for h in ("a.com", "b.com", "c.com", "d.com")] == [
+            "a:80", None, None, "d:80",
+        ]  # fmt: skip
+        assert {i.name for i in table.ignored_ingresses} == {"b", "c"}
+
+    def test_ingress_class_name_alone(self) -> None:
+        table = build(*self.DOCS, ingress_class="theirs")
+        assert service_of(table, "b.com", "/") == "b:80"
+        assert service_of(table, "a.com", "/") is None
+
+    def test_default_class_takes_ingresses_without_class(self) -> None:
+        docs = (ingress_class("ours", "example.com/ours", default=True), *self.DOCS[1:])
+        table = build(*docs, controller="example.com/ours")
+        assert service_of(table, "c.com", "/") == "c:80"
+
+    def test_watch_without_class(self) -> None:
+        table = build(*self.DOCS, controller="example.com/ours", watch_without_class=True)
+        assert service_of(table, "c.com", "/") == "c:80"
+        assert service_of(table, "b.com", "/") is None
+
+
+class TestDefaultBackends:
+    def test_host_default_then_catch_all_then_controller(self) -> None:
+        table = build(
+            ingress("old", [rule("a.com", ("/x", "Exact", "x"))], default="old-default",
+                    created="2020-01-01T00:00:00Z"),
+            ingress("new", [rule("a.com", ("/y", "Exact", "y"))], default="new-default",
+                    created="2021-01-01T00:00:00Z"),
+            ingress("other", [rule("b.com", ("/z", "Exact", "z"))]),
+            default_backend=IngressBackend(),
+        )  # fmt: skip
+        match = table.match("a.com", "/nope")
+        assert match is not None
+        assert (match.backend.describe(), match.matched_by, match.host) == (
+            "old-default:80", "host-default", "a.com",
+        )  # fmt: skip
+        # b.com has no Ingress default: the controller's default backend.
+        match = table.match("b.com", "/nope")
+        assert match is not None
+        assert match.matched_by == "controller-default"
+        assert match.ingress is None
+        # An unclaimed host: the oldest Ingress default backend is the catch-all.
+        match = table.match("c.com", "/")
+        assert match is not None
+        assert (match.backend.describe(), match.matched_by, match.host) == (
+            "old-default:80", "default", None,
+        )  # fmt: skip
+
+    def test_no_default_anywhere_is_none(self) -> None:
+        table = build(ingress("a", [rule("a.com", ("/x", "Exact", "x"))]))
+        assert table.match("a.com", "/y") is None
+        assert table.match("b.com", "/x") is None
+
+
+class TestPathMatchers:
+    def test_builtins_are_available(self) -> None:
+        assert {"prefix", "exact", "string-prefix", "regex"} <= set(available_path_matchers())
+
+    def test_implementation_specific_defaults_to_prefix(self) -> None:
+        table = build(ingress("a", [rule(None, ("/foo", "ImplementationSpecific", "f"))]))
+        assert service_of(table, None, "/foo/bar") == "f:80"
+        assert service_of(table, None, "/foobar") is None
+
+    def test_string_prefix_is_nginx_plain_prefix(self) -> None:
+        doc = ingress("a", [rule(None, ("/foo", "ImplementationSpecific", "f"),
+                                 ("/", "Prefix", "root"))])  # fmt: skip
+        table = build(doc, implementation_specific="string-prefix")
+        assert service_of(table, None, "/foobar") == "f:80"
+        assert service_of(table, None, "/fo") == "root:80"
+
+    def test_regex_by_annotation_ranks_after_literal_paths(self) -> None:
+        doc = ingress(
+            "a",
+            [rule("a.com", ("/api/v[0-9]+/users", "ImplementationSpecific", "users"),
+                  ("/api/v1", "Prefix", "v1"))],
+            annotations={"ingresslib.dev/path-matcher": "regex"},
+        )  # fmt: skip
+        table = build(doc)
+        assert service_of(table, "a.com", "/API/V2/users/7") == "users:80"  # case-insensitive
+        assert service_of(table, "a.com", "/api/v1/users") == "v1:80"  # literal first
+        assert service_of(table, "a.com", "/x/api/v2/users") is None  # anchored at the start
+
+    def test_bad_regex_fails_at_build_time(self) -> None:
+        doc = ingress("a", [rule(None, ("/(unclosed", "ImplementationSpecific", "x"))])
+        with pytest.raises(RouteTableError, match=r"Ingress default/a: spec.rules\[0\]"):
+            build(doc, implementation_specific="regex")
+
+    def test_unknown_matcher_fails_at_build_time(self) -> None:
+        doc = ingress("a", [rule(None, ("/", "ImplementationSpecific", "x"))])
+        with pytest.raises(RouteTableError, match="no path matcher named 'glob'"):
+            build(doc, implementation_specific="glob")
+
+    def test_third_party_matcher(self) -> None:
+        @attrs.frozen
+        class Suffix:
+            name: str = "test-suffix"
+
+            def compile(self, path: str) -> CompiledPath:
+                return CompiledPath(
+                    kind="pattern", key=path, length=len(path), matches=lambda p: p.endswith(path)
+                )
+
+        register_path_matcher(Suffix(), replace=True)
+        assert get_path_matcher("test-suffix").name == "test-suffix"
+        with pytest.raises(PathMatcherError, match="is registered"):
+            register_path_matcher(Suffix())
+        table = build(
+            ingress("a", [rule(None, ("/logo.png", "ImplementationSpecific", "images"))]),
+            implementation_specific="test-suffix",
+        )
+        assert service_of(table, None, "/static/logo.png") == "images:80"
+        assert service_of(table, None, "/static/logo.jpg") is None
+
+
+class TestSnapshots:
+    def test_identical_claims_oldest_wins_then_namespace_name(self) -> None:
+        docs = [
+            ingress("b", [rule("a.com", ("/x", "Prefix", "b"))]),
+            ingress("a", [rule("a.com", ("/x/", "Prefix", "a"))]),
+            ingress("z", [rule("a.com", ("/x", "Prefix", "z"))], created="2020-01-01T00:00:00Z"),
+        ]
+        table = build(*docs)
+        assert service_of(table, "a.com", "/x") == "z:80"
+        assert sorted(c.loser.ingress.name for c in table.conflicts()) == ["a", "b"]
+        table = build(*docs[:2])
+        assert service_of(table, "a.com", "/x") == "a:80"
+
+    def test_with_changes_shares_untouched_hosts_and_leaves_the_old_table_alone(self) -> None:
+        resources = ingresslib.load_manifests(
+            [ingress("a", [rule("a.com", ("/", "Prefix", "a"))]),
+             ingress("b", [rule("b.com", ("/", "Prefix", "b"))])]
+        )  # fmt: skip
+        table = RouteTable.build(resources)
+        (changed,) = ingresslib.load_manifests(ingress("a", [rule("a.com", ("/", "Prefix", "a2"))]))
+        newer = table.with_changes(upserted=[changed])
+        assert service_of(newer, "a.com", "/") == "a2:80"
+        assert service_of(table, "a.com", "/") == "a:80"
+        assert newer._vhost("b.com") is table._vhost("b.com")
+        gone = newer.with_changes(deleted=[("default", "b")])
+        assert service_of(gone, "b.com", "/") is None
+
+    def test_readers_never_fail_while_tables_are_swapped(self) -> None:
+        tables = [build(ingress("a", [rule("a.com", ("/", "Prefix", f"s{i}"))])) for i in range(2)]
+        current = tables[0]
+        errors: list[BaseException] = []
+        stop = threading.Event()
+
+        def reader() -> None:
+            try:
+                while not stop.is_set():
+                    assert service_of(current, "a.com", "/x") in {"s0:80", "s1:80"}
+            except BaseException as error:  # noqa: BLE001 -- collected and asserted below
+                errors.append(error)
+
+        threads = [threading.Thread(target=reader) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for i in range(2000):
+            current = tables[i % 2]
+        stop.set()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+
+
+def test_lint_findings() -> None:
+    docs = [
+        ingress("old", [rule("a.com", ("/x", "Prefix", "web"))], created="2020-01-01T00:00:00Z"),
+        ingress("new", [rule("a.com", ("/x", "Prefix", "web"))],
+                tls=[{"hosts": ["nothing.com"], "secretName": "s"}]),
+        ingress("re", [rule("b.com", ("/", "Prefix", "web"),
+                            ("/v[0-9]", "ImplementationSpecific", "web"))],
+                annotations={"ingresslib.dev/path-matcher": "regex"}),
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "other"},
+         "spec": {"ports": [{"port": 80}]}},
+    ]  # fmt: skip
+    resources = ingresslib.load_manifests(docs)
+    findings = [str(f) for f in lint(RouteTable.build(resources), resources)]
+    assert any(
+        "Ingress default/new: spec.rules[0].http.paths[0]: never used" in f for f in findings
+    )
+    assert any("TLS host 'nothing.com' has no rule" in f for f in findings)
+    assert any("shadowed: the regex path '/v[0-9]'" in f for f in findings)
+    assert any("Service default/web does not exist" in f for f in findings)
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ingresslib", *args], capture_output=True,
+                          text=True, check=False, cwd=ROOT, timeout=60)  # fmt: skip
+
+
+def test_cli_routes_and_explain_on_the_examples() -> None:
+    routes = run_cli("routes", "examples/")
+    assert routes.returncode == 0, routes.stderr
+    assert "shop.example.com    /api/health  Exact   exact    health:8081      demo/shop" in (
+        routes.stdout
+    )
+    explained = run_cli("explain", "examples/", "https://SHOP.example.com:443/api/x?q=1")
+    assert explained.returncode == 0, explained.stderr
+    assert "result: api:8080 by path '/api' (Prefix) from Ingress demo/shop" in explained.stdout
+    assert "/api/health Exact (exact) -> health:8081" in explained.stdout
+    nothing = run_cli("explain", "examples/ingress-class.yaml", "http://x/")
+    assert nothing.returncode == 3
+    assert "result: no route (404)" in nothing.stdout
