@@ -34,6 +34,10 @@ test: lint typecheck
 
 run: $(STAMP)
 	$(BIN)/ingresslib check examples/
+	@echo
+	$(BIN)/ingresslib routes examples/
+	@echo
+	$(BIN)/ingresslib explain examples/ http://shop.example.com/api/health/
 
 # Long fuzz runs (100,000 examples per fuzz test), deselected from `make test`.
 fuzz: $(STAMP)
