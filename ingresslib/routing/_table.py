@@ -560,10 +560,15 @@ def _build_vhost(host: str, entries: list[tuple[Ingress, int]], options: _Option
             if compiled.kind == "exact":
                 exact[compiled.key] = route.result
             elif compiled.kind == "prefix":
-                node = top.children.setdefault("", _Node())
-                if compiled.key != "/":
-                    for segment in compiled.key.split("/")[1:]:
-                        node = node.children.setdefault(segment, _Node())
+                node = top
+                # "/" is the node below the key "", "/a/b" the nodes "", "a", "b".
+                for segment in ("",) if compiled.key == "/" else compiled.key.split("/"):
+                    # PERF: create a node only when it is missing (setdefault would build
+                    # a throw-away node per segment).
+                    child = node.children.get(segment)
+                    if child is None:
+                        child = node.children[segment] = _Node()
+                    node = child
                 node.route = route.result
             elif compiled.kind == "literal":
                 literal.append(route)
