@@ -1,0 +1,159 @@
+"""Load-aware balancers: least request (P2C / Envoy's weighted mode) and peak-EWMA."""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+import time
+from collections.abc import Iterable
+
+from ingresslib.endpoints._balancer import (
+    _DEFAULT_HEALTH,
+    BalancerBase,
+    Clock,
+    EndpointState,
+    HealthPolicy,
+)
+from ingresslib.endpoints._model import Endpoint, EndpointSet
+
+__all__ = ["LeastRequest", "PeakEwma"]
+
+
+class LeastRequest(BalancerBase):
+    """Fewest active requests.
+
+    Equal weights: the power of two choices (two distinct random endpoints, the one with
+    fewer active requests wins). Unequal weights: Envoy's mode, an earliest-deadline-first
+    schedule whose weights are recomputed at each pick as
+    `weight / (active + 1) ** active_request_bias`.
+
+    Args:
+        active_request_bias: Envoy's `active_request_bias` (1.0 by default; 0 = plain
+            weighted round robin).
+    """
+
+    tracks_active = True
+
+    def __init__(
+        self,
+        endpoints: EndpointSet | Iterable[Endpoint] = (),
+        *,
+        active_request_bias: float = 1.0,
+        health: HealthPolicy | None = _DEFAULT_HEALTH,
+        clock: Clock = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._bias = active_request_bias
+        super().__init__(endpoints, health=health, clock=clock, rng=rng)
+
+    def _rebuild(self) -> None:
+        available = self._available
+        self._slots = tuple(self._states[e.key] for e in available)
+        self._weighted = len({e.weight for e in available}) > 1
+        # EDF entries: (deadline, sequence, index); lower deadline goes first.
+        self._heap = [
+            (1.0 / max(e.weight, 1e-9), i, i) for i, e in enumerate(available) if e.weight > 0
+        ]
+        heapq.heapify(self._heap)
+        self._sequence = len(available)
+
+    def _choose(self, available: tuple[Endpoint, ...], key: str | bytes | None) -> Endpoint:
+        count = len(available)
+        with self._lock:
+            if self._slots is None or len(self._slots) != count:
+                return available[0]  # pragma: no cover - _rebuild keeps them aligned
+            if self._weighted and self._heap:
+                index = self._pick_weighted(available)
+            elif count == 1:
+                index = 0
+            else:
+                # PERF: two distinct random indexes without building a sample.
+                first = int(self._random() * count)
+                second = int(self._random() * (count - 1))
+                if second >= first:
+                    second += 1
+                slots = self._slots
+                index = second if slots[second].active < slots[first].active else first
+            self._slots[index].active += 1
+            return available[index]
+
+    def _pick_weighted(self, available: tuple[Endpoint, ...]) -> int:
+        deadline, _, index = heapq.heappop(self._heap)
+        state = self._slots[index]
+        # Envoy: "weight / (active_requests + 1) ^ active_request_bias".
+        weight = available[index].weight / (state.active + 1) ** self._bias
+        self._sequence += 1
+        heapq.heappush(self._heap, (deadline + 1.0 / max(weight, 1e-9), self._sequence, index))
+        return index
+
+
+class PeakEwma(BalancerBase):
+    """Peak-EWMA latency with the power of two choices (Finagle, linkerd).
+
+    Each endpoint keeps a latency estimate that jumps to any higher sample (the peak)
+    and otherwise decays exponentially with time: `w = exp(-elapsed / decay)`,
+    `ewma = ewma * w + rtt * (1 - w)`. Its load is `ewma * (active + 1)`; of two random
+    endpoints the one with the lower load wins. A new endpoint starts at `default_rtt`.
+
+    Args:
+        decay: the time constant in seconds (Finagle's default: 10 s).
+        default_rtt: the estimate before the first sample (linkerd: 30 ms).
+    """
+
+    tracks_active = True
+
+    def __init__(
+        self,
+        endpoints: EndpointSet | Iterable[Endpoint] = (),
+        *,
+        decay: float = 10.0,
+        default_rtt: float = 0.030,
+        health: HealthPolicy | None = _DEFAULT_HEALTH,
+        clock: Clock = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._decay = decay
+        self._default_rtt = default_rtt
+        super().__init__(endpoints, health=health, clock=clock, rng=rng)
+
+    def _rebuild(self) -> None:
+        self._slots = tuple(self._states[e.key] for e in self._available)
+
+    def _load(self, index: int, now: float) -> float:
+        state = self._slots[index]
+        if state.ewma < 0:
+            state.ewma, state.stamp = self._default_rtt, now
+        # Decay toward 0 while no sample arrives (Finagle's `observe(0.0)` in `cost`).
+        elapsed = now - state.stamp
+        if elapsed > 0:
+            state.ewma *= math.exp(-elapsed / self._decay)
+            state.stamp = now
+        return state.ewma * (state.active + 1)
+
+    def _choose(self, available: tuple[Endpoint, ...], key: str | bytes | None) -> Endpoint:
+        count = len(available)
+        with self._lock:
+            if count == 1:
+                index = 0
+            else:
+                now = self._clock()
+                first = int(self._random() * count)
+                second = int(self._random() * (count - 1))
+                if second >= first:
+                    second += 1
+                index = second if self._load(second, now) < self._load(first, now) else first
+            self._slots[index].active += 1
+            return available[index]
+
+    def _observe(self, state: EndpointState, latency: float) -> None:
+        now = self._clock()
+        if state.ewma < 0:
+            state.ewma, state.stamp = latency, now
+            return
+        weight = math.exp(-max(now - state.stamp, 0.0) / self._decay)
+        # "if (rtt > cost) cost = rtt else cost = cost * w + rtt * (1.0 - w)"
+        state.ewma = (
+            latency if latency > state.ewma else state.ewma * weight + latency * (1 - weight)
+        )
+        state.stamp = now

@@ -1,0 +1,249 @@
+"""Balancers: distributions within bounds, load awareness, health, updates, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+from collections import Counter
+
+import pytest
+
+from ingresslib.endpoints import (
+    Balancer,
+    Endpoint,
+    HealthPolicy,
+    LeastRequest,
+    PeakEwma,
+    RandomBalancer,
+    RoundRobin,
+    SmoothWeightedRoundRobin,
+    WeightedRandom,
+)
+from ingresslib.endpoints._simple import smooth_weighted_schedule
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def endpoints(n: int, weights: list[int] | None = None) -> list[Endpoint]:
+    weights = weights or [1] * n
+    return [Endpoint(f"10.0.0.{i}", 8080, weight=weights[i]) for i in range(n)]
+
+
+ALL = [RoundRobin, SmoothWeightedRoundRobin, RandomBalancer, WeightedRandom, LeastRequest, PeakEwma]
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_every_balancer_is_a_balancer_and_handles_empty_sets(cls: type) -> None:
+    balancer = cls([], rng=random.Random(1))
+    assert isinstance(balancer, Balancer)
+    assert balancer.pick() is None
+    balancer.update(endpoints(1))
+    assert balancer.pick() == endpoints(1)[0]
+
+
+def test_round_robin_visits_each_in_turn() -> None:
+    balancer = RoundRobin(endpoints(3))
+    assert [balancer.pick().address for _ in range(6)] == [  # type: ignore[union-attr]
+        "10.0.0.0", "10.0.0.1", "10.0.0.2", "10.0.0.0", "10.0.0.1", "10.0.0.2",
+    ]  # fmt: skip
+
+
+def test_smooth_weighted_matches_nginx_sequence() -> None:
+    # nginx's documented example: weights 5, 1, 1 give "a a b a c a a".
+    assert smooth_weighted_schedule([5, 1, 1]) == [0, 0, 1, 0, 2, 0, 0]
+    balancer = SmoothWeightedRoundRobin(endpoints(3, [5, 1, 1]))
+    picks = [balancer.pick().address[-1] for _ in range(14)]  # type: ignore[union-attr]
+    assert "".join(picks) == "00102000010200"
+
+
+@pytest.mark.parametrize("cls", [SmoothWeightedRoundRobin, WeightedRandom, LeastRequest])
+def test_weights_are_honoured_over_100k_picks(cls: type) -> None:
+    weights = [1, 2, 3, 4]
+    balancer = cls(endpoints(4, weights), rng=random.Random(7))
+    counts: Counter[str] = Counter()
+    for _ in range(100_000):
+        endpoint = balancer.pick()
+        counts[endpoint.address] += 1
+        balancer.report(endpoint)
+    for i, weight in enumerate(weights):
+        share = counts[f"10.0.0.{i}"] / 100_000
+        assert share == pytest.approx(weight / sum(weights), rel=0.03), (i, share)
+
+
+@pytest.mark.parametrize("cls", [RandomBalancer, LeastRequest, PeakEwma])
+def test_equal_weights_spread_evenly(cls: type) -> None:
+    balancer = cls(endpoints(5), rng=random.Random(3))
+    counts: Counter[str] = Counter()
+    for _ in range(50_000):
+        endpoint = balancer.pick()
+        counts[endpoint.address] += 1
+        balancer.report(endpoint, latency=0.01)
+    assert all(abs(c / 10_000 - 1) < 0.06 for c in counts.values()), counts
+
+
+def test_least_request_avoids_an_endpoint_that_holds_requests() -> None:
+    balancer = LeastRequest(endpoints(4), rng=random.Random(5))
+    slow = balancer.endpoints[0]
+    held = []
+    counts: Counter[str] = Counter()
+    for _ in range(20_000):
+        endpoint = balancer.pick()
+        counts[endpoint.address] += 1
+        if endpoint == slow:
+            held.append(endpoint)  # the slow endpoint never finishes
+        else:
+            balancer.report(endpoint)
+    assert counts[slow.address] < 20  # P2C: only while it held fewer than its peer
+    assert balancer.state(slow).active == len(held)  # type: ignore[union-attr]
+
+
+def test_peak_ewma_avoids_a_slow_endpoint_and_forgives_with_time() -> None:
+    clock = FakeClock()
+    balancer = PeakEwma(endpoints(4), decay=10.0, clock=clock, rng=random.Random(9))
+    slow = balancer.endpoints[0]
+    counts: Counter[str] = Counter()
+    for _ in range(4_000):
+        endpoint = balancer.pick()
+        counts[endpoint.address] += 1
+        clock.now += 0.001
+        balancer.report(endpoint, latency=1.0 if endpoint == slow else 0.010)
+    assert counts[slow.address] < 0.02 * 4_000, counts
+    # The peak decays toward zero without samples: after a while it competes again.
+    clock.now += 120
+    state = balancer.state(slow)
+    assert state is not None
+    balancer.pick()
+    assert state.ewma < 0.01
+
+
+def test_peak_ewma_jumps_to_a_peak_and_decays_toward_lower_samples() -> None:
+    clock = FakeClock()
+    balancer = PeakEwma(endpoints(1), decay=10.0, clock=clock)
+    endpoint = balancer.endpoints[0]
+    state = balancer.state(endpoint)
+    assert state is not None
+    balancer.report(endpoint, latency=0.1)
+    assert state.ewma == 0.1
+    balancer.report(endpoint, latency=0.5)  # higher: the peak is taken at once
+    assert state.ewma == 0.5
+    clock.now += 10  # one time constant: w = e^-1
+    balancer.report(endpoint, latency=0.1)
+    assert state.ewma == pytest.approx(0.5 * 0.36788 + 0.1 * (1 - 0.36788), rel=1e-4)
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_failing_endpoint_is_ejected_with_growing_backoff(cls: type) -> None:
+    clock = FakeClock()
+    health = HealthPolicy(consecutive_failures=3, base_ejection=10, max_ejection=25)
+    balancer = cls(endpoints(4), health=health, clock=clock, rng=random.Random(2))
+    bad = balancer.endpoints[1]
+    for _ in range(3):
+        balancer.report(bad, ok=False)
+    assert bad not in balancer.available
+    picks = {balancer.pick() for _ in range(200)}
+    assert bad not in picks
+    clock.now += 10
+    assert balancer.pick() is not None
+    assert bad in balancer.available  # back after 10 s
+    for _ in range(3):
+        balancer.report(bad, ok=False)
+    clock.now += 19.9
+    balancer.pick()
+    assert bad not in balancer.available  # the second ejection lasts 20 s
+    clock.now += 0.2
+    balancer.pick()
+    assert bad in balancer.available
+    for _ in range(3):
+        balancer.report(bad, ok=False)
+    clock.now += 24.9
+    balancer.pick()
+    assert bad not in balancer.available  # capped at 25 s, not 40
+    clock.now += 0.2
+    balancer.pick()
+    assert bad in balancer.available
+
+
+def test_success_resets_the_failure_count_and_health_can_be_off() -> None:
+    balancer = RoundRobin(endpoints(2), health=HealthPolicy(consecutive_failures=2))
+    bad = balancer.endpoints[0]
+    balancer.report(bad, ok=False)
+    balancer.report(bad, ok=True)
+    balancer.report(bad, ok=False)
+    assert bad in balancer.available
+    off = RoundRobin(endpoints(2), health=None)
+    for _ in range(100):
+        off.report(off.endpoints[0], ok=False)
+    assert off.endpoints[0] in off.available
+
+
+def test_never_ejects_more_than_the_share() -> None:
+    balancer = RoundRobin(endpoints(4), health=HealthPolicy(consecutive_failures=1,
+                                                            max_ejected_share=0.5))  # fmt: skip
+    for endpoint in balancer.endpoints:
+        balancer.report(endpoint, ok=False)
+    assert len(balancer.available) == 2
+
+
+def test_update_keeps_state_of_endpoints_that_stay() -> None:
+    balancer = LeastRequest(endpoints(3), rng=random.Random(1))
+    first = balancer.pick()
+    assert first is not None
+    state = balancer.state(first)
+    assert state is not None
+    assert state.active == 1
+    balancer.update([*endpoints(3), Endpoint("10.0.0.9", 8080)])
+    assert balancer.state(first) is state
+    assert state.active == 1
+    balancer.update([e for e in endpoints(3) if e != first])
+    assert balancer.state(first) is None
+    balancer.report(first)  # a request that outlived its endpoint is simply forgotten
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_threads_share_a_balancer_safely(cls: type) -> None:
+    balancer = cls(endpoints(8), rng=random.Random(4))
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for i in range(3_000):
+                endpoint = balancer.pick()
+                assert endpoint is not None
+                balancer.report(endpoint, ok=True, latency=0.001 * (i % 5))
+                if i % 1_000 == 0:
+                    balancer.update(endpoints(8))
+        except BaseException as error:  # noqa: BLE001 -- collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    if cls.tracks_active:
+        assert all(balancer.state(e).active == 0 for e in balancer.endpoints)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("cls", [LeastRequest, PeakEwma])
+def test_asyncio_tasks_share_a_balancer(cls: type) -> None:
+    balancer = cls(endpoints(4), rng=random.Random(8))
+
+    async def request(i: int) -> None:
+        endpoint = balancer.pick()
+        assert endpoint is not None
+        await asyncio.sleep(0.001 * (i % 3))
+        balancer.report(endpoint, latency=0.001)
+
+    async def main() -> None:
+        await asyncio.gather(*(request(i) for i in range(500)))
+
+    asyncio.run(main())
+    assert all(balancer.state(e).active == 0 for e in balancer.endpoints)  # type: ignore[union-attr]
