@@ -43,8 +43,11 @@ run: $(STAMP)
 fuzz: $(STAMP)
 	INGRESSLIB_FUZZ_EXAMPLES=100000 $(BIN)/python -m pytest -m fuzz $(PYTEST_ARGS)
 
+# Benchmarks against peer libraries (pinned in requirements-bench.txt; not test dependencies).
 bench: $(STAMP)
+	$(PIP) install -r requirements-bench.txt
 	$(BIN)/python -m pytest benchmarks --benchmark-only --benchmark-columns=min,median,mean,ops $(PYTEST_ARGS)
+	$(BIN)/python benchmarks/router_table.py
 
 # Re-pin the development dependencies from requirements-dev.in.
 lock:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -53,6 +53,8 @@ PATH_MATCHER_ANNOTATION = "ingresslib.dev/path-matcher"
 MatchedBy = Literal["path", "host-default", "default", "controller-default"]
 IngressKey = tuple[str, str]
 _FAR_FUTURE = datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)
+_HOST_CACHE_SIZE = 4096
+_UNSEEN: Any = object()
 
 
 class RouteTableError(ValueError):
@@ -258,6 +260,9 @@ class RouteTable:
     _classes: tuple[IngressClass, ...]
     _ignored: tuple[Ingress, ...]
     _options: _Options
+    # Raw Host value -> virtual host (None: the catch-all); a memo of `_find_vhost`,
+    # which is a pure function of this immutable table.
+    _host_cache: dict[str, _VirtualHost | None] = attrs.field(factory=dict, init=False, repr=False)
 
     # --- building ---------------------------------------------------------------------
 
@@ -424,7 +429,15 @@ class RouteTable:
         # lookup; only other forms pay for normalisation.
         vhost = self._exact_hosts.get(host)  # type: ignore[arg-type]  # None simply misses
         if vhost is None:
-            vhost = self._find_vhost(host)
+            # PERF: Host headers repeat; remember how each raw form normalised, so
+            # "Shop.Example.com:443" costs one more dict lookup, not a normalisation.
+            cache = self._host_cache
+            vhost = cache.get(host, _UNSEEN)  # type: ignore[arg-type]  # None is a valid key
+            if vhost is _UNSEEN:
+                vhost = self._find_vhost(host)
+                if len(cache) >= _HOST_CACHE_SIZE:
+                    cache.clear()  # bounded: a flood of random hosts cannot grow it
+                cache[host] = vhost  # type: ignore[index]  # None is a valid key
             if vhost is None:
                 return self._catch_all
         return vhost.match(path or "/") or vhost.default
