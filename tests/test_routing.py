@@ -301,3 +301,39 @@ def test_cli_routes_and_explain_on_the_examples() -> None:
     nothing = run_cli("explain", "examples/ingress-class.yaml", "http://x/")
     assert nothing.returncode == 3
     assert "result: no route (404)" in nothing.stdout
+
+
+def test_path_matcher_from_an_installed_entry_point(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A real (tiny) installed distribution that declares the entry point, found on sys.path.
+    package = tmp_path / "acme_matchers.py"
+    package.write_text(
+        "import attrs\n"
+        "from ingresslib.plugins import CompiledPath\n"
+        "@attrs.frozen\n"
+        "class Glob:\n"
+        "    name: str = 'acme-glob'\n"
+        "    def compile(self, path):\n"
+        "        import fnmatch\n"
+        "        return CompiledPath(kind='pattern', key=path, length=len(path),\n"
+        "                            matches=lambda p: fnmatch.fnmatchcase(p, path))\n"
+    )
+    dist = tmp_path / "acme_matchers-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-matchers\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[ingresslib.path_matchers]\nacme-glob = acme_matchers:Glob\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from ingresslib.plugins import _path_matchers
+
+    monkeypatch.setattr(_path_matchers, "_entry_points_loaded", False)
+    monkeypatch.setattr(_path_matchers, "_registry", dict(_path_matchers._registry))
+    assert "acme-glob" in available_path_matchers()
+    table = build(
+        ingress("a", [rule(None, ("/img/*.png", "ImplementationSpecific", "images"))]),
+        implementation_specific="acme-glob",
+    )
+    assert service_of(table, None, "/img/logo.png") == "images:80"
+    assert service_of(table, None, "/img/logo.gif") is None
