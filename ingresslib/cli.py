@@ -118,7 +118,9 @@ def _explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     _, table = loaded
     url = args.paths_and_url[-1]
     parts = urlsplit(url if "://" in url else f"http://{url}")
-    explanation = table.explain(parts.netloc or None, parts.path or "/")
+    # The Host header a client sends: no user info, the port kept (the router drops it).
+    host = parts.netloc.rpartition("@")[2] or None
+    explanation = table.explain(host, parts.path or "/")
     out.write(f"{explanation}\n")
     return 0 if explanation.result is not None else 3
 
@@ -174,7 +176,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(
     argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
-    """Run the command line; return the exit status (0 ok, 1 problems found, 2 usage)."""
+    """Run the command line; return the exit status (0 ok, 1 problems found, 3 no route).
+
+    Usage errors exit with status 2 through argparse's `SystemExit`.
+    """
     args = _parser().parse_args(argv)
     status: int = args.handler(args, out or sys.stdout, err or sys.stderr)
     return status

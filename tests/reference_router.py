@@ -62,7 +62,7 @@ def outcome_of(match: RouteMatch | None) -> Outcome | None:
 
 
 def normalize_request_host(host: str | None) -> str:
-    """Lower-case, `:port` removed, one trailing dot removed; "" for no host."""
+    """ASCII lower-case, `:port` removed, one trailing dot removed; "" for no host."""
     if host is None or host == "":
         return ""
     if host.startswith("["):
@@ -74,7 +74,8 @@ def normalize_request_host(host: str | None) -> str:
         host = host[: host.index(":")]
     if host.endswith("."):
         host = host[:-1]
-    return host.lower()
+    # Only A-Z fold (as nginx folds): "\u212a" (KELVIN SIGN) is not "k".
+    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in host)
 
 
 def _age(ingress: Ingress) -> tuple[object, ...]:

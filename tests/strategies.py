@@ -277,9 +277,20 @@ endpoint_slices = st.sampled_from(["IPv4", "IPv6"]).flatmap(
         st.lists(
             st.builds(
                 _endpoint,
-                # Go counts IPv4-mapped IPv6 addresses as IPv4 (ip.To4() != nil).
+                # Go counts IPv4-mapped IPv6 addresses as IPv4 (ip.To4() != nil), and the
+                # apiserver refuses special-purpose addresses (ValidateNonSpecialIP).
                 st.ip_addresses(v=4 if family == "IPv4" else 6)
                 .filter(lambda ip: getattr(ip, "ipv4_mapped", None) is None)
+                .filter(
+                    lambda ip: (
+                        not (
+                            ip.is_loopback
+                            or ip.is_unspecified
+                            or ip.is_link_local
+                            or ip.is_multicast
+                        )
+                    )
+                )
                 .map(str),
                 _conditions,
                 st.none() | dns_label,

@@ -84,7 +84,8 @@ def test_equal_weights_spread_evenly(cls: type) -> None:
     for _ in range(50_000):
         endpoint = balancer.pick()
         counts[endpoint.address] += 1
-        balancer.report(endpoint, latency=0.01)
+        # Equal latencies, equal to PeakEwma's starting estimate: no endpoint looks faster.
+        balancer.report(endpoint, latency=0.030)
     assert all(abs(c / 10_000 - 1) < 0.06 for c in counts.values()), counts
 
 
@@ -253,3 +254,66 @@ def test_asyncio_tasks_share_a_balancer(cls: type) -> None:
 
     asyncio.run(main())
     assert all(balancer.state(e).active == 0 for e in balancer.endpoints)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_picks_stay_consistent_while_another_thread_updates(cls: type) -> None:
+    big, small = endpoints(50), endpoints(50)[:2]
+    swapped = [Endpoint(f"10.1.0.{i}", 8080) for i in range(50)]
+    balancer = cls(big, rng=random.Random(6))
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def picker() -> None:
+        try:
+            while not stop.is_set():
+                endpoint = balancer.pick()
+                if endpoint is not None:
+                    balancer.report(endpoint)
+        except BaseException as error:  # noqa: BLE001 -- collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=picker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for i in range(300):
+        balancer.update((big, small, swapped)[i % 3])
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    if cls.tracks_active:
+        # Every pick was reported: no active count may be left on any endpoint.
+        assert all(balancer.state(e).active == 0 for e in balancer.endpoints)  # type: ignore[union-attr]
+
+
+def test_smooth_weighted_stays_cheap_on_large_coprime_weights() -> None:
+    import time
+
+    many = [Endpoint(f"10.{i // 250}.0.{i % 250}", 80, weight=7 + i % 13) for i in range(2000)]
+    clock = FakeClock()
+    balancer = SmoothWeightedRoundRobin(
+        many, clock=clock, health=HealthPolicy(consecutive_failures=1)
+    )
+    started = time.perf_counter()
+    balancer.report(many[0], ok=False)  # an ejection rebuilds the schedule
+    assert time.perf_counter() - started < 1.0  # was ~8 s with a full nginx period
+    assert many[0] not in balancer.available
+    counts: Counter[int] = Counter()
+    for _ in range(130_000):  # five periods of the ~26,000 total weight
+        counts[balancer.pick().weight] += 1  # type: ignore[union-attr]
+    # Shares follow the weights (weights 7..19 are each held by ~153 endpoints).
+    assert counts[19] / counts[7] == pytest.approx(19 / 7, rel=0.1)
+
+
+def test_update_does_not_eject_again_an_endpoint_whose_time_is_up() -> None:
+    clock = FakeClock()
+    health = HealthPolicy(consecutive_failures=1, base_ejection=5)
+    balancer = RoundRobin(endpoints(3), clock=clock, health=health)
+    bad = balancer.endpoints[0]
+    balancer.report(bad, ok=False)
+    clock.now += 6
+    balancer.pick()
+    assert bad in balancer.available
+    balancer.update(endpoints(3))
+    assert bad in balancer.available

@@ -133,7 +133,7 @@ def test_conditions_follow_the_api_docs(
     }
     result = resolve(service(), slice_("web-1", [endpoint("10.0.0.1", conditions=conditions)]))
     is_ready = ready is not False  # nil means ready
-    is_serving = serving if serving is not None else is_ready  # nil defers to ready
+    is_serving = serving is not False  # nil means serving (current API docs, kube-proxy)
     is_terminating = terminating is True  # nil means not terminating
     if is_ready:
         assert isinstance(result, EndpointSet)
@@ -239,7 +239,7 @@ def test_resolution_rules(slices: list[Any], publish: bool) -> None:
             conditions = {k: v for k, v in pairs if v is not None}
             built.append(endpoint(f"10.0.0.{host}", conditions=conditions))
             r = publish or ready is not False
-            s = publish or (serving if serving is not None else r)
+            s = publish or serving is not False
             t = (terminating is True) and not publish
             key = f"10.0.0.{host}:8080"
             # The first copy in slice-name order is kept unless a later copy is ready.

@@ -282,3 +282,55 @@ def test_upstream_conformance_manifests_load() -> None:
     gateway = ingresslib.load_manifests(CONFORMANCE / "gateway-api", unknown_kinds="ignore")
     assert gateway.services
     assert {"HTTPRoute", "Gateway"} <= {s.kind for s in gateway.skipped}
+
+
+def test_one_line_json_text_longer_than_a_file_name_is_text() -> None:
+    doc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a", "annotations":
+           {"note": "x" * 5000}}, "spec": {"ports": [{"port": 1}]}}  # fmt: skip
+    assert len(ingresslib.load_manifests(json.dumps(doc))) == 1
+
+
+def test_a_missing_path_without_suffix_is_reported_as_missing() -> None:
+    assert problems_of("k8s") == ["k8s: no such file or directory"]
+
+
+def test_yaml_merge_keys_are_read_like_kubectl() -> None:
+    text = (
+        "apiVersion: v1\nkind: Service\nmetadata: {name: a, labels: &l {app: web}}\n"
+        "spec:\n  selector: {<<: *l, tier: x}\n  ports: [{port: 1}]\n"
+    )
+    (service,) = ingresslib.load_manifests(text)
+    assert isinstance(service, Service)
+    assert dict(service.spec.selector) == {"app": "web", "tier": "x"}
+
+
+def test_wrapped_base64_is_decoded_as_go_decodes_it() -> None:
+    text = (
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n"
+        "  greeting: |\n    aGVs\n    bG8=\n"
+    )
+    (secret,) = ingresslib.load_manifests(text)
+    assert isinstance(secret, Secret)
+    assert secret.data["greeting"] == b"hello"
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        ("127.0.0.1", "may not be in the loopback range (127.0.0.0/8, ::1/128)"),
+        ("0.0.0.0", "may not be unspecified (0.0.0.0)"),
+        ("169.254.169.254", "may not be in the link-local range (169.254.0.0/16, fe80::/10)"),
+        ("224.0.0.5", "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)"),
+    ],
+)
+def test_endpoint_addresses_may_not_be_special(address: str, message: str) -> None:
+    doc = {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+           "metadata": {"name": "s"}, "addressType": "IPv4",
+           "endpoints": [{"addresses": [address]}]}  # fmt: skip
+    assert problems_of(doc) == [
+        f"input #1: EndpointSlice default/s: endpoints[0].addresses[0]: "
+        f'Invalid value: "{address}": {message}'
+    ]
+    if address == "127.0.0.1":
+        # Local development and tests may opt in to loopback backends.
+        assert len(ingresslib.load_manifests(doc, allow_loopback_endpoints=True)) == 1

@@ -200,6 +200,8 @@ class TestPathMatchers:
                 )
 
         register_path_matcher(Suffix(), replace=True)
+        with pytest.raises(PathMatcherError, match="built-in"):
+            register_path_matcher(Suffix(name="prefix"), replace=True)
         assert get_path_matcher("test-suffix").name == "test-suffix"
         with pytest.raises(PathMatcherError, match="is registered"):
             register_path_matcher(Suffix())
@@ -294,7 +296,7 @@ def test_cli_routes_and_explain_on_the_examples() -> None:
     assert "shop.example.com    /api/health  Exact   exact    health:8081      demo/shop" in (
         routes.stdout
     )
-    explained = run_cli("explain", "examples/", "https://SHOP.example.com:443/api/x?q=1")
+    explained = run_cli("explain", "examples/", "https://me:pw@SHOP.example.com:443/api/x?q=1")
     assert explained.returncode == 0, explained.stderr
     assert "result: api:8080 by path '/api' (Prefix) from Ingress demo/shop" in explained.stdout
     assert "/api/health Exact (exact) -> health:8081" in explained.stdout
@@ -337,3 +339,37 @@ def test_path_matcher_from_an_installed_entry_point(
     )
     assert service_of(table, None, "/img/logo.png") == "images:80"
     assert service_of(table, None, "/img/logo.gif") is None
+
+
+def test_hosts_fold_ascii_case_only() -> None:
+    table = build(ingress("k", [rule("kube.example.com", ("/", "Prefix", "kube"))]))
+    assert service_of(table, "KUBE.Example.COM", "/") == "kube:80"
+    # KELVIN SIGN lower-cases to "k" in Unicode, but it is not the rule host's "k".
+    assert service_of(table, "\u212aube.example.com", "/") is None
+
+
+def test_string_prefix_and_regex_paths_together() -> None:
+    doc = ingress(
+        "a",
+        [rule(None, ("/static", "ImplementationSpecific", "static"))],
+        annotations={"ingresslib.dev/path-matcher": "string-prefix"},
+    )
+    regex = ingress(
+        "b",
+        [rule(None, ("/api/v[0-9]+", "ImplementationSpecific", "api"))],
+        annotations={"ingresslib.dev/path-matcher": "regex"},
+    )
+    table = build(doc, regex)
+    assert service_of(table, None, "/staticfiles/x") == "static:80"
+    # No literal path matches: the regex path is consulted.
+    assert service_of(table, None, "/api/v2/x") == "api:80"
+    assert service_of(table, None, "/other") is None
+
+
+def test_huge_host_values_are_not_remembered() -> None:
+    table = build(ingress("a", [rule("a.com", ("/", "Prefix", "a"))]))
+    for i in range(50):
+        assert table.match(f"{i}" + "x" * 10_000, "/") is None
+    assert table._host_cache == {}
+    assert service_of(table, "A.com:80", "/") == "a:80"
+    assert "A.com:80" in table._host_cache

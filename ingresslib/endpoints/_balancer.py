@@ -147,7 +147,8 @@ class BalancerBase:
             old = self._states
             self._states = {e.key: old.get(e.key) or EndpointState() for e in new}
             self._all = new
-            self._refresh(self._clock() if self._ejected else 0.0)
+            # The clock, not 0: an expired ejection must not count again.
+            self._refresh(self._clock())
 
     # --- introspection ------------------------------------------------------------------
 
@@ -167,7 +168,12 @@ class BalancerBase:
 
     # --- for subclasses -----------------------------------------------------------------
 
-    def _choose(self, available: tuple[Endpoint, ...], key: str | bytes | None) -> Endpoint:
+    def _choose(self, available: tuple[Endpoint, ...], key: str | bytes | None) -> Endpoint | None:
+        """Pick from `available`.
+
+        `available` was read without the lock; a subclass whose derived state must match
+        it re-reads `self._available` under the lock.
+        """
         raise NotImplementedError
 
     def _rebuild(self) -> None:

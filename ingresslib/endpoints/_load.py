@@ -60,11 +60,14 @@ class LeastRequest(BalancerBase):
         heapq.heapify(self._heap)
         self._sequence = len(available)
 
-    def _choose(self, available: tuple[Endpoint, ...], key: str | bytes | None) -> Endpoint:
-        count = len(available)
+    def _choose(self, available: tuple[Endpoint, ...], key: str | bytes | None) -> Endpoint | None:
         with self._lock:
-            if self._slots is None or len(self._slots) != count:
-                return available[0]  # pragma: no cover - _rebuild keeps them aligned
+            # Under the lock `_available` and `_slots` belong together (an update may
+            # have replaced both since `pick()` read `available`).
+            available = self._available
+            count = len(available)
+            if not count:
+                return None
             if self._weighted and self._heap:
                 index = self._pick_weighted(available)
             elif count == 1:
@@ -122,10 +125,13 @@ class PeakEwma(BalancerBase):
     def _rebuild(self) -> None:
         self._slots = tuple(self._states[e.key] for e in self._available)
 
-    def _choose(self, available: tuple[Endpoint, ...], key: str | bytes | None) -> Endpoint:
-        count = len(available)
+    def _choose(self, available: tuple[Endpoint, ...], key: str | bytes | None) -> Endpoint | None:
         with self._lock:
-            slots = self._slots
+            # Under the lock `_available` and `_slots` belong together.
+            available, slots = self._available, self._slots
+            count = len(available)
+            if not count:
+                return None
             if count == 1:
                 index = 0
             else:

@@ -34,9 +34,9 @@ def _convert(endpoint: SliceEndpoint, address: str, port: int, publish: bool) ->
     # "ready ... A nil value should be interpreted as "true"." publishNotReadyAddresses:
     # "endpoints ... should be published ... regardless of their readiness".
     ready = publish or conditions.ready is not False
-    # The issue's (and older API docs') reading: "If nil, consumers should defer to the
-    # ready condition."
-    serving = conditions.serving if conditions.serving is not None else ready
+    # "serving ... A nil value should be interpreted as "true"." (kube-proxy:
+    # `Serving == nil || *Serving`).
+    serving = conditions.serving is not False
     # "terminating ... A nil value should be interpreted as "false"."
     terminating = conditions.terminating is True
     hints = endpoint.hints
@@ -137,7 +137,9 @@ def resolve_endpoints(
     if not chosen:
         return Unresolved("no-endpoints", f"Service {ref} port {wanted} has no ready endpoint")
     topology: Literal["zone", "node"] | None = None
-    narrowed = _by_hints(chosen, zone=zone, node_name=node_name)
+    # kube-proxy decides the topology mode from ready endpoints only: a fallback set of
+    # terminating endpoints is never narrowed by hints.
+    narrowed = None if fallback else _by_hints(chosen, zone=zone, node_name=node_name)
     if narrowed is not None:
         chosen, topology = narrowed
     address_type = families.pop() if len(families) == 1 else "mixed"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import bisect
+import heapq
 import itertools
+import math
 from collections.abc import Sequence
 
 from ingresslib.endpoints._balancer import BalancerBase
@@ -11,8 +13,9 @@ from ingresslib.endpoints._model import Endpoint
 
 __all__ = ["RandomBalancer", "RoundRobin", "SmoothWeightedRoundRobin", "WeightedRandom"]
 
-# Longest precomputed smooth-weighted schedule; past it, picks run nginx's loop directly.
-_MAX_SCHEDULE = 1 << 16
+# Most steps (period x endpoints) spent precomputing a smooth-weighted schedule, which
+# happens on every change of the available set (ejections included): about 10 ms.
+_MAX_SCHEDULE_WORK = 1 << 16
 
 
 class RoundRobin(BalancerBase):
@@ -51,36 +54,64 @@ def smooth_weighted_schedule(weights: Sequence[int]) -> list[int]:
 
 
 class SmoothWeightedRoundRobin(BalancerBase):
-    """nginx's smooth weighted round robin over `Endpoint.weight`."""
+    """nginx's smooth weighted round robin over `Endpoint.weight`.
+
+    The sequence is periodic (period = the sum of the weights, after dividing them by
+    their greatest common divisor), so it is precomputed and a pick is one index. A set
+    whose precomputation would cost more than `_MAX_SCHEDULE_WORK` steps (thousands of
+    endpoints with large, coprime weights) uses an earliest-deadline-first schedule
+    instead: the same shares, O(log n) per pick, not nginx's exact order.
+    """
 
     def _rebuild(self) -> None:
-        weights = [max(e.weight, 0) for e in self._available]
-        self._counter = itertools.count()
-        self._current = [0] * len(weights)
-        self._weights = weights
-        # PERF: the sequence is periodic (period = total weight); precompute it once so a
-        # pick is an index, not a loop over every endpoint.
+        available = self._available
+        weights = [max(e.weight, 0) for e in available]
+        divisor = math.gcd(*weights) if weights else 0
+        if divisor:
+            weights = [w // divisor for w in weights]
         total = sum(weights)
-        self._schedule = (
-            tuple(self._available[i] for i in smooth_weighted_schedule(weights))
-            if 0 < total <= _MAX_SCHEDULE
-            else None
-        )
+        self._counter = itertools.count()
+        if total and total * len(weights) <= _MAX_SCHEDULE_WORK:
+            # PERF: one period precomputed; a pick is an index into it.
+            order = smooth_weighted_schedule(weights)
+            plan: tuple[tuple[Endpoint, ...], object] = (
+                available,
+                tuple(available[i] for i in order),
+            )
+        elif total:
+            heap = [(1.0 / w, i, i) for i, w in enumerate(weights) if w > 0]
+            heapq.heapify(heap)
+            plan = (available, _Deadlines(heap, weights))
+        else:
+            plan = (available, available)  # every weight 0: plain round robin
+        # One attribute, so `pick()` never pairs one set's schedule with another set.
+        self._plan = plan
 
     def _choose(self, available: tuple[Endpoint, ...], key: str | bytes | None) -> Endpoint:
-        schedule = self._schedule
-        if schedule is not None and schedule and available is self._available:
-            return schedule[next(self._counter) % len(schedule)]
+        endpoints, schedule = self._plan
+        if isinstance(schedule, tuple):
+            chosen: Endpoint = schedule[next(self._counter) % len(schedule)]
+            return chosen
+        assert isinstance(schedule, _Deadlines)
         with self._lock:
-            weights, current = self._weights, self._current
-            if len(weights) != len(available) or not any(weights):
-                return available[next(self._counter) % len(available)]
-            total = sum(weights)
-            best = max(range(len(weights)), key=lambda i: current[i] + weights[i])
-            for index, weight in enumerate(weights):
-                current[index] += weight
-            current[best] -= total
-            return available[best]
+            return endpoints[schedule.next_index()]
+
+
+class _Deadlines:
+    """Earliest-deadline-first over weights: each pick moves the winner 1/weight later."""
+
+    __slots__ = ("heap", "sequence", "weights")
+
+    def __init__(self, heap: list[tuple[float, int, int]], weights: list[int]) -> None:
+        self.heap = heap
+        self.weights = weights
+        self.sequence = len(weights)
+
+    def next_index(self) -> int:
+        deadline, _, index = heapq.heappop(self.heap)
+        self.sequence += 1
+        heapq.heappush(self.heap, (deadline + 1.0 / self.weights[index], self.sequence, index))
+        return index
 
 
 class RandomBalancer(BalancerBase):

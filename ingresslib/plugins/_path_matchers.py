@@ -163,6 +163,8 @@ def register_path_matcher(matcher: PathMatcher, *, replace: bool = False) -> Non
     if not isinstance(matcher, PathMatcher):
         raise PathMatcherError(f"{matcher!r} is not a PathMatcher (needs .name and .compile)")
     with _lock:
+        if matcher.name in _BUILTINS:
+            raise PathMatcherError(f"{matcher.name!r} is a built-in path matcher")
         if matcher.name in _registry and not replace:
             raise PathMatcherError(f"a path matcher named {matcher.name!r} is registered")
         _registry[matcher.name] = matcher
@@ -173,17 +175,25 @@ def _load_entry_points() -> None:
     with _lock:
         if _entry_points_loaded:
             return
+        for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                loaded = entry_point.load()
+                matcher = loaded() if isinstance(loaded, type) else loaded
+            except Exception as error:
+                raise PathMatcherError(
+                    f"cannot load path matcher {entry_point.name!r} from "
+                    f"{entry_point.value}: {error}"
+                ) from error
+            if not isinstance(matcher, PathMatcher) or matcher.name != entry_point.name:
+                raise PathMatcherError(
+                    f"entry point {entry_point.name!r} in {ENTRY_POINT_GROUP} does not give a "
+                    f"PathMatcher named {entry_point.name!r}"
+                )
+            if matcher.name in _BUILTINS:
+                continue  # a plugin never changes what the built-in names mean
+            _registry.setdefault(matcher.name, matcher)
+        # Set only once every plugin is registered: a concurrent lookup waits on the lock.
         _entry_points_loaded = True
-        found = list(metadata.entry_points(group=ENTRY_POINT_GROUP))
-    for entry_point in found:
-        loaded = entry_point.load()
-        matcher = loaded() if isinstance(loaded, type) else loaded
-        if getattr(matcher, "name", None) != entry_point.name:
-            raise PathMatcherError(
-                f"entry point {entry_point.name!r} in {ENTRY_POINT_GROUP} gives a matcher "
-                f"named {getattr(matcher, 'name', None)!r}"
-            )
-        register_path_matcher(matcher, replace=True)
 
 
 def get_path_matcher(name: str) -> PathMatcher:
@@ -192,7 +202,7 @@ def get_path_matcher(name: str) -> PathMatcher:
     Raises:
         PathMatcherError: no such matcher.
     """
-    matcher = _registry.get(name)
+    matcher = _BUILTINS.get(name) or _registry.get(name)
     if matcher is None:
         _load_entry_points()
         matcher = _registry.get(name)

@@ -172,7 +172,10 @@ def _structure_bytes_map(value: object, _: type) -> FrozenMap[str, bytes]:
         if not isinstance(item, str):
             raise WireTypeError(_expect(item, "base64 string").message, f"[{key}]")
         try:
-            decoded[str(key)] = base64.b64decode(item, validate=True)
+            # Go's base64 decoder skips "\r" and "\n" (wrapped base64 in YAML blocks).
+            decoded[str(key)] = base64.b64decode(
+                item.replace("\n", "").replace("\r", ""), validate=True
+            )
         except (binascii.Error, ValueError) as error:
             raise WireTypeError(f"illegal base64 data: {error}", f"[{key}]") from None
     return FrozenMap(decoded)

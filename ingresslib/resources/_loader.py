@@ -138,6 +138,7 @@ def load_manifests(
     *,
     namespace: str = "default",
     unknown_kinds: Literal["warn", "ignore", "error"] = "warn",
+    allow_loopback_endpoints: bool = False,
 ) -> ResourceSet:
     """Load Kubernetes manifests into typed, validated resources.
 
@@ -151,6 +152,9 @@ def load_manifests(
         unknown_kinds: what to do with kinds ingresslib does not model: "warn" (an
             `UnsupportedKindWarning`; they are also listed in `ResourceSet.skipped`),
             "ignore" (only listed), or "error" (a problem in the ManifestError).
+        allow_loopback_endpoints: accept EndpointSlice addresses in 127.0.0.0/8 and
+            ::1, which the apiserver refuses ("may not be in the loopback range"): for
+            local development and tests whose backends listen on loopback.
 
     Returns:
         The resources, in document order, and the skipped documents.
@@ -164,7 +168,7 @@ def load_manifests(
     skipped: list[SkippedDocument] = []
     seen: dict[tuple[str, str, str], _Document] = {}
     for document in _expand_lists(documents, problems):
-        loaded = _load_document(document, namespace, problems)
+        loaded = _load_document(document, namespace, problems, allow_loopback_endpoints)
         if isinstance(loaded, SkippedDocument):
             if unknown_kinds == "error":
                 problems.append(
@@ -215,9 +219,14 @@ def load_manifests(
 
 
 def _looks_like_path(text: str) -> bool:
-    if "\n" in text or not text.strip():
+    """A one-line string that is not JSON or a YAML mapping names a file or directory."""
+    stripped = text.strip()
+    if "\n" in stripped or not stripped or stripped[0] in "{[" or ": " in stripped:
         return False
-    return Path(text).exists() or text.endswith((*MANIFEST_SUFFIXES, "/", os.sep))
+    try:
+        return Path(text).exists() or not stripped.endswith(":")
+    except (OSError, ValueError):  # e.g. a name longer than the OS allows
+        return False
 
 
 def _read_source(source: ManifestSource, problems: list[ManifestProblem]) -> Iterator[_Document]:
@@ -317,8 +326,8 @@ def _expand_lists(
     for document in documents:
         data = document.data
         kind = data.get("kind") if isinstance(data, Mapping) else None
-        if isinstance(kind, str) and kind.endswith("List") and "items" in data:
-            items = data["items"]
+        if isinstance(kind, str) and kind.endswith("List") and isinstance(data, Mapping):
+            items = data.get("items")
             if items is None:
                 continue
             if not isinstance(items, list):
@@ -370,7 +379,10 @@ def _string_at(data: Mapping[str, Any], *keys: str) -> str:
 
 
 def _load_document(
-    document: _Document, default_namespace: str, problems: list[ManifestProblem]
+    document: _Document,
+    default_namespace: str,
+    problems: list[ManifestProblem],
+    allow_loopback_endpoints: bool = False,
 ) -> Resource | SkippedDocument | None:
     data = document.data
     if not isinstance(data, Mapping):
@@ -420,7 +432,8 @@ def _load_document(
     except Exception as error:  # noqa: BLE001 -- cattrs groups any hook's errors; each becomes a problem
         problems.extend(ref.problem(f, reason) for f, reason in flatten_structure_error(error))
         return None
-    problems.extend(ref.problem(f, reason) for f, reason in validate_resource(resource))
+    found = validate_resource(resource, allow_loopback_endpoints=allow_loopback_endpoints)
+    problems.extend(ref.problem(f, reason) for f, reason in found)
     return resource
 
 
@@ -459,6 +472,7 @@ def _merge_string_data(body: dict[str, Any]) -> dict[str, Any]:
     data = body.get("data")
     merged: dict[str, Any] = dict(data) if isinstance(data, Mapping) else {}
     for key, value in string_data.items():
+        # A non-string value keeps its type, so the converter reports it (at `data[key]`).
         merged[key] = value.encode("utf-8") if isinstance(value, str) else value
     body["data"] = merged
     return body

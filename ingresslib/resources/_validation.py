@@ -11,6 +11,7 @@ Each validator returns `(field path, reason)` pairs, the reason formatted as Go'
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Iterable
 
 from ingresslib.resources import _validators as v
@@ -486,8 +487,16 @@ _MAX_ADDRESSES = 100
 _MAX_PORTS = 20000
 
 
-def validate_endpoint_slice(slice_: EndpointSlice) -> list[FieldProblem]:
-    """The structural rules of `ValidateEndpointSlice`."""
+def validate_endpoint_slice(
+    slice_: EndpointSlice, *, allow_loopback_endpoints: bool = False
+) -> list[FieldProblem]:
+    """The structural rules of `ValidateEndpointSlice`.
+
+    Args:
+        slice_: the slice.
+        allow_loopback_endpoints: accept 127.0.0.0/8 and ::1 addresses, which the
+            apiserver refuses (for local development and tests only).
+    """
     problems = validate_object_meta(
         slice_.metadata, namespaced=True, name_fn=v.is_dns1123_subdomain
     )
@@ -510,7 +519,9 @@ def validate_endpoint_slice(slice_: EndpointSlice) -> list[FieldProblem]:
         for j, address in enumerate(endpoint.addresses):
             problems += [
                 invalid(f"{path}.addresses[{j}]", bad, message)
-                for bad, message in _address_errors(slice_.address_type, address)
+                for bad, message in _address_errors(
+                    slice_.address_type, address, allow_loopback=allow_loopback_endpoints
+                )
             ]
         if endpoint.hostname is not None:
             problems += _each(
@@ -552,14 +563,44 @@ def _is_ipv4(address: str) -> bool:
     return ip.version == 4 or getattr(ip, "ipv4_mapped", None) is not None
 
 
-def _address_errors(address_type: str, address: str) -> list[tuple[str, str]]:
+def _address_errors(
+    address_type: str, address: str, *, allow_loopback: bool = False
+) -> list[tuple[str, str]]:
     if address_type == "IPv4" and not _is_ipv4(address):
         return [(address, "must be a valid IPv4 address")]
     if address_type == "IPv6" and (v.parse_ip_sloppy(address) is None or _is_ipv4(address)):
         return [(address, "must be a valid IPv6 address")]
     if address_type == "FQDN":
         return v.is_fully_qualified_domain_name(address)
+    if address_type in ("IPv4", "IPv6"):
+        return [(address, m) for m in _special_ip_errors(address, allow_loopback=allow_loopback)]
     return []
+
+
+def _special_ip_errors(address: str, *, allow_loopback: bool) -> list[str]:
+    """`ValidateNonSpecialIP`: endpoints may not point at special-purpose addresses."""
+    ip = v.parse_ip_sloppy(address)
+    if ip is None:  # pragma: no cover - checked by the caller
+        return []
+    mapped = getattr(ip, "ipv4_mapped", None)
+    ip = mapped if mapped is not None else ip
+    errors = []
+    # "if ip.IsUnspecified() { ... fmt.Sprintf("may not be unspecified (%v)", ipToCheck)"
+    if ip.is_unspecified:
+        errors.append(f"may not be unspecified ({address})")
+    if ip.is_loopback and not allow_loopback:
+        errors.append("may not be in the loopback range (127.0.0.0/8, ::1/128)")
+    # Go's IsLinkLocalUnicast: 169.254.0.0/16 and fe80::/10.
+    if ip.is_link_local and not ip.is_multicast:
+        errors.append("may not be in the link-local range (169.254.0.0/16, fe80::/10)")
+    # Go's IsLinkLocalMulticast: 224.0.0.0/24 and ff02::/16.
+    if ip in _LINK_LOCAL_MULTICAST_V4 or ip in _LINK_LOCAL_MULTICAST_V6:
+        errors.append("may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)")
+    return errors
+
+
+_LINK_LOCAL_MULTICAST_V4 = ipaddress.ip_network("224.0.0.0/24")
+_LINK_LOCAL_MULTICAST_V6 = ipaddress.ip_network("ff02::/16")
 
 
 # --- Secret -------------------------------------------------------------------------------
@@ -596,6 +637,10 @@ _VALIDATORS: dict[type[ResourceBase], Callable[..., list[FieldProblem]]] = {
 }
 
 
-def validate_resource(resource: ResourceBase) -> list[FieldProblem]:
+def validate_resource(
+    resource: ResourceBase, *, allow_loopback_endpoints: bool = False
+) -> list[FieldProblem]:
     """Validate any modelled resource; `[]` when it is valid."""
+    if isinstance(resource, EndpointSlice):
+        return validate_endpoint_slice(resource, allow_loopback_endpoints=allow_loopback_endpoints)
     return _VALIDATORS[type(resource)](resource)

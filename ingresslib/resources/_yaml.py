@@ -21,6 +21,7 @@ else:
     _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 class _ManifestLoader(_BaseLoader):
@@ -29,12 +30,10 @@ class _ManifestLoader(_BaseLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Hashable, yaml.Node] = {}
         for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue  # `<<: *anchor`: merged by SafeConstructor, may be overridden
             key = self.construct_object(key_node, deep=True)
-            if (
-                isinstance(key, Hashable)
-                and key in seen
-                and key_node.tag != "tag:yaml.org,2002:merge"
-            ):
+            if isinstance(key, Hashable) and key in seen:
                 raise yaml.constructor.ConstructorError(
                     "while constructing a mapping",
                     node.start_mark,

@@ -147,7 +147,12 @@ def explain(table: RouteTable, host: str | None, path: str) -> Explanation:
             verdict = "does not match"
         elif route.compiled.kind == "pattern" and literal_won:
             verdict = "matches, but literal paths rank before pattern paths"
-        elif result is not None and result.path_type == "Exact" and route.compiled.kind != "exact":
+        elif (
+            result is not None
+            and result.path_type == "Exact"
+            and route.compiled.kind != "exact"
+            and route.compiled.length == len(result.path or "")
+        ):
             verdict = "matches, but an Exact path of the same length wins"
         else:
             verdict = "matches, but a longer path wins"

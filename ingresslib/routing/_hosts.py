@@ -24,7 +24,12 @@ def normalize_host(host: str | None) -> str:
             host = host[:colon]
     if host.endswith("."):
         host = host[:-1]
-    return host.lower()
+    # ASCII case folding only, as nginx does: str.lower() would fold "\u212a" (KELVIN
+    # SIGN) to "k" and let a look-alike host reach another host's rules.
+    return host.lower() if host.isascii() else host.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
 
 
 def wildcard_parent(host: str) -> str | None:

@@ -9,7 +9,9 @@ Structure (built once per snapshot, never mutated after):
   matchers (regex) consulted only when no literal path matched; and its default backend.
 
 A match costs one or two dict lookups for the host and one dict lookup per request path
-segment, whatever the number of rules.
+segment, whatever the number of Exact and Prefix rules. ImplementationSpecific paths of
+the `string-prefix` and pattern (`regex`) matchers are tried one after another, so their
+cost grows with their number on the host.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from ingresslib.plugins._path_matchers import (
     CompiledPath,
     PathMatcherError,
     get_path_matcher,
-    normalize_prefix,
 )
 from ingresslib.resources._networking import (
     HTTPIngressPath,
@@ -54,6 +55,7 @@ MatchedBy = Literal["path", "host-default", "default", "controller-default"]
 IngressKey = tuple[str, str]
 _FAR_FUTURE = datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)
 _HOST_CACHE_SIZE = 4096
+_HOST_CACHE_KEY_MAX = 270  # a 253-character name, a port and brackets
 _UNSEEN: Any = object()
 
 
@@ -135,11 +137,12 @@ class Conflict:
 class _Node:
     """A node of the Prefix segment trie."""
 
-    __slots__ = ("children", "route")
+    __slots__ = ("children", "length", "route")
 
     def __init__(self) -> None:
         self.children: dict[str, _Node] = {}
         self.route: RouteMatch | None = None
+        self.length = 0  # the compiled length of `route`, to rank it against others
 
 
 @attrs.frozen
@@ -166,26 +169,28 @@ class _VirtualHost:
         # "Prefix: Matches based on a URL path prefix split by '/'. Matching is done on a
         # path element by element basis."
         node: _Node | None = self.top
-        best: RouteMatch | None = None
+        best: _Node | None = None
         # PERF: one dict lookup per segment; deeper nodes are longer paths.
         for segment in path.split("/"):
             node = node.children.get(segment)  # type: ignore[union-attr]  # loop breaks on None
             if node is None:
                 break
             if node.route is not None:
-                best = node.route
+                best = node
+        found = None if best is None else best.route
         if self.literal:
-            best = self._best_literal(path, best)
-        if best is None and self.patterns:
+            found = self._best_literal(path, best)
+        if found is None and self.patterns:
             for route in self.patterns:
                 if route.compiled.matches(path):  # type: ignore[misc]  # patterns carry matches
                     return route.result
-        return best
+        return found
 
-    def _best_literal(self, path: str, best: RouteMatch | None) -> RouteMatch | None:
+    def _best_literal(self, path: str, node: _Node | None) -> RouteMatch | None:
         # "precedence will be given first to the longest matching path"; on a tie the
         # Prefix path (already found) stays ahead.
-        best_length = -1 if best is None else len(normalize_prefix(best.path or "/"))
+        best = None if node is None else node.route
+        best_length = -1 if node is None else node.length
         for route in self.literal:
             if route.compiled.length > best_length and route.compiled.matches(path):  # type: ignore[misc]  # literal routes carry matches
                 best, best_length = route.result, route.compiled.length
@@ -435,9 +440,12 @@ class RouteTable:
             vhost = cache.get(host, _UNSEEN)  # type: ignore[arg-type]  # None is a valid key
             if vhost is _UNSEEN:
                 vhost = self._find_vhost(host)
-                if len(cache) >= _HOST_CACHE_SIZE:
-                    cache.clear()  # bounded: a flood of random hosts cannot grow it
-                cache[host] = vhost  # type: ignore[index]  # None is a valid key
+                # Bounded in entries and in key size: a flood of random or huge Host
+                # values cannot grow it (a DNS name has at most 253 characters).
+                if host is None or len(host) <= _HOST_CACHE_KEY_MAX:
+                    if len(cache) >= _HOST_CACHE_SIZE:
+                        cache.clear()
+                    cache[host] = vhost  # type: ignore[index]  # None is a valid key
             if vhost is None:
                 return self._catch_all
         return vhost.match(path or "/") or vhost.default
@@ -583,6 +591,7 @@ def _build_vhost(host: str, entries: list[tuple[Ingress, int]], options: _Option
                         child = node.children[segment] = _Node()
                     node = child
                 node.route = route.result
+                node.length = compiled.length
             elif compiled.kind == "literal":
                 literal.append(route)
             else:
