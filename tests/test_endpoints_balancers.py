@@ -317,3 +317,38 @@ def test_update_does_not_eject_again_an_endpoint_whose_time_is_up() -> None:
     assert bad in balancer.available
     balancer.update(endpoints(3))
     assert bad in balancer.available
+
+
+def test_an_expired_ejection_does_not_block_another() -> None:
+    clock = FakeClock()
+    health = HealthPolicy(consecutive_failures=1, base_ejection=5, max_ejected_share=0.25)
+    balancer = RoundRobin(endpoints(4), clock=clock, health=health)
+    first, second = balancer.endpoints[:2]
+    balancer.report(first, ok=False)
+    clock.now += 6  # first's time is up; no pick in between
+    balancer.report(second, ok=False)
+    assert first in balancer.available
+    assert second not in balancer.available
+
+
+def test_failures_already_in_flight_do_not_extend_an_ejection() -> None:
+    clock = FakeClock()
+    health = HealthPolicy(consecutive_failures=2, base_ejection=30)
+    balancer = RoundRobin(endpoints(4), clock=clock, health=health)
+    bad = balancer.endpoints[0]
+    for _ in range(8):  # eight requests sent before the ejection all fail
+        balancer.report(bad, ok=False)
+    clock.now += 30
+    balancer.pick()
+    assert bad in balancer.available  # 30 s, not 240 s
+    state = balancer.state(bad)
+    assert state is not None
+    assert state.ejections == 1
+
+
+def test_the_same_endpoint_twice_is_one_endpoint() -> None:
+    balancer = RoundRobin([*endpoints(2), endpoints(2)[0]])
+    assert len(balancer.endpoints) == 2
+    assert Counter(balancer.pick() for _ in range(100)) == Counter(
+        {balancer.endpoints[0]: 50, balancer.endpoints[1]: 50}
+    )

@@ -128,6 +128,10 @@ class BalancerBase:
         state = self._states.get(endpoint.key)
         if state is None:
             return  # the endpoint left in an update while the request ran
+        if ok and latency is None and not self.tracks_active:
+            # PERF: nothing to release or average: one plain store, no lock.
+            state.failures = 0
+            return
         with self._lock:
             if self.tracks_active and state.active > 0:
                 state.active -= 1
@@ -142,7 +146,9 @@ class BalancerBase:
 
     def update(self, endpoints: EndpointSet | Iterable[Endpoint]) -> None:
         """Replace the endpoints; the state of endpoints that stay (by `key`) is kept."""
-        new = tuple(endpoints)
+        # The same address:port twice is one endpoint (it would share one state and be
+        # picked twice as often).
+        new = tuple({e.key: e for e in endpoints}.values())
         with self._lock:
             old = self._states
             self._states = {e.key: old.get(e.key) or EndpointState() for e in new}
@@ -185,10 +191,14 @@ class BalancerBase:
     # --- passive health -----------------------------------------------------------------
 
     def _try_eject(self, endpoint: Endpoint, state: EndpointState) -> None:
+        now = self._clock()
+        self._expire(now)  # ejections that ran out must not count against the share
+        if state.ejected_until > now:
+            state.failures = 0
+            return  # requests sent before the ejection are still failing: not a repeat
         limit = math.floor(self._health.max_ejected_share * len(self._all))
         if self._ejected >= limit:
             return  # never eject more than the configured share
-        now = self._clock()
         duration = min(self._health.base_ejection * 2**state.ejections, self._health.max_ejection)
         state.ejections += 1
         state.failures = 0

@@ -84,12 +84,16 @@ class LeastRequest(BalancerBase):
             return available[index]
 
     def _pick_weighted(self, available: tuple[Endpoint, ...]) -> int:
-        deadline, _, index = heapq.heappop(self._heap)
-        state = self._slots[index]
+        heap = self._heap
+        deadline, _, index = heap[0]
+        active = self._slots[index].active
         # Envoy: "weight / (active_requests + 1) ^ active_request_bias".
-        weight = available[index].weight / (state.active + 1) ** self._bias
+        bias = self._bias
+        load = active + 1 if bias == 1.0 else (active + 1) ** bias
+        weight = available[index].weight / load
         self._sequence += 1
-        heapq.heappush(self._heap, (deadline + 1.0 / max(weight, 1e-9), self._sequence, index))
+        # PERF: one sift (heapreplace) instead of a pop and a push.
+        heapq.heapreplace(heap, (deadline + 1.0 / max(weight, 1e-9), self._sequence, index))
         return index
 
 

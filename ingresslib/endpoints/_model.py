@@ -35,13 +35,17 @@ class Endpoint:
     serving: bool = True
     terminating: bool = False
     weight: int = 1
+    #: `address:port` (`[address]:port` for IPv6): the identity balancers keep state by.
+    key: str = attrs.field(init=False, eq=False, repr=False)
 
-    @property
-    def key(self) -> str:
-        """`address:port` (`[address]:port` for IPv6): the identity balancers keep state by."""
-        if ":" in self.address:
-            return f"[{self.address}]:{self.port}"
-        return f"{self.address}:{self.port}"
+    def __attrs_post_init__(self) -> None:
+        # PERF: computed once; report() and update() look endpoints up by it.
+        key = (
+            f"[{self.address}]:{self.port}"
+            if ":" in self.address
+            else f"{self.address}:{self.port}"
+        )
+        object.__setattr__(self, "key", key)
 
     def __str__(self) -> str:
         return self.key

@@ -59,8 +59,9 @@ class SmoothWeightedRoundRobin(BalancerBase):
     The sequence is periodic (period = the sum of the weights, after dividing them by
     their greatest common divisor), so it is precomputed and a pick is one index. A set
     whose precomputation would cost more than `_MAX_SCHEDULE_WORK` steps (thousands of
-    endpoints with large, coprime weights) uses an earliest-deadline-first schedule
-    instead: the same shares, O(log n) per pick, not nginx's exact order.
+    endpoints with coprime weights) uses an earliest-deadline-first order instead: the
+    same shares, not nginx's exact order; precomputed for one period while the period is
+    at most `_MAX_SCHEDULE_WORK` picks, else O(log n) per pick.
     """
 
     def _rebuild(self) -> None:
@@ -71,13 +72,15 @@ class SmoothWeightedRoundRobin(BalancerBase):
             weights = [w // divisor for w in weights]
         total = sum(weights)
         self._counter = itertools.count()
+        plan: tuple[tuple[Endpoint, ...], object]
         if total and total * len(weights) <= _MAX_SCHEDULE_WORK:
             # PERF: one period precomputed; a pick is an index into it.
             order = smooth_weighted_schedule(weights)
-            plan: tuple[tuple[Endpoint, ...], object] = (
-                available,
-                tuple(available[i] for i in order),
-            )
+            plan = (available, tuple(available[i] for i in order))
+        elif 0 < total <= _MAX_SCHEDULE_WORK:
+            # Too many endpoints for nginx's O(period x n) walk: one period of the
+            # earliest-deadline-first order instead, O(period log n), also precomputed.
+            plan = (available, tuple(available[i] for i in _deadline_schedule(weights, total)))
         elif total:
             heap = [(1.0 / w, i, i) for i, w in enumerate(weights) if w > 0]
             heapq.heapify(heap)
@@ -95,6 +98,12 @@ class SmoothWeightedRoundRobin(BalancerBase):
         assert isinstance(schedule, _Deadlines)
         with self._lock:
             return endpoints[schedule.next_index()]
+
+
+def _deadline_schedule(weights: list[int], count: int) -> list[int]:
+    deadlines = _Deadlines([(1.0 / w, i, i) for i, w in enumerate(weights) if w > 0], weights)
+    heapq.heapify(deadlines.heap)
+    return [deadlines.next_index() for _ in range(count)]
 
 
 class _Deadlines:
