@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: all install lint typecheck test run fuzz bench lock clean
+.PHONY: all install lint typecheck redis k8s-fixtures test run fuzz bench lock clean
 
 all: test
 
@@ -26,8 +26,22 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict ingresslib
 
+# The Redis tests start their own redis-server (tests/conftest.py) on a free loopback port in a
+# temporary directory and stop it; this installs Debian's redis-server when it is missing.
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server; }
+
+# kube-apiserver + etcd for tests/kubernetes, built from tools/ (Go modules) into
+# ~/.cache/ingresslib/k8s/<version>, reused while tools/ is unchanged (cold build ~6 min).
+# Without Go (outside CI) the Kubernetes tests skip and say why; CI has Go and runs them.
+k8s-fixtures:
+	@if command -v go >/dev/null 2>&1; then bash scripts/k8s-fixtures.sh; \
+	else echo "k8s-fixtures: no go command; tests/kubernetes will be skipped" >&2; fi
+
 # pytest exits 5 when it collected no test: that is a failure here, not a pass.
-test: lint typecheck
+test: lint typecheck redis k8s-fixtures
 	@status=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
@@ -44,10 +58,11 @@ fuzz: $(STAMP)
 	INGRESSLIB_FUZZ_EXAMPLES=100000 $(BIN)/python -m pytest -m fuzz $(PYTEST_ARGS)
 
 # Benchmarks against peer libraries (pinned in requirements-bench.txt; not test dependencies).
-bench: $(STAMP)
+bench: $(STAMP) redis
 	$(PIP) install -r requirements-bench.txt
 	$(BIN)/python -m pytest benchmarks --benchmark-only --benchmark-columns=min,median,mean,ops $(PYTEST_ARGS)
 	$(BIN)/python benchmarks/router_table.py
+	$(BIN)/python benchmarks/ratelimit_table.py
 
 # Re-pin the development dependencies from requirements-dev.in.
 lock:
