@@ -347,18 +347,8 @@ class RouteTable:
                 wildcard[host[2:]] = vhost
             else:
                 exact[host] = vhost
-        catch_all = next(
-            (
-                RouteMatch(i.spec.default_backend, i, None, None, None, "default")
-                for i in selected
-                if i.spec.default_backend is not None
-            ),
-            None,
-        )
-        if catch_all is None and options.default_backend is not None:
-            catch_all = RouteMatch(
-                options.default_backend, None, None, None, None, "controller-default"
-            )
+        # The catch-all: "the spec.defaultBackend of the oldest Ingress that has one".
+        catch_all = _default_match(selected, None, "default", options)
         return cls(
             exact_hosts=exact,
             wildcard_hosts=wildcard,
@@ -530,6 +520,18 @@ def _matcher_for(http_path: HTTPIngressPath, ingress: Ingress, options: _Options
     )
 
 
+def _default_match(
+    ingresses: Iterable[Ingress], host: str | None, matched_by: MatchedBy, options: _Options
+) -> RouteMatch | None:
+    """The default backend of the oldest of `ingresses` that has one, else the controller's."""
+    for ingress in ingresses:  # oldest first
+        if ingress.spec.default_backend is not None:
+            return RouteMatch(ingress.spec.default_backend, ingress, host, None, None, matched_by)
+    if options.default_backend is not None:
+        return RouteMatch(options.default_backend, None, host, None, None, "controller-default")
+    return None
+
+
 def _build_vhost(host: str, entries: list[tuple[Ingress, int]], options: _Options) -> _VirtualHost:
     exact: dict[str, RouteMatch] = {}
     top = _Node()
@@ -598,16 +600,9 @@ def _build_vhost(host: str, entries: list[tuple[Ingress, int]], options: _Option
                 patterns.append(route)
     # Regex and other pattern paths: longest pattern first, then the oldest Ingress.
     patterns.sort(key=lambda r: -r.compiled.length)
-    default = next(
-        (
-            RouteMatch(i.spec.default_backend, i, host, None, None, "host-default")
-            for i in ingresses
-            if i.spec.default_backend is not None
-        ),
-        None,
-    )
-    if default is None and options.default_backend is not None:
-        default = RouteMatch(options.default_backend, None, host, None, None, "controller-default")
+    # "the spec.defaultBackend of an Ingress that defines rules for that host (the oldest
+    # such Ingress that has one), else ... the controller's default_backend".
+    default = _default_match(ingresses, host, "host-default", options)
     return _VirtualHost(
         host=host,
         exact=exact,
