@@ -1,0 +1,368 @@
+"""An ASGI 3 middleware that routes requests through a RouteTable to in-process ASGI apps.
+
+`IngressMiddleware` sits in front of (or instead of) an ASGI app. For each `http` and
+`websocket` scope it reads the Host header and the raw request path, asks the current
+`RouteTable` where the request goes, and then, in this order:
+
+1. no route: the wrapped `app` takes the request, or it is answered 404 (a WebSocket is
+   refused: the server answers 403);
+2. the route's Ingress lists the host in `spec.tls[].hosts` and the request came over plain
+   HTTP: 308 to `https://` (`wss://` for a WebSocket) with the same host, path and query
+   (as ingress-nginx does);
+3. the limiter refuses the request: 429 with `Retry-After` and the IETF `RateLimit` fields;
+4. the backend Service has an in-process app registered in `services`: that app takes the
+   request, unchanged (same scope, path and query);
+5. otherwise the `forwarder`, when one is given, takes it; without one the answer is 503.
+   Proxying to the Service's endpoints over HTTP is not done yet: `Forwarder` is the
+   extension point it will plug into.
+
+`lifespan` scopes go to the wrapped app, or are answered "complete" when there is none. The
+table is swapped while serving by one attribute assignment (`middleware.table = new_table`);
+each request reads the attribute once, so it sees the old table or the new one, never a mix.
+
+The middleware needs no third-party package: the ASGI types are spelled out below.
+docs/asgi.md describes it in full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from typing import Any, Protocol
+
+from ingresslib.ratelimit import (
+    Decision,
+    QuotaPolicy,
+    ratelimit_header,
+    ratelimit_policy_header,
+    retry_after_header,
+)
+from ingresslib.routing import RouteMatch, RouteTable
+from ingresslib.routing._hosts import normalize_host, wildcard_parent
+
+__all__ = [
+    "MATCH_SCOPE_KEY",
+    "SSL_REDIRECT_ANNOTATION",
+    "ASGIApp",
+    "Forwarder",
+    "IngressMiddleware",
+    "Limiter",
+    "Message",
+    "Receive",
+    "Scope",
+    "Send",
+    "client_address",
+]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+#: The scope key under which the middleware leaves the RouteMatch (None: no route) for the
+#: limit key function and the app that takes the request.
+MATCH_SCOPE_KEY = "ingresslib.match"
+
+#: ingress-nginx's per-Ingress switch: "false" keeps plain HTTP on a TLS host (no redirect).
+SSL_REDIRECT_ANNOTATION = "nginx.ingress.kubernetes.io/ssl-redirect"
+
+_EMPTY_SERVICES: Mapping[str, ASGIApp] = {}
+
+
+class Limiter(Protocol):
+    """What the middleware asks for a decision: `MemoryLimiter` and the Redis stores fit.
+
+    A synchronous `hit` runs on the event loop: fine for `MemoryLimiter` (a dict lookup under
+    a lock); use `AsyncRedisLimiter` rather than the blocking `RedisLimiter` here.
+    """
+
+    def hit(self, key: str) -> Decision | Awaitable[Decision]:
+        """Decide one request for `key`."""
+        ...
+
+
+class Forwarder(Protocol):
+    """The extension point for backends without an in-process app (not implemented yet).
+
+    A forwarder receives the request after routing, redirect and rate limiting, with the
+    RouteMatch that chose the backend, and answers it, e.g. by resolving the Service's
+    endpoints (`EndpointIndex.resolve`), picking one with a balancer and streaming the request
+    to it. ingresslib ships none yet: without one such requests are answered 503.
+    """
+
+    def __call__(
+        self, match: RouteMatch, scope: Scope, receive: Receive, send: Send
+    ) -> Awaitable[None]:
+        """Answer one request routed to `match.backend`."""
+        ...
+
+
+def client_address(scope: Scope) -> str | None:
+    """The default limit key: the client's IP address as the server reports it.
+
+    Behind another proxy this is the proxy's address: pass a `limit_key` that reads the
+    forwarded address from a header you trust (or run the server with its proxy-headers
+    option restricted to that proxy).
+
+    Args:
+        scope: the ASGI connection scope.
+
+    Returns:
+        The address, or None (no limit) when the server reports no client.
+    """
+    client = scope.get("client")
+    return str(client[0]) if client else None
+
+
+def _plain(status: int, text: str) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+    body = f"{status} {text}\n".encode()
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    return status, body, headers
+
+
+# PERF: the fixed error responses are built once, at import.
+_NOT_FOUND = _plain(404, "Not Found")
+_UNAVAILABLE = _plain(503, "Service Unavailable")
+_TOO_MANY = _plain(429, "Too Many Requests")
+_REDIRECT = _plain(308, "Permanent Redirect")
+
+
+class IngressMiddleware:
+    """Route ASGI requests by Host and path through a RouteTable to in-process apps.
+
+    Example::
+
+        table = RouteTable.build(load_manifests("manifests/"))
+        app = IngressMiddleware(
+            None,
+            table,
+            services={"shop/api": api_app, "web": web_app},
+            limiter=MemoryLimiter(LimitReq(10, burst=20, nodelay=True)),
+        )
+        # uvicorn module:app ... ; later, from a watcher:
+        app.table = RouteTable.build(new_resources)
+
+    Attributes:
+        app: the wrapped app: unrouted requests and `lifespan`; None to answer 404 instead.
+        table: the current RouteTable; assign a new one to swap it atomically.
+        services: in-process apps by Service: "namespace/name" (tried first) or "name".
+        limiter: decides each request (None: no rate limit).
+        limit_key: the limiter's key for a scope; None from it exempts the request.
+        ratelimit_policy: sent as `RateLimit-Policy` on a 429, and its name names the
+            `RateLimit` item; None: `RateLimit` alone, for a policy named "default".
+        https_redirect: redirect plain-HTTP requests for the TLS hosts of an Ingress.
+        https_port: the port of the redirect target (443 is left out of the URL).
+        forwarder: answers requests whose backend has no in-process app (None: 503).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp | None,
+        table: RouteTable,
+        *,
+        services: Mapping[str, ASGIApp] = _EMPTY_SERVICES,
+        limiter: Limiter | None = None,
+        limit_key: Callable[[Scope], str | None] = client_address,
+        ratelimit_policy: QuotaPolicy | None = None,
+        https_redirect: bool = True,
+        https_port: int = 443,
+        forwarder: Forwarder | None = None,
+    ) -> None:
+        """Create the middleware.
+
+        Args:
+            app: the wrapped ASGI app, or None (unrouted requests get 404).
+            table: the RouteTable to route with.
+            services: in-process ASGI apps by Service key, "namespace/name" or "name".
+            limiter: e.g. `MemoryLimiter(LimitReq(10, burst=20, nodelay=True))`.
+            limit_key: the key the limiter counts by; default: the client address.
+            ratelimit_policy: the policy advertised in `RateLimit-Policy` on a 429.
+            https_redirect: False to serve TLS hosts over plain HTTP too.
+            https_port: the HTTPS port clients are redirected to.
+            forwarder: the extension point for backends without an in-process app.
+        """
+        if not 0 < https_port < 65536:
+            raise ValueError(f"https_port must be a TCP port, not {https_port}")
+        self.app = app
+        self.table = table
+        self.services = dict(services)
+        self.limiter = limiter
+        self.limit_key = limit_key
+        self.ratelimit_policy = ratelimit_policy
+        self.https_redirect = https_redirect
+        self.https_port = https_port
+        self.forwarder = forwarder
+        # Fixed once: the policy header and item name do not change per request.
+        self._policy_name = "default" if ratelimit_policy is None else ratelimit_policy.name
+        self._policy_header = (
+            None if ratelimit_policy is None else ratelimit_policy_header(ratelimit_policy)
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one ASGI connection."""
+        kind = scope["type"]
+        if kind in ("http", "websocket"):
+            await self._route(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(scope, receive, send)
+        elif self.app is not None:
+            await self.app(scope, receive, send)
+        else:
+            raise RuntimeError(f"IngressMiddleware cannot handle a {kind!r} scope without an app")
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # One read of the attribute: this request routes on one table, whatever is swapped in.
+        table = self.table
+        host = _host_header(scope["headers"])
+        raw_path: bytes | None = scope.get("raw_path")
+        if raw_path:
+            # Latin-1 maps bytes to code points one to one: the path is matched as received.
+            path = raw_path.split(b"?", 1)[0].decode("latin-1")
+        else:
+            path = scope.get("path") or "/"
+        match = table.match(host, path)
+        # The ASGI spec: a middleware that changes the scope copies it first, so that the
+        # change cannot leak upstream.
+        scope = {**scope, MATCH_SCOPE_KEY: match}
+
+        if match is None:
+            if self.app is not None:
+                await self.app(scope, receive, send)
+            else:
+                await _refuse(scope, send, _NOT_FOUND, deny_websocket=True)
+            return
+
+        if (
+            self.https_redirect
+            and scope.get("scheme") in ("http", "ws")
+            and _is_tls_host(match, host)
+        ):
+            await _refuse(scope, send, self._redirect(scope, host, path))
+            return
+
+        if self.limiter is not None:
+            key = self.limit_key(scope)
+            if key is not None:
+                decision = self.limiter.hit(key)
+                # PERF: an isinstance check on the NamedTuple is cheaper than
+                # inspect.isawaitable; only the async stores return an awaitable.
+                if not isinstance(decision, tuple):
+                    decision = await decision
+                if not decision.allowed:
+                    await _refuse(scope, send, self._too_many(decision))
+                    return
+
+        target = self._service_app(match)
+        if target is not None:
+            await target(scope, receive, send)
+        elif self.forwarder is not None:
+            await self.forwarder(match, scope, receive, send)
+        else:
+            await _refuse(scope, send, _UNAVAILABLE)
+
+    def _service_app(self, match: RouteMatch) -> ASGIApp | None:
+        service = match.backend.service
+        if service is None:  # a resource backend: nothing in-process serves it
+            return None
+        services = self.services
+        if match.ingress is not None:
+            app = services.get(f"{match.ingress.metadata.namespace}/{service.name}")
+            if app is not None:
+                return app
+        return services.get(service.name)
+
+    def _redirect(
+        self, scope: Scope, host: str | None, path: str
+    ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+        status, body, headers = _REDIRECT
+        authority = _strip_port(host or "")
+        if self.https_port != 443:
+            authority = f"{authority}:{self.https_port}"
+        # A WebSocket handshake is sent to wss://: the clients that follow a redirect of the
+        # handshake (e.g. websockets) accept only ws:// and wss:// targets.
+        secure = "wss" if scope["type"] == "websocket" else "https"
+        target = f"{secure}://{authority}{path}".encode("latin-1")
+        query: bytes = scope.get("query_string") or b""
+        if query:
+            target += b"?" + query
+        return status, body, [*headers, (b"location", target)]
+
+    def _too_many(self, decision: Decision) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+        status, body, headers = _TOO_MANY
+        extra = [(b"ratelimit", ratelimit_header(self._policy_name, decision).encode())]
+        if self._policy_header is not None:
+            extra.append((b"ratelimit-policy", self._policy_header.encode()))
+        retry_after = retry_after_header(decision)
+        if retry_after is not None:
+            extra.append((b"retry-after", retry_after.encode()))
+        return status, body, headers + extra
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.app is not None:
+            await self.app(scope, receive, send)
+            return
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _host_header(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    # PERF: a plain loop over the header list, stopping at Host (usually among the first).
+    for name, value in headers:
+        if name == b"host":
+            return value.decode("latin-1")
+    return None
+
+
+def _strip_port(host: str) -> str:
+    if host.startswith("["):
+        end = host.find("]")
+        return host if end < 0 else host[: end + 1]
+    return host.split(":", 1)[0]
+
+
+def _is_tls_host(match: RouteMatch, host: str | None) -> bool:
+    ingress = match.ingress
+    if ingress is None or not ingress.spec.tls:
+        return False
+    if ingress.metadata.annotations.get(SSL_REDIRECT_ANNOTATION) == "false":
+        return False
+    name = normalize_host(host)
+    if not name:
+        return False
+    parent = wildcard_parent(name)
+    for tls in ingress.spec.tls:
+        for tls_host in tls.hosts:
+            candidate = normalize_host(tls_host)
+            if candidate == name or (parent is not None and candidate == f"*.{parent}"):
+                return True
+    return False
+
+
+async def _refuse(
+    scope: Scope,
+    send: Send,
+    response: tuple[int, bytes, list[tuple[bytes, bytes]]],
+    *,
+    deny_websocket: bool = False,
+) -> None:
+    status, body, headers = response
+    if scope["type"] == "http":
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        return
+    # A WebSocket handshake: answer with the same HTTP response when the server supports the
+    # Denial Response extension, else close before accepting (the server answers 403).
+    extensions = scope.get("extensions") or {}
+    if not deny_websocket and "websocket.http.response" in extensions:
+        await send({"type": "websocket.http.response.start", "status": status, "headers": headers})
+        await send({"type": "websocket.http.response.body", "body": body})
+    else:
+        await send({"type": "websocket.close", "code": 1008})
