@@ -1,0 +1,20 @@
+"""Follow a live cluster: LIST + WATCH into a store, publish `RouteTable` snapshots.
+
+This is an edge of ingresslib: it does IO and needs the `kubernetes` extra
+(`pip install 'ingresslib[kubernetes]'`, which brings kubernetes_asyncio). The package imports
+without it; creating a `Watcher` then raises an ImportError that says so. See
+docs/kubernetes.md.
+"""
+
+from ingresslib.kubernetes._client import Backoff, KindSpec
+from ingresslib.kubernetes._watcher import KINDS, Snapshot, SnapshotCallback, Watcher, WatcherStats
+
+__all__ = [
+    "KINDS",
+    "Backoff",
+    "KindSpec",
+    "Snapshot",
+    "SnapshotCallback",
+    "Watcher",
+    "WatcherStats",
+]
