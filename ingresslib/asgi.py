@@ -13,10 +13,11 @@
 4. the backend Service has an in-process app registered in `services`: that app takes the
    request, unchanged (same scope, path and query);
 5. otherwise the `forwarder`, when one is given, takes it; without one the answer is 503.
-   Proxying to the Service's endpoints over HTTP is not done yet: `Forwarder` is the
-   extension point it will plug into.
+   `HTTPForwarder` is the forwarder that proxies HTTP requests to the Service's endpoints
+   (it needs httpx: `pip install 'ingresslib[asgi]'`).
 
-`lifespan` scopes go to the wrapped app, or are answered "complete" when there is none. The
+`lifespan` scopes go to the wrapped app, or are answered "complete" when there is none; at
+shutdown the forwarder's `aclose()` (when it has one) runs before shutdown is reported. The
 table is swapped while serving by one attribute assignment (`middleware.table = new_table`);
 each request reads the attribute once, so it sees the old table or the new one, never a mix.
 
@@ -26,9 +27,18 @@ docs/asgi.md describes it in full.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from ingresslib.endpoints import (
+    Balancer,
+    Endpoint,
+    EndpointIndex,
+    EndpointSet,
+    RoundRobin,
+    Unresolved,
+)
 from ingresslib.ratelimit import (
     Decision,
     QuotaPolicy,
@@ -39,11 +49,15 @@ from ingresslib.ratelimit import (
 from ingresslib.routing import RouteMatch, RouteTable
 from ingresslib.routing._hosts import normalize_host, wildcard_parent
 
+if TYPE_CHECKING:
+    from ingresslib import _httpproxy
+
 __all__ = [
     "MATCH_SCOPE_KEY",
     "SSL_REDIRECT_ANNOTATION",
     "ASGIApp",
     "Forwarder",
+    "HTTPForwarder",
     "IngressMiddleware",
     "Limiter",
     "Message",
@@ -82,12 +96,13 @@ class Limiter(Protocol):
 
 
 class Forwarder(Protocol):
-    """The extension point for backends without an in-process app (not implemented yet).
+    """The extension point for backends without an in-process app.
 
     A forwarder receives the request after routing, redirect and rate limiting, with the
     RouteMatch that chose the backend, and answers it, e.g. by resolving the Service's
     endpoints (`EndpointIndex.resolve`), picking one with a balancer and streaming the request
-    to it. ingresslib ships none yet: without one such requests are answered 503.
+    to it, as `HTTPForwarder` does. A forwarder with an `aclose()` coroutine method has it
+    awaited when the middleware's lifespan shuts down.
     """
 
     def __call__(
@@ -301,6 +316,17 @@ class IngressMiddleware:
         return status, body, headers + extra
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        closing = getattr(self.forwarder, "aclose", None)
+        if closing is not None:
+            forward = send
+
+            async def send(message: Message) -> None:
+                # The forwarder's pooled connections close before the server is told that
+                # shutdown is complete (and even when the app reports that it failed).
+                if message["type"] in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
+                    await closing()
+                await forward(message)
+
         if self.app is not None:
             await self.app(scope, receive, send)
             return
@@ -366,3 +392,226 @@ async def _refuse(
         await send({"type": "websocket.http.response.body", "body": body})
     else:
         await send({"type": "websocket.close", "code": 1008})
+
+
+# --- proxying to endpoints over HTTP -----------------------------------------------------------
+
+_log = logging.getLogger("ingresslib.asgi")
+
+_BAD_GATEWAY = _plain(502, "Bad Gateway")
+_GATEWAY_TIMEOUT = _plain(504, "Gateway Timeout")
+_NO_WEBSOCKET = _plain(501, "Not Implemented: WebSocket proxying")
+_NO_ENDPOINT = _plain(503, "Service Unavailable: no-available-endpoint")
+# One short body per Unresolved reason: the reason code, never the Service's name.
+_UNRESOLVED: dict[str, tuple[int, bytes, list[tuple[bytes, bytes]]]] = {}
+
+BalancerFactory = Callable[[EndpointSet], Balancer]
+
+_HTTPX_MISSING = "HTTPForwarder needs httpx, an optional dependency: pip install 'ingresslib[asgi]'"
+
+
+def _unresolved(reason: Unresolved) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+    response = _UNRESOLVED.get(reason.reason)
+    if response is None:
+        response = _UNRESOLVED[reason.reason] = _plain(503, f"Service Unavailable: {reason.reason}")
+    return response
+
+
+class HTTPForwarder:
+    """A `Forwarder` that proxies HTTP requests to the backend Service's endpoints.
+
+    For each request: the backend is resolved with `index.resolve(namespace, backend)` (503
+    with the reason when it resolves to no endpoint); a balancer per (namespace, Service,
+    port), built by `balancer_factory` and updated when the resolved set changes, picks an
+    endpoint; the request is streamed to `http://address:port` with exactly the raw path and
+    query received (the path the router matched on), and the response streamed back. Neither
+    body is buffered whole. Hop-by-hop headers (RFC 9110 §7.6.1) are removed both ways; the
+    Host header is forwarded as received; `X-Forwarded-For` gets the client address appended,
+    `X-Forwarded-Proto` and `X-Forwarded-Host` are set.
+
+    Failures: a connection that cannot be opened (refused, unreachable, connect timeout) is
+    retried once on another endpoint while no byte of the body beyond its first chunk was
+    read; then the answer is 502 (504 when the last failure was a timeout). A response that
+    does not start within `read_timeout` is 504; other upstream errors are 502. Every
+    endpoint picked is reported to its balancer once, with the time to the response headers.
+
+    One `httpx.AsyncClient` with a keep-alive pool is shared by all requests; it is created
+    at the first request and closed by `aclose()`, which `IngressMiddleware` calls at
+    lifespan shutdown. Needs httpx: `pip install 'ingresslib[asgi]'`.
+
+    Example::
+
+        resources = ingresslib.load_manifests("manifests/")
+        forwarder = HTTPForwarder(EndpointIndex.build(resources))
+        app = IngressMiddleware(None, RouteTable.build(resources), forwarder=forwarder)
+        # later, from a watcher: both swapped by one assignment each
+        app.table, forwarder.index = RouteTable.build(new), EndpointIndex.build(new)
+
+    Attributes:
+        index: the current EndpointIndex; assign a new one to swap it (each request reads it
+            once).
+        balancer_factory: builds the balancer of one backend port from its EndpointSet.
+        namespace: the namespace for backends without an Ingress (the controller's
+            `default_backend`).
+    """
+
+    def __init__(
+        self,
+        index: EndpointIndex,
+        *,
+        balancer_factory: BalancerFactory = RoundRobin,
+        namespace: str = "default",
+        connect_timeout: float = 5.0,
+        read_timeout: float = 60.0,
+        write_timeout: float = 60.0,
+        pool_timeout: float = 5.0,
+        max_connections: int | None = None,
+        max_keepalive_connections: int | None = 100,
+        keepalive_expiry: float = 60.0,
+    ) -> None:
+        """Create the forwarder (the HTTP client itself is created at the first request).
+
+        Args:
+            index: the Services and EndpointSlices to resolve backends with.
+            balancer_factory: e.g. `RoundRobin` (the default), `PeakEwma`, or
+                `functools.partial(LeastRequest, health=None)`.
+            namespace: the namespace of backends that come from no Ingress.
+            connect_timeout: seconds to open a connection to an endpoint
+                (ingress-nginx: proxy-connect-timeout 5).
+            read_timeout: seconds between two reads from the endpoint, the response
+                headers included (ingress-nginx: proxy-read-timeout 60).
+            write_timeout: seconds between two writes to the endpoint
+                (ingress-nginx: proxy-send-timeout 60).
+            pool_timeout: seconds to wait for a free connection when the pool is full.
+            max_connections: the most connections open at once, all endpoints together
+                (None: no limit).
+            max_keepalive_connections: the most idle connections kept for reuse.
+            keepalive_expiry: seconds an idle connection is kept.
+
+        Raises:
+            ImportError: httpx is not installed.
+        """
+        try:
+            from ingresslib import _httpproxy  # noqa: PLC0415 (httpx is an optional extra)
+        except ImportError as error:
+            if error.name in ("httpx", "anyio", "httpcore"):
+                raise ImportError(_HTTPX_MISSING, name=error.name) from error
+            raise
+        self.index = index
+        self.balancer_factory = balancer_factory
+        self.namespace = namespace
+        self._proxy = _httpproxy
+        self._client = _httpproxy.UpstreamClient(
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            pool_timeout=pool_timeout,
+            max_connections=max_connections,
+            max_keepalive_connections=max_keepalive_connections,
+            keepalive_expiry=keepalive_expiry,
+        )
+        # (namespace, service, port) -> (the EndpointSet it was built from, its balancer)
+        self._balancers: dict[tuple[str, str, str], tuple[EndpointSet, Balancer]] = {}
+        # PERF: one resolution per backend and index snapshot, not one per request.
+        self._resolved_for: EndpointIndex | None = None
+        self._resolved: dict[tuple[str, str, str], EndpointSet | Unresolved] = {}
+
+    async def aclose(self) -> None:
+        """Close the pooled connections (a later request opens a new client)."""
+        await self._client.aclose()
+
+    def balancer(self, namespace: str, service: str, port: str) -> Balancer | None:
+        """The balancer of one backend port, once a request resolved it (for metrics, tests)."""
+        entry = self._balancers.get((namespace, service, port))
+        return None if entry is None else entry[1]
+
+    def _resolve(self, match: RouteMatch) -> tuple[tuple[str, str, str], EndpointSet | Unresolved]:
+        backend = match.backend
+        service = backend.service
+        namespace = match.ingress.metadata.namespace if match.ingress else self.namespace
+        if service is None:
+            return (namespace, "", ""), self.index.resolve(namespace, backend)
+        port = service.port.name or str(service.port.number)
+        key = (namespace, service.name, port)
+        index = self.index
+        if index is not self._resolved_for:
+            self._resolved_for = index
+            self._resolved = {}
+        resolution = self._resolved.get(key)
+        if resolution is None:
+            resolution = self._resolved[key] = index.resolve(namespace, backend)
+        return key, resolution
+
+    def _balancer_for(self, key: tuple[str, str, str], endpoints: EndpointSet) -> Balancer:
+        entry = self._balancers.get(key)
+        if entry is None:
+            balancer = self.balancer_factory(endpoints)
+            self._balancers[key] = (endpoints, balancer)
+            return balancer
+        known, balancer = entry
+        if known is not endpoints and known != endpoints:
+            balancer.update(endpoints)
+        self._balancers[key] = (endpoints, balancer)
+        return balancer
+
+    async def __call__(self, match: RouteMatch, scope: Scope, receive: Receive, send: Send) -> None:
+        """Proxy one request routed to `match.backend`."""
+        if scope["type"] != "http":
+            await _refuse(scope, send, _NO_WEBSOCKET)
+            return
+        key, resolution = self._resolve(match)
+        if not isinstance(resolution, EndpointSet):
+            await _refuse(scope, send, _unresolved(resolution))
+            return
+        balancer = self._balancer_for(key, resolution)
+        proxy = self._proxy
+        body = proxy.RequestBody(receive)
+        try:
+            await body.prime()
+        except proxy.ClientDisconnectedError:
+            return
+        tried: set[str] = set()
+        failure: _httpproxy.UpstreamError | None = None
+        for _attempt in range(2):
+            endpoint = _pick_untried(balancer, tried, len(resolution))
+            if endpoint is None:
+                break
+            tried.add(endpoint.key)
+            try:
+                response, latency = await self._client.open(endpoint, scope, body)
+            except proxy.ClientDisconnectedError:
+                balancer.report(endpoint, ok=True)
+                return
+            except proxy.UpstreamError as error:
+                # No latency: a refused connection is fast, and must not look like a fast
+                # endpoint to a latency-aware balancer.
+                balancer.report(endpoint, ok=False)
+                _log.warning("%s %s -> %s failed: %s", scope["method"], key, endpoint, error)
+                failure = error
+                if error.retryable and body.replayable:
+                    continue
+                break
+            ok = True
+            try:
+                ok = await proxy.UpstreamClient.relay(response, body, receive, send)
+            finally:
+                # Reported once, even when the client went away (the task was cancelled).
+                balancer.report(endpoint, ok=ok, latency=latency)
+            return
+        if failure is None:
+            await _refuse(scope, send, _NO_ENDPOINT)
+        elif failure.kind in ("connect-timeout", "timeout"):
+            await _refuse(scope, send, _GATEWAY_TIMEOUT)
+        elif failure.kind == "pool-timeout":
+            await _refuse(scope, send, _UNAVAILABLE)
+        else:
+            await _refuse(scope, send, _BAD_GATEWAY)
+
+
+def _pick_untried(balancer: Balancer, tried: set[str], size: int) -> Endpoint | None:
+    # A few picks at most: the balancer's own order decides which other endpoint is next.
+    for _ in range(max(size, 1)):
+        endpoint = balancer.pick()
+        if endpoint is None or endpoint.key not in tried:
+            return endpoint
+    return None
