@@ -17,6 +17,7 @@ from urllib.parse import quote
 import anyio
 import httpx
 
+from ingresslib import _headers
 from ingresslib.endpoints import Endpoint
 
 if TYPE_CHECKING:
@@ -35,25 +36,9 @@ __all__ = [
 
 logger = logging.getLogger("ingresslib.asgi")
 
-#: RFC 9110 §7.6.1 hop-by-hop fields, plus those that only make sense for one connection:
-#: never forwarded in either direction. Headers named in `Connection` are removed as well.
-HOP_BY_HOP = frozenset(
-    {
-        b"connection",
-        b"keep-alive",
-        b"proxy-connection",
-        b"te",
-        b"transfer-encoding",
-        b"upgrade",
-        b"proxy-authorization",
-        b"proxy-authenticate",
-        b"trailer",
-    }
-)
-
-# The server in front already answered `Expect: 100-continue` (when the app read the body);
-# the forwarded X-Forwarded-* are set by us, not passed through.
-_REQUEST_ONLY = frozenset({b"expect", b"x-forwarded-proto", b"x-forwarded-host"})
+#: `ingresslib._headers.HOP_BY_HOP` and `REQUEST_ONLY` as the bytes ASGI headers use.
+HOP_BY_HOP = frozenset(name.encode("ascii") for name in _headers.HOP_BY_HOP)
+_REQUEST_ONLY = frozenset(name.encode("ascii") for name in _headers.REQUEST_ONLY)
 
 ErrorKind = Literal["connect", "connect-timeout", "timeout", "pool-timeout", "error"]
 
@@ -79,12 +64,7 @@ class ClientDisconnectedError(Exception):
 
 
 def _connection_tokens(headers: Iterable[tuple[bytes, bytes]]) -> set[bytes]:
-    tokens: set[bytes] = set()
-    for name, value in headers:
-        if name.lower() == b"connection":
-            tokens.update(t.strip().lower() for t in value.split(b","))
-    tokens.discard(b"")
-    return tokens
+    return _headers.connection_tokens(headers, b"connection")
 
 
 def forwarded_request_headers(scope: Scope, endpoint: Endpoint) -> list[tuple[bytes, bytes]]:

@@ -1,0 +1,489 @@
+"""aiohttp adapters: `ingress_middleware` for aiohttp.web apps and `Gateway`, a reverse proxy.
+
+`ingress_middleware(holder, services=...)` routes each request of an aiohttp.web app by Host and
+raw path through the holder's current `RouteTable`: no route is 404; a TLS host of its Ingress
+reached over plain HTTP is redirected (308) to https; a backend Service with a handler in
+`services` gets the request; any other backend is 503 (or, with `passthrough=True`, the app's
+own router takes it).
+
+`Gateway(table, index, certificates)` is a whole reverse proxy as an `aiohttp.web.Application`
+(`gateway.app`): the same routing, then the backend's endpoints are resolved in the
+`EndpointIndex`, one is picked by a balancer, and the request is streamed to it with one pooled
+keep-alive `aiohttp.ClientSession`, the response streamed back. The semantics are those of
+`ingresslib.asgi.HTTPForwarder`: the exact raw path and query are forwarded, hop-by-hop headers
+are removed both ways, X-Forwarded-For/-Proto/-Host are set, a connection that fails before any
+byte was sent is retried once on another endpoint, connect and read timeouts are 504, other
+failures 502. `gateway.swap(table=..., index=..., certificates=...)` replaces any of them
+atomically; `gateway.ssl_context()` serves each SNI name the certificate of the current
+`CertificateStore`. The session is closed in the app's `on_cleanup`, after aiohttp's shutdown
+has let in-flight requests finish.
+
+Needs aiohttp: `pip install 'ingresslib[aiohttp]'`. docs/aiohttp.md describes it in full.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Protocol, cast
+
+import aiohttp
+from aiohttp import web
+from multidict import CIMultiDict
+from yarl import URL
+
+from ingresslib import _headers
+from ingresslib._tls import CertificateStore, sni_context
+from ingresslib.asgi import (
+    MATCH_SCOPE_KEY,
+    BalancerFactory,
+    _is_tls_host,
+    _pick_untried,
+    _strip_port,
+)
+from ingresslib.endpoints import (
+    Balancer,
+    Endpoint,
+    EndpointIndex,
+    EndpointSet,
+    RoundRobin,
+    Unresolved,
+)
+from ingresslib.routing import RouteMatch, RouteTable
+
+__all__ = [
+    "HOP_BY_HOP",
+    "MATCH_KEY",
+    "Gateway",
+    "Handler",
+    "TableHolder",
+    "ingress_middleware",
+]
+
+logger = logging.getLogger("ingresslib.aiohttp")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _match_key() -> web.RequestKey[RouteMatch | None]:
+    key_type = getattr(web, "RequestKey", None)
+    if key_type is None:  # pragma: no cover - aiohttp < 3.14 takes (and prefers) plain str keys
+        return cast("web.RequestKey[RouteMatch | None]", MATCH_SCOPE_KEY)
+    return cast("web.RequestKey[RouteMatch | None]", key_type(MATCH_SCOPE_KEY))
+
+
+#: The request key under which the RouteMatch (None: no route) is left for handlers:
+#: `request[MATCH_KEY]` (a `web.RequestKey` named "ingresslib.match").
+MATCH_KEY = _match_key()
+
+#: RFC 9110 §7.6.1 hop-by-hop fields (lower case): `ingresslib._headers.HOP_BY_HOP`.
+HOP_BY_HOP = _headers.HOP_BY_HOP
+_REQUEST_ONLY = _headers.REQUEST_ONLY
+
+
+class TableHolder(Protocol):
+    """Anything with a current `table` attribute (e.g. a `Gateway`); swapped by assignment."""
+
+    table: RouteTable
+
+
+def _plain(status: int, text: str, **headers: str) -> web.Response:
+    # The same short bodies as ingresslib.asgi: "404 Not Found\n".
+    return web.Response(
+        status=status,
+        text=f"{status} {text}\n",
+        content_type="text/plain",
+        charset="utf-8",
+        headers=headers or None,
+    )
+
+
+def _route(table: RouteTable, request: web.Request) -> tuple[RouteMatch | None, str | None, str]:
+    host = request.headers.get("Host")
+    path = request.raw_path.split("?", 1)[0]
+    return table.match(host, path), host, path
+
+
+def _redirect(request: web.Request, host: str | None, https_port: int) -> web.Response:
+    authority = _strip_port(host or "")
+    if https_port != 443:
+        authority = f"{authority}:{https_port}"
+    return _plain(308, "Permanent Redirect", Location=f"https://{authority}{request.raw_path}")
+
+
+def _service_handler(match: RouteMatch, services: Mapping[str, Handler]) -> Handler | None:
+    service = match.backend.service
+    if service is None:
+        return None
+    if match.ingress is not None:
+        found = services.get(f"{match.ingress.metadata.namespace}/{service.name}")
+        if found is not None:
+            return found
+    return services.get(service.name)
+
+
+def ingress_middleware(
+    holder: TableHolder | RouteTable,
+    *,
+    services: Mapping[str, Handler] | None = None,
+    https_redirect: bool = True,
+    https_port: int = 443,
+    passthrough: bool = False,
+) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """An aiohttp.web middleware that routes by Host and raw path through a RouteTable.
+
+    Args:
+        holder: a RouteTable, or an object whose `table` attribute is read at each request
+            (assign a new table to swap it).
+        services: request handlers by backend Service: "namespace/name" (tried first) or "name".
+        https_redirect: redirect plain-HTTP requests for the TLS hosts of an Ingress (308).
+        https_port: the port of the redirect target (443 is left out of the URL).
+        passthrough: a routed request whose Service has no handler goes to the app's own
+            router instead of being answered 503.
+
+    Returns:
+        The middleware: `web.Application(middlewares=[ingress_middleware(...)])`. The match
+        is left in `request[MATCH_KEY]`.
+    """
+    registered = dict(services or {})
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        table = holder if isinstance(holder, RouteTable) else holder.table
+        match, host, _ = _route(table, request)
+        request[MATCH_KEY] = match
+        if match is None:
+            return _plain(404, "Not Found")
+        if https_redirect and not request.secure and _is_tls_host(match, host):
+            return _redirect(request, host, https_port)
+        target = _service_handler(match, registered)
+        if target is not None:
+            return await target(request)
+        if passthrough:
+            return await handler(request)
+        return _plain(503, "Service Unavailable")
+
+    return middleware
+
+
+def _connection_tokens(headers: Iterable[tuple[str, str]]) -> set[str]:
+    return _headers.connection_tokens(headers, "connection")
+
+
+def _decode(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    # aiohttp's parser gives bytes; latin-1 keeps each byte as one character.
+    return [(n.decode("latin-1"), v.decode("latin-1")) for n, v in raw]
+
+
+def forwarded_request_headers(request: web.Request, endpoint: Endpoint) -> CIMultiDict[str]:
+    """The headers sent upstream: hop-by-hop removed, Host kept, X-Forwarded-* set.
+
+    The rules of `ingresslib.asgi.HTTPForwarder`: X-Forwarded-For gets the peer address
+    appended to what the client sent; X-Forwarded-Proto and X-Forwarded-Host are replaced.
+    """
+    raw = _decode(request.raw_headers)
+    drop = HOP_BY_HOP | _REQUEST_ONLY | _connection_tokens(raw)
+    headers: CIMultiDict[str] = CIMultiDict()
+    forwarded_for: list[str] = []
+    host: str | None = None
+    for name, value in raw:
+        lower = name.lower()
+        if lower == "x-forwarded-for":
+            forwarded_for.append(value.strip())
+        elif lower not in drop:
+            if lower == "host":
+                if host is not None:
+                    continue
+                host = value
+            headers.add(name, value)
+    if host is None:
+        host = endpoint.key
+        headers["Host"] = host
+    if request.remote:
+        forwarded_for.append(request.remote)
+    if forwarded_for:
+        headers["X-Forwarded-For"] = ", ".join(v for v in forwarded_for if v)
+    headers["X-Forwarded-Proto"] = "https" if request.secure else "http"
+    headers["X-Forwarded-Host"] = host
+    return headers
+
+
+def forwarded_response_headers(raw: Iterable[tuple[bytes, bytes]]) -> CIMultiDict[str]:
+    """The upstream response headers sent to the client: hop-by-hop removed."""
+    decoded = _decode(raw)
+    drop = HOP_BY_HOP | _connection_tokens(decoded)
+    return CIMultiDict((n, v) for n, v in decoded if n.lower() not in drop)
+
+
+class _UpstreamError(Exception):
+    def __init__(self, status: int, retryable: bool, cause: BaseException) -> None:
+        super().__init__(f"{status}: {cause!r}")
+        self.status = status
+        self.retryable = retryable
+
+
+class Gateway:
+    """An aiohttp.web reverse proxy from a RouteTable to the endpoints of an EndpointIndex.
+
+    Example::
+
+        resources = ingresslib.load_manifests("manifests/")
+        gateway = Gateway(
+            RouteTable.build(resources),
+            EndpointIndex.build(resources),
+            CertificateStore.build(resources),
+        )
+        web.run_app(gateway.app, port=8080)   # and a TLS site with gateway.ssl_context()
+        # later, from a watcher:
+        gateway.swap(table=RouteTable.build(new), index=EndpointIndex.build(new))
+
+    Attributes:
+        app: the aiohttp.web.Application to serve.
+        table, index, certificates: the current snapshots (replace them with `swap`).
+    """
+
+    def __init__(
+        self,
+        table: RouteTable,
+        index: EndpointIndex,
+        certificates: CertificateStore | None = None,
+        *,
+        balancer_factory: BalancerFactory = RoundRobin,
+        namespace: str = "default",
+        connect_timeout: float = 5.0,
+        read_timeout: float = 60.0,
+        https_redirect: bool = True,
+        https_port: int = 443,
+        max_connections: int = 0,
+        max_connections_per_endpoint: int = 0,
+        keepalive_timeout: float = 60.0,
+        client_max_size: int = 1024**2,
+    ) -> None:
+        """Create the gateway (its client session is created at the first proxied request).
+
+        Args:
+            table: the RouteTable to route with.
+            index: the Services and EndpointSlices to resolve backends with.
+            certificates: the TLS certificates by host, for `ssl_context()`.
+            balancer_factory: builds the balancer of one backend port (default RoundRobin).
+            namespace: the namespace of backends that come from no Ingress.
+            connect_timeout: seconds to open a connection to an endpoint (504 after).
+            read_timeout: seconds between two reads from the endpoint, the response headers
+                included (504 when no response started in time).
+            https_redirect: redirect plain-HTTP requests for TLS hosts (308).
+            https_port: the port of the redirect target.
+            max_connections: the most upstream connections at once (0: no limit).
+            max_connections_per_endpoint: the most connections to one endpoint (0: no limit).
+            keepalive_timeout: seconds an idle upstream connection is kept.
+            client_max_size: aiohttp's limit for bodies read whole (the proxy streams them).
+        """
+        if not 0 < https_port < 65536:
+            raise ValueError(f"https_port must be a TCP port, not {https_port}")
+        self.table = table
+        self.index = index
+        self.certificates = certificates
+        self.balancer_factory = balancer_factory
+        self.namespace = namespace
+        self.https_redirect = https_redirect
+        self.https_port = https_port
+        self._timeout = aiohttp.ClientTimeout(
+            total=None, connect=None, sock_connect=connect_timeout, sock_read=read_timeout
+        )
+        self._limit = max_connections
+        self._limit_per_host = max_connections_per_endpoint
+        self._keepalive_timeout = keepalive_timeout
+        self._session: aiohttp.ClientSession | None = None
+        self._balancers: dict[tuple[str, str, str], tuple[EndpointSet, Balancer]] = {}
+        self._resolved_for: EndpointIndex | None = None
+        self._resolved: dict[tuple[str, str, str], EndpointSet | Unresolved] = {}
+        self.app = web.Application(client_max_size=client_max_size)
+        self.app.router.add_route("*", "/{path:.*}", self.handle)
+        self.app.on_cleanup.append(self._on_cleanup)
+
+    def swap(
+        self,
+        *,
+        table: RouteTable | None = None,
+        index: EndpointIndex | None = None,
+        certificates: CertificateStore | None = None,
+    ) -> None:
+        """Replace the table, the index and/or the certificates (None keeps the current one).
+
+        Each request reads each snapshot once; new TLS handshakes use the new certificates.
+        """
+        if table is not None:
+            self.table = table
+        if index is not None:
+            self.index = index
+        if certificates is not None:
+            self.certificates = certificates
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A server SSLContext selecting, per SNI name, a certificate of the current store."""
+        return sni_context(lambda: self.certificates)
+
+    def balancer(self, namespace: str, service: str, port: str) -> Balancer | None:
+        """The balancer of one backend port, once a request resolved it (for metrics, tests)."""
+        entry = self._balancers.get((namespace, service, port))
+        return None if entry is None else entry[1]
+
+    async def aclose(self) -> None:
+        """Close the pooled upstream connections (a later request opens a new session)."""
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    async def _on_cleanup(self, _: web.Application) -> None:
+        await self.aclose()
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        session = self._session
+        if session is None or session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self._limit,
+                limit_per_host=self._limit_per_host,
+                keepalive_timeout=self._keepalive_timeout,
+                ssl=False,
+            )
+            session = self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=self._timeout,
+                auto_decompress=False,
+                cookie_jar=aiohttp.DummyCookieJar(),  # a proxy keeps no cookies
+                trust_env=False,
+                # The client's headers go as sent: none of aiohttp's own defaults.
+                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+            )
+        return session
+
+    def _resolve(self, match: RouteMatch) -> tuple[tuple[str, str, str], EndpointSet | Unresolved]:
+        backend = match.backend
+        service = backend.service
+        namespace = match.ingress.metadata.namespace if match.ingress else self.namespace
+        if service is None:
+            return (namespace, "", ""), self.index.resolve(namespace, backend)
+        key = (namespace, service.name, service.port.name or str(service.port.number))
+        index = self.index
+        if index is not self._resolved_for:
+            self._resolved_for = index
+            self._resolved = {}
+        resolution = self._resolved.get(key)
+        if resolution is None:
+            resolution = self._resolved[key] = index.resolve(namespace, backend)
+        return key, resolution
+
+    def _balancer_for(self, key: tuple[str, str, str], endpoints: EndpointSet) -> Balancer:
+        entry = self._balancers.get(key)
+        if entry is None:
+            balancer = self.balancer_factory(endpoints)
+        else:
+            known, balancer = entry
+            if known is not endpoints and known != endpoints:
+                balancer.update(endpoints)
+        self._balancers[key] = (endpoints, balancer)
+        return balancer
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Route and proxy one request (the app's only handler)."""
+        match, host, _ = _route(self.table, request)
+        request[MATCH_KEY] = match
+        if match is None:
+            return _plain(404, "Not Found")
+        if self.https_redirect and not request.secure and _is_tls_host(match, host):
+            return _redirect(request, host, self.https_port)
+        if request.headers.get("Upgrade"):
+            return _plain(501, "Not Implemented: protocol upgrades")
+        key, resolution = self._resolve(match)
+        if not isinstance(resolution, EndpointSet):
+            return _plain(503, f"Service Unavailable: {resolution.reason}")
+        balancer = self._balancer_for(key, resolution)
+        tried: set[str] = set()
+        failure: _UpstreamError | None = None
+        for _attempt in range(2):
+            endpoint = _pick_untried(balancer, tried, len(resolution))
+            if endpoint is None:
+                break
+            tried.add(endpoint.key)
+            start = time.monotonic()
+            try:
+                upstream = await self._open(request, endpoint)
+            except _UpstreamError as error:
+                balancer.report(endpoint, ok=False)
+                logger.warning("%s %s -> %s failed: %s", request.method, key, endpoint, error)
+                failure = error
+                if error.retryable:
+                    continue
+                break
+            latency = time.monotonic() - start
+            ok = False
+            try:
+                response, ok = await self._relay(request, upstream)
+            finally:
+                upstream.release()
+                balancer.report(endpoint, ok=ok, latency=latency)
+            return response
+        if failure is None:
+            return _plain(503, "Service Unavailable: no-available-endpoint")
+        if failure.status == 504:
+            return _plain(504, "Gateway Timeout")
+        return _plain(502, "Bad Gateway")
+
+    async def _open(self, request: web.Request, endpoint: Endpoint) -> aiohttp.ClientResponse:
+        host = f"[{endpoint.address}]" if ":" in endpoint.address else endpoint.address
+        path, _, query = request.raw_path.partition("?")
+        # encoded=True: the path goes byte for byte (no dot-segment removal, `%2F` kept).
+        url = URL.build(
+            scheme="http",
+            host=host,
+            port=endpoint.port,
+            path=path,
+            query_string=query,
+            encoded=True,
+        )
+        data = request.content if request.body_exists else None
+        try:
+            return await self._get_session().request(
+                request.method,
+                url,
+                headers=forwarded_request_headers(request, endpoint),
+                data=data,
+                allow_redirects=False,
+                compress=None,
+                raise_for_status=False,
+            )
+        except aiohttp.ConnectionTimeoutError as error:
+            # Nothing was sent: the connection never opened.
+            raise _UpstreamError(504, True, error) from error
+        except aiohttp.ClientConnectorError as error:
+            raise _UpstreamError(502, True, error) from error
+        except (aiohttp.ServerTimeoutError, asyncio.TimeoutError) as error:
+            raise _UpstreamError(504, False, error) from error
+        except aiohttp.ClientError as error:
+            raise _UpstreamError(502, False, error) from error
+
+    @staticmethod
+    async def _relay(
+        request: web.Request, upstream: aiohttp.ClientResponse
+    ) -> tuple[web.StreamResponse, bool]:
+        response = web.StreamResponse(
+            status=upstream.status,
+            reason=upstream.reason,
+            headers=forwarded_response_headers(upstream.raw_headers),
+        )
+        await response.prepare(request)
+        try:
+            async for chunk in upstream.content.iter_any():
+                await response.write(chunk)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            # The client must see a truncated response, not a short one that looks complete.
+            logger.warning("upstream %s failed mid-response: %r", upstream.url, error)
+            if request.transport is not None:
+                request.transport.close()
+            return response, False
+        except ConnectionResetError:
+            return response, True  # the client went away
+        await response.write_eof()
+        return response, True
