@@ -7,14 +7,18 @@ docs/kubernetes.md.
 """
 
 from ingresslib.kubernetes._client import Backoff, KindSpec
+from ingresslib.kubernetes._lease import LeaderElector, StatusWriter, StatusWriterStats
 from ingresslib.kubernetes._watcher import KINDS, Snapshot, SnapshotCallback, Watcher, WatcherStats
 
 __all__ = [
     "KINDS",
     "Backoff",
     "KindSpec",
+    "LeaderElector",
     "Snapshot",
     "SnapshotCallback",
+    "StatusWriter",
+    "StatusWriterStats",
     "Watcher",
     "WatcherStats",
 ]

@@ -176,6 +176,38 @@ class ApiConnection:
             raise HttpError(response.status, body)
         return response
 
+    async def request(
+        self, method: str, path: str, body: object = None, *, timeout: float = 30.0
+    ) -> tuple[int, Any]:
+        """One JSON request (GET, POST, PUT...); returns the status and the decoded body.
+
+        Any status is returned, not raised: the caller tells 404 and 409 from success.
+        """
+        if self._api is None:
+            raise RuntimeError("ApiConnection.open() was not awaited")
+        aiohttp = importlib.import_module("aiohttp")
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        response = await self._api.call_api(
+            path,
+            method,
+            header_params=headers,
+            body=body,
+            auth_settings=["BearerToken"],
+            _preload_content=False,
+            _request_timeout=aiohttp.ClientTimeout(total=timeout),
+        )
+        try:
+            data = await response.read()
+        finally:
+            response.release()
+        try:
+            decoded: Any = json.loads(data) if data else None
+        except ValueError:
+            decoded = data.decode(errors="replace")
+        return int(response.status), decoded
+
     async def list(
         self, path: str, params: Mapping[str, str], *, timeout: float, page_size: int = 500
     ) -> tuple[list[dict[str, Any]], str]:

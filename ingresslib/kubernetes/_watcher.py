@@ -9,6 +9,7 @@ Routing itself stays in the pure core: a snapshot is `RouteTable.build(store)`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 import os
@@ -87,6 +88,8 @@ class WatcherStats:
         events: watch events applied (bookmarks not counted).
         invalid: objects skipped because ingresslib rejected them.
         snapshots: snapshots published.
+        full_builds: snapshots built from the whole store (the others were derived from
+            the previous snapshot and the changes since).
     """
 
     lists: int = 0
@@ -95,6 +98,7 @@ class WatcherStats:
     events: int = 0
     invalid: int = 0
     snapshots: int = 0
+    full_builds: int = 0
 
 
 SnapshotCallback = Callable[[Snapshot], "Awaitable[None] | None"]
@@ -140,8 +144,9 @@ class Watcher:
         ingress_class: as for `RouteTable.build`.
         watch_without_class: as for `RouteTable.build`.
         default_backend: as for `RouteTable.build`.
-        debounce: seconds to wait after a change before building, so that a burst of
-            changes makes one snapshot.
+        debounce: the shortest pause between two builds, in seconds: a change after a
+            quiet spell is built at once; changes that follow a build within `debounce`
+            wait until then, so that a burst of changes makes few snapshots.
         context: the kubeconfig context, when not the current one.
         watch_timeout: the server-side `timeoutSeconds` of a watch, randomised up to
             twice this (as client-go does) so that watches do not all end together.
@@ -163,7 +168,7 @@ class Watcher:
         ingress_class: str | None = None,
         watch_without_class: bool = False,
         default_backend: IngressBackend | None = None,
-        debounce: float = 0.05,
+        debounce: float = 0.01,
         context: str | None = None,
         watch_timeout: float = 300.0,
         read_timeout: float | None = None,
@@ -191,6 +196,7 @@ class Watcher:
         self._snapshot: Snapshot | None = None
         self._published = asyncio.Event()  # replaced after each publication
         self._dirty = asyncio.Event()
+        self._pending: set[StoreKey] = set()  # keys changed since the last build
         self._stopping = asyncio.Event()
         self._synced = asyncio.Event()
         self._unlisted: set[_Stream] = set(self._streams)
@@ -379,10 +385,12 @@ class Watcher:
         changed = False
         for key in [key for key in self._store if stream.owns(key) and key not in fresh]:
             del self._store[key]
+            self._pending.add(key)
             changed = True
         for key, resource in fresh.items():
             if self._store.get(key) != resource:
                 self._store[key] = resource
+                self._pending.add(key)
                 changed = True
         self._stats["lists"] += 1
         log.debug("%s: listed %d objects at %s", stream.describe(), len(items), version)
@@ -433,18 +441,22 @@ class Watcher:
             )
             if kind == "DELETED":
                 if self._store.pop(key, None) is not None:
-                    self._dirty.set()
+                    self._changed(key)
                 continue
             resource = self._convert(obj)
             if resource is None:
                 # A changed object ingresslib rejects leaves the store, as a fresh LIST
                 # would not include it either.
                 if self._store.pop(key, None) is not None:
-                    self._dirty.set()
+                    self._changed(key)
             elif self._store.get(key) != resource:
                 self._store[key] = resource
-                self._dirty.set()
+                self._changed(key)
         return version
+
+    def _changed(self, key: StoreKey) -> None:
+        self._pending.add(key)
+        self._dirty.set()
 
     def _convert(self, obj: dict[str, Any]) -> Resource | None:
         metadata = obj.get("metadata") or {}
@@ -466,19 +478,32 @@ class Watcher:
     # --- publishing ---------------------------------------------------------------------
 
     async def _publish_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        built_at = -float("inf")
         while True:
             await self._dirty.wait()
             if self._unlisted:
                 self._dirty.clear()
                 continue
-            if self._synced.is_set() and self._debounce > 0:
-                await asyncio.sleep(self._debounce)  # coalesce a burst of changes
+            # Throttle rather than delay: a change after a quiet spell is built at once;
+            # changes within `debounce` of the end of the last build wait until then, so
+            # a burst makes at most one snapshot per `debounce` (plus build time).
+            pause = built_at + self._debounce - loop.time()
+            if self._synced.is_set() and pause > 0:
+                await asyncio.sleep(pause)
             self._dirty.clear()
             resources = tuple(self._store[key] for key in sorted(self._store))
-            if len(resources) >= _THREAD_THRESHOLD:
-                built = await asyncio.to_thread(_build, resources, self._build_options)
-            else:
-                built = _build(resources, self._build_options)
+            changes = tuple((key, self._store.get(key)) for key in self._pending)
+            self._pending.clear()
+            build = functools.partial(
+                _build, resources, self._build_options, self._snapshot, changes
+            )
+            built = (
+                await asyncio.to_thread(build) if len(resources) >= _THREAD_THRESHOLD else build()
+            )
+            if built[3]:
+                self._stats["full_builds"] += 1
+            built_at = loop.time()
             generation = self._snapshot.generation + 1 if self._snapshot else 1
             snapshot = Snapshot(generation, *built[:2], resources=resources, rejected=built[2])
             self._snapshot = snapshot
@@ -506,10 +531,25 @@ def _key(resource: Resource) -> StoreKey:
     return (resource.kind, resource.metadata.namespace, resource.metadata.name)
 
 
+_Built = tuple[RouteTable, EndpointIndex, tuple[Ingress, ...], bool]
+
+
 def _build(
-    resources: tuple[Resource, ...], options: dict[str, Any]
-) -> tuple[RouteTable, EndpointIndex, tuple[Ingress, ...]]:
-    """Build a table and an index; Ingresses whose paths a matcher rejects are left out."""
+    resources: tuple[Resource, ...],
+    options: dict[str, Any],
+    previous: Snapshot | None = None,
+    changes: Sequence[tuple[StoreKey, Resource | None]] = (),
+) -> _Built:
+    """Build a table and an index; Ingresses whose paths a matcher rejects are left out.
+
+    With a `previous` snapshot and the `changes` since (key, new object or None when
+    deleted), derive them from the previous ones when that is possible; the last item
+    tells whether it was a full build.
+    """
+    if previous is not None:
+        updated = _update(previous, resources, changes)
+        if updated is not None:
+            return updated
     rejected: list[Ingress] = []
     try:
         table = RouteTable.build(resources, **options)
@@ -527,4 +567,36 @@ def _build(
                     continue
             kept.append(resource)
         table = RouteTable.build(kept, **options)
-    return table, EndpointIndex.build(resources), tuple(rejected)
+    return table, EndpointIndex.build(resources), tuple(rejected), True
+
+
+def _update(
+    previous: Snapshot,
+    resources: tuple[Resource, ...],
+    changes: Sequence[tuple[StoreKey, Resource | None]],
+) -> _Built | None:
+    """The table and index after `changes`, derived from `previous`; None: build in full.
+
+    Ingress changes go through `RouteTable.with_changes` (only the touched virtual hosts
+    are rebuilt); the index is rebuilt only when a Service or EndpointSlice changed; an
+    IngressClass change, or a path a matcher rejects, needs a full build.
+    """
+    kinds = {key[0] for key, _ in changes}
+    if "IngressClass" in kinds:
+        return None
+    table = previous.table
+    ingresses = [(key, new) for key, new in changes if key[0] == "Ingress"]
+    if ingresses:
+        try:
+            table = table.with_changes(
+                upserted=[new for _, new in ingresses if new is not None],
+                deleted=[(key[1], key[2]) for key, new in ingresses if new is None],
+            )
+        except RouteTableError:
+            return None
+    endpoints = previous.endpoints
+    if kinds & {"Service", "EndpointSlice"}:
+        endpoints = EndpointIndex.build(resources)
+    changed = {key for key, _ in ingresses}
+    rejected = tuple(i for i in previous.rejected if _key(i) not in changed)
+    return table, endpoints, rejected, False

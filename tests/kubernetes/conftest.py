@@ -29,6 +29,7 @@ import subprocess
 import tempfile
 import time
 import urllib.parse
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -674,3 +675,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         for name, text in server.logs().items():
             report.sections.append((f"{name} log (last lines)", text))
     return report
+
+
+@pytest.fixture
+def namespace(kube_apiserver: KubeAPIServer) -> str:
+    """A fresh namespace (never deleted: without a controller manager it would stay Terminating)."""
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    response = kube_apiserver.request(
+        "POST",
+        "/api/v1/namespaces",
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
+    )
+    assert response.status == 201, response
+    return name

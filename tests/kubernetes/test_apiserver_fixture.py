@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import ssl
-import uuid
 from typing import Any
 
 import pytest
@@ -38,19 +37,6 @@ def ingress(name: str, host: str = "shop.example.com") -> dict[str, Any]:
             ],
         },
     }
-
-
-@pytest.fixture
-def namespace(kube_apiserver: KubeAPIServer) -> str:
-    """A fresh namespace (never deleted: without a controller manager it would stay Terminating)."""
-    name = f"t-{uuid.uuid4().hex[:10]}"
-    response = kube_apiserver.request(
-        "POST",
-        "/api/v1/namespaces",
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
-    )
-    assert response.status == 201, response
-    return name
 
 
 def create(server: KubeAPIServer, namespace: str, name: str) -> dict[str, Any]:

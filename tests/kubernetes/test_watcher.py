@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -83,19 +82,6 @@ def call(server: KubeAPIServer, method: str, path: str, body: Any = None) -> dic
     assert response.status in (200, 201), response
     result: dict[str, Any] = response.body
     return result
-
-
-@pytest.fixture
-def namespace(kube_apiserver: KubeAPIServer) -> str:
-    """A fresh namespace (never deleted: without a controller manager it would stay Terminating)."""
-    name = f"w-{uuid.uuid4().hex[:10]}"
-    call(
-        kube_apiserver,
-        "POST",
-        "/api/v1/namespaces",
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
-    )
-    return name
 
 
 # --------------------------------------------------------------------------- helpers
