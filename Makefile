@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: all install lint typecheck redis k8s-fixtures test run fuzz bench lock clean
+.PHONY: all install lint typecheck redis k8s-fixtures test run examples fuzz bench lock clean
 
 all: test
 
@@ -46,12 +46,17 @@ test: lint typecheck redis k8s-fixtures
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 
+# The demo: backends on loopback, `ingresslib serve examples/demo`, and the curl commands
+# that show it working (Ctrl-C stops everything). `make examples` shows the CLI instead.
 run: $(STAMP)
-	$(BIN)/ingresslib check examples/
+	$(BIN)/python examples/demo/run.py
+
+examples: $(STAMP)
+	$(BIN)/ingresslib check examples/basic/
 	@echo
-	$(BIN)/ingresslib routes examples/
+	$(BIN)/ingresslib routes examples/basic/
 	@echo
-	$(BIN)/ingresslib explain examples/ http://shop.example.com/api/health/
+	$(BIN)/ingresslib explain examples/basic/ http://shop.example.com/api/health/
 
 # Long fuzz runs (100,000 examples per fuzz test), deselected from `make test`.
 fuzz: $(STAMP)

@@ -1,4 +1,4 @@
-"""The `ingresslib` command line: `check`, `routes` and `explain` manifests."""
+"""The `ingresslib` command line: `check`, `routes` and `explain` manifests; `serve` them."""
 
 from __future__ import annotations
 
@@ -125,6 +125,90 @@ def _explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0 if explanation.result is not None else 3
 
 
+def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    # aiohttp and prometheus-client are needed only here: imported when serving.
+    import logging  # noqa: PLC0415
+
+    try:
+        from ingresslib import _serve  # noqa: PLC0415
+    except ImportError as error:
+        err.write(
+            f"ingresslib serve needs aiohttp and prometheus-client ({error}): "
+            "pip install 'ingresslib[serve]'\n"
+        )
+        return 1
+    try:
+        config = _serve.ServeConfig(
+            paths=tuple(args.paths),
+            listen=_serve.parse_address(args.listen),
+            tls_listen=None if args.tls_listen == "off" else _serve.parse_address(args.tls_listen),
+            admin_listen=(
+                None if args.admin_listen == "off" else _serve.parse_address(args.admin_listen)
+            ),
+            namespace=args.namespace,
+            controller=args.controller,
+            ingress_class=args.ingress_class,
+            watch_without_class=args.watch_without_class,
+            implementation_specific=args.implementation_specific,
+            rate_limit=None
+            if args.rate_limit is None
+            else _serve.parse_rate_limit(args.rate_limit),
+            allow_loopback_endpoints=args.allow_loopback_endpoints,
+            poll_interval=args.poll_interval,
+        )
+    except ValueError as error:
+        err.write(f"ingresslib serve: {error}\n")
+        return 2
+    handler = logging.StreamHandler(err)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("ingresslib")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        return _serve.serve(config)
+    finally:
+        root.removeHandler(handler)
+
+
+def _add_serve_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--listen",
+        default="127.0.0.1:8080",
+        metavar="HOST:PORT",
+        help="plain-HTTP listener (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--tls-listen",
+        default="127.0.0.1:8443",
+        metavar="HOST:PORT",
+        help="TLS listener, certificates by SNI from the Ingresses' Secrets; 'off' for none "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--admin-listen",
+        default="127.0.0.1:9100",
+        metavar="HOST:PORT",
+        help="/metrics (Prometheus) and /healthz; 'off' for none (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        metavar="RATE/s[:BURST]",
+        help="limit each client address, e.g. 10/s:20 (nginx limit_req with nodelay)",
+    )
+    parser.add_argument(
+        "--allow-loopback-endpoints",
+        action="store_true",
+        help="accept EndpointSlice addresses on loopback (local development)",
+    )
+    parser.add_argument(
+        "--poll-interval",
+        type=float,
+        default=0.5,
+        metavar="SECONDS",
+        help="how often the manifest files are checked for changes (default: %(default)s)",
+    )
+
+
 def _add_table_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-n",
@@ -170,6 +254,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_table_options(explain)
     explain.set_defaults(handler=_explain)
+    serve = commands.add_parser(
+        "serve",
+        help="serve the manifests as a reverse proxy, reloading them when they change",
+    )
+    serve.add_argument("paths", nargs="+", help="manifest files or directories")
+    _add_table_options(serve)
+    _add_serve_options(serve)
+    serve.set_defaults(handler=_serve)
     return parser
 
 

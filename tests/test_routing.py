@@ -291,16 +291,18 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_cli_routes_and_explain_on_the_examples() -> None:
-    routes = run_cli("routes", "examples/")
+    routes = run_cli("routes", "examples/basic/")
     assert routes.returncode == 0, routes.stderr
     assert "shop.example.com    /api/health  Exact   exact    health:8081      demo/shop" in (
         routes.stdout
     )
-    explained = run_cli("explain", "examples/", "https://me:pw@SHOP.example.com:443/api/x?q=1")
+    explained = run_cli(
+        "explain", "examples/basic/", "https://me:pw@SHOP.example.com:443/api/x?q=1"
+    )
     assert explained.returncode == 0, explained.stderr
     assert "result: api:8080 by path '/api' (Prefix) from Ingress demo/shop" in explained.stdout
     assert "/api/health Exact (exact) -> health:8081" in explained.stdout
-    nothing = run_cli("explain", "examples/ingress-class.yaml", "http://x/")
+    nothing = run_cli("explain", "examples/basic/ingress-class.yaml", "http://x/")
     assert nothing.returncode == 3
     assert "result: no route (404)" in nothing.stdout
 

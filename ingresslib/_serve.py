@@ -1,0 +1,564 @@
+"""`ingresslib serve`: the aiohttp Gateway as a standalone process that follows manifest files.
+
+`serve(config)` loads the manifests (Ingress, IngressClass, Service, EndpointSlice, Secret),
+builds a `RouteTable`, an `EndpointIndex` and a `CertificateStore`, and serves an
+`ingresslib.aiohttp.Gateway` on a plain-HTTP listener and a TLS listener (the certificate of
+each SNI name comes from the current store). Certificate problems and lint warnings are logged
+at start and at each reload.
+
+The manifest files are polled every `poll_interval` seconds (their paths, sizes and mtimes: no
+extra dependency). A change rebuilds everything from scratch: a valid set is swapped into the
+gateway at once (table, index and certificates); an invalid one is logged with its
+`ManifestError` text and the last good configuration keeps serving.
+
+Each request is logged on the `ingresslib.access` logger (client, method, host, path, status,
+backend, upstream address, duration) and counted in Prometheus metrics (prometheus-client),
+exposed with `/healthz` on a separate admin listener. An optional limiter (`--rate-limit`)
+refuses routed requests per client address with 429 and the same `RateLimit`, `Retry-After`
+and `RateLimit-Policy` fields as `ingresslib.asgi.IngressMiddleware`. SIGINT and SIGTERM stop
+the listeners and let in-flight requests finish.
+
+Needs aiohttp and prometheus-client. docs/serve.md describes it in full.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import signal
+import socket
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import aiohttp
+import attrs
+from aiohttp import web
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from ingresslib._tls import CertificateStore
+from ingresslib.aiohttp import MATCH_KEY, Gateway, Handler, _UpstreamError
+from ingresslib.endpoints import Endpoint, EndpointIndex
+from ingresslib.ratelimit import (
+    Decision,
+    LimitReq,
+    MemoryLimiter,
+    QuotaPolicy,
+    ratelimit_header,
+    ratelimit_policy_header,
+    retry_after_header,
+)
+from ingresslib.resources import ManifestError, ResourceSet, load_manifests
+from ingresslib.resources._loader import MANIFEST_SUFFIXES
+from ingresslib.routing import RouteMatch, RouteTable, RouteTableError, lint
+
+__all__ = [
+    "Address",
+    "ServeConfig",
+    "Server",
+    "Snapshot",
+    "build_snapshot",
+    "parse_address",
+    "parse_rate_limit",
+    "serve",
+]
+
+logger = logging.getLogger("ingresslib.serve")
+access_logger = logging.getLogger("ingresslib.access")
+
+#: The request key under which the address of the endpoint tried last is left ("host:port").
+UPSTREAM_KEY = web.RequestKey("ingresslib.upstream", str)
+
+_RATE = re.compile(r"^(?P<rate>[1-9][0-9]*)/(?P<per>[sm])(?::(?P<burst>[0-9]+))?$")
+
+
+@attrs.frozen
+class Address:
+    """A listening address: host and TCP port (0: any free port)."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+def parse_address(value: str) -> Address:
+    """Parse `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (all interfaces is spelled `0.0.0.0:PORT`).
+
+    Raises:
+        ValueError: not an address with a port in 0..65535.
+    """
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ValueError(f"expected HOST:PORT, not {value!r}")
+    host = host.removeprefix("[").removesuffix("]") or "127.0.0.1"
+    return Address(host, int(port))
+
+
+def parse_rate_limit(value: str) -> LimitReq:
+    """Parse `RATE/s[:BURST]` or `RATE/m[:BURST]` into nginx's limit_req with nodelay.
+
+    `10/s:20` admits 10 requests a second per client and a burst of 20 more at once, as
+    `limit_req_zone ... rate=10r/s; limit_req burst=20 nodelay;` does.
+
+    Raises:
+        ValueError: for any other spelling.
+    """
+    found = _RATE.match(value.strip())
+    if found is None:
+        raise ValueError(f"expected RATE/s[:BURST] or RATE/m[:BURST], not {value!r}")
+    per: Literal["s", "m"] = "s" if found["per"] == "s" else "m"
+    return LimitReq(int(found["rate"]), per=per, burst=int(found["burst"] or 0), nodelay=True)
+
+
+@attrs.frozen
+class ServeConfig:
+    """What `ingresslib serve` serves and how.
+
+    Attributes:
+        paths: manifest files or directories (read recursively, like `load_manifests`).
+        listen: the plain-HTTP listener.
+        tls_listen: the TLS listener (None: no TLS, and no redirect of TLS hosts to https).
+        admin_listen: `/metrics` and `/healthz` (None: no admin listener).
+        namespace, controller, ingress_class, watch_without_class, implementation_specific:
+            as for `RouteTable.build` and `load_manifests`.
+        rate_limit: the limit per client address (None: no rate limit).
+        allow_loopback_endpoints: accept EndpointSlice addresses on loopback (local use).
+        poll_interval: seconds between two looks at the manifest files.
+        shutdown_timeout: seconds in-flight requests get to finish at shutdown.
+    """
+
+    paths: tuple[str, ...]
+    listen: Address = Address("127.0.0.1", 8080)
+    tls_listen: Address | None = Address("127.0.0.1", 8443)
+    admin_listen: Address | None = Address("127.0.0.1", 9100)
+    namespace: str = "default"
+    controller: str | None = None
+    ingress_class: str | None = None
+    watch_without_class: bool = False
+    implementation_specific: str = "prefix"
+    rate_limit: LimitReq | None = None
+    allow_loopback_endpoints: bool = False
+    poll_interval: float = 0.5
+    shutdown_timeout: float = 10.0
+
+
+@attrs.frozen
+class Snapshot:
+    """One consistent configuration built from the manifests.
+
+    Attributes:
+        resources: what was loaded.
+        table: the routes.
+        index: the Services and EndpointSlices.
+        certificates: the TLS certificates by host.
+        warnings: skipped documents, certificate problems and lint findings, readable.
+    """
+
+    resources: ResourceSet
+    table: RouteTable
+    index: EndpointIndex
+    certificates: CertificateStore
+    warnings: tuple[str, ...]
+
+
+def build_snapshot(config: ServeConfig) -> Snapshot:
+    """Load the manifests of `config` and build everything the gateway needs.
+
+    Raises:
+        ManifestError: the manifests do not load or validate.
+        RouteTableError: the table cannot be built (e.g. an unknown path matcher).
+    """
+    resources = load_manifests(
+        list(config.paths),
+        namespace=config.namespace,
+        unknown_kinds="ignore",
+        allow_loopback_endpoints=config.allow_loopback_endpoints,
+    )
+    table = RouteTable.build(
+        resources,
+        controller=config.controller,
+        ingress_class=config.ingress_class,
+        watch_without_class=config.watch_without_class,
+        implementation_specific=config.implementation_specific,
+    )
+    index = EndpointIndex.build(resources)
+    certificates = CertificateStore.build(resources)
+    warnings = [str(skipped) for skipped in resources.skipped]
+    warnings += [f"certificate: {problem}" for problem in certificates.problems]
+    warnings += [str(finding) for finding in lint(table, resources)]
+    return Snapshot(resources, table, index, certificates, tuple(warnings))
+
+
+def _signature(paths: Sequence[str]) -> tuple[tuple[str, int, int], ...]:
+    """The files the manifests come from, with their mtimes and sizes (-1: missing)."""
+    entries: list[tuple[str, int, int]] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            files = sorted(
+                p for p in path.rglob("*") if p.suffix in MANIFEST_SUFFIXES and p.is_file()
+            )
+        else:
+            files = [path]
+        entries.extend(_stat(file) for file in files)
+    return tuple(entries)
+
+
+def _stat(file: Path) -> tuple[str, int, int]:
+    try:
+        stat = os.stat(file)
+    except OSError:
+        return str(file), -1, -1
+    return str(file), stat.st_mtime_ns, stat.st_size
+
+
+class Metrics:
+    """The Prometheus metrics of one server, in a registry of its own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "ingresslib_requests",
+            "Requests answered, by route, backend and status.",
+            ["route", "backend", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "ingresslib_request_duration_seconds",
+            "Time from the request to the end of the response, by route and backend.",
+            ["route", "backend"],
+            registry=self.registry,
+        )
+        self.refusals = Counter(
+            "ingresslib_ratelimit_refusals",
+            "Requests refused by the rate limit (429), by route.",
+            ["route"],
+            registry=self.registry,
+        )
+        self.upstream_errors = Counter(
+            "ingresslib_upstream_errors",
+            "Failed attempts to reach an endpoint, by backend and resulting status (502/504).",
+            ["backend", "status"],
+            registry=self.registry,
+        )
+        self.reloads = Counter(
+            "ingresslib_config_reloads",
+            "Configuration reloads, by result (ok, error).",
+            ["result"],
+            registry=self.registry,
+        )
+        self.last_reload_ok = Gauge(
+            "ingresslib_config_last_reload_successful",
+            "1 when the last reload was valid, 0 when the last good configuration is kept.",
+            registry=self.registry,
+        )
+        self.routes = Gauge(
+            "ingresslib_routes", "Routes in the current table.", registry=self.registry
+        )
+
+
+def _labels(match: RouteMatch | None, namespace: str) -> tuple[str, str]:
+    """The route and backend labels of a match: ("shop.example.test/api", "demo/api:80").
+
+    A default backend's route is "HOST (default)", the catch-all's "* (default)"; no match is
+    "(none)" for both.
+    """
+    if match is None:
+        return "(none)", "(none)"
+    host = match.host or "*"
+    route = f"{host}{match.path}" if match.path is not None else f"{host} (default)"
+    ns = match.ingress.metadata.namespace if match.ingress is not None else namespace
+    return route, f"{ns}/{match.backend.describe()}"
+
+
+class _ServeGateway(Gateway):
+    """The Gateway, remembering the endpoint of each attempt and counting upstream errors."""
+
+    metrics: Metrics
+
+    async def _open(self, request: web.Request, endpoint: Endpoint) -> aiohttp.ClientResponse:
+        request[UPSTREAM_KEY] = endpoint.key
+        try:
+            return await super()._open(request, endpoint)
+        except _UpstreamError as error:
+            _, backend = _labels(request.get(MATCH_KEY), self.namespace)
+            self.metrics.upstream_errors.labels(backend, str(error.status)).inc()
+            raise
+
+
+class Server:
+    """A running `ingresslib serve`: the gateway, its listeners, the watcher and the metrics.
+
+    `await server.start()`, then `await server.watch()` (until cancelled), then
+    `await server.stop()`; `serve(config)` does all three and handles the signals.
+    """
+
+    def __init__(self, config: ServeConfig) -> None:
+        """Build the first snapshot (raising ManifestError/RouteTableError when invalid)."""
+        self.config = config
+        self.metrics = Metrics()
+        # The files are listed before they are read: an edit in between is reloaded later.
+        self._signature = _signature(config.paths)
+        self.snapshot = build_snapshot(config)
+        self.generation = 1
+        self.limiter = None if config.rate_limit is None else MemoryLimiter(config.rate_limit)
+        self._policy: QuotaPolicy | None = (
+            None if config.rate_limit is None else config.rate_limit.policy("default")
+        )
+        tls = config.tls_listen
+        gateway = _ServeGateway(
+            self.snapshot.table,
+            self.snapshot.index,
+            self.snapshot.certificates,
+            namespace=config.namespace,
+            https_redirect=tls is not None,
+            https_port=tls.port if tls is not None and tls.port else 443,
+        )
+        gateway.metrics = self.metrics
+        gateway.app.middlewares.append(self._observe)
+        if self.limiter is not None:
+            gateway.app.middlewares.append(self._limit)
+        self.gateway: Gateway = gateway
+        self.metrics.routes.set(len(self.snapshot.table))
+        self.metrics.last_reload_ok.set(1)
+        self._runners: list[web.AppRunner] = []
+        self.addresses: dict[str, list[str]] = {}
+
+    # --- requests ----------------------------------------------------------------------------
+
+    @web.middleware
+    async def _observe(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        start = time.perf_counter()
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as error:
+            status = error.status
+            raise
+        except asyncio.CancelledError:
+            status = 499  # nginx's "client closed request"
+            raise
+        finally:
+            duration = time.perf_counter() - start
+            match = request.get(MATCH_KEY)
+            route, backend = _labels(match, self.config.namespace)
+            self.metrics.requests.labels(route, backend, str(status)).inc()
+            self.metrics.latency.labels(route, backend).observe(duration)
+            access_logger.info(
+                '%s "%s %s %s" %d backend=%s upstream=%s %.1fms',
+                request.remote or "-",
+                request.method,
+                request.headers.get("Host", "-"),
+                request.raw_path,
+                status,
+                backend if match is not None else "-",
+                request.get(UPSTREAM_KEY, "-"),
+                duration * 1000,
+            )
+
+    @web.middleware
+    async def _limit(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        limiter = self.limiter
+        key = request.remote
+        if limiter is None or key is None:
+            return await handler(request)
+        host = request.headers.get("Host")
+        match = self.gateway.table.match(host, request.raw_path.split("?", 1)[0])
+        if match is None:  # a 404 is not limited, as in ingresslib.asgi
+            return await handler(request)
+        decision = limiter.hit(key)
+        if decision.allowed:
+            return await handler(request)
+        request[MATCH_KEY] = match
+        route, _ = _labels(match, self.config.namespace)
+        self.metrics.refusals.labels(route).inc()
+        return self._too_many(decision)
+
+    def _too_many(self, decision: Decision) -> web.Response:
+        headers = {"RateLimit": ratelimit_header("default", decision)}
+        if self._policy is not None:
+            headers["RateLimit-Policy"] = ratelimit_policy_header(self._policy)
+        retry_after = retry_after_header(decision)
+        if retry_after is not None:
+            headers["Retry-After"] = retry_after
+        return web.Response(
+            status=429,
+            text="429 Too Many Requests\n",
+            content_type="text/plain",
+            charset="utf-8",
+            headers=headers,
+        )
+
+    # --- admin -------------------------------------------------------------------------------
+
+    async def _metrics(self, _: web.Request) -> web.Response:
+        return web.Response(
+            body=generate_latest(self.metrics.registry),
+            headers={"Content-Type": CONTENT_TYPE_LATEST},
+        )
+
+    async def _healthz(self, _: web.Request) -> web.Response:
+        return web.Response(text="ok\n", content_type="text/plain")
+
+    # --- configuration -----------------------------------------------------------------------
+
+    def _log_snapshot(self, snapshot: Snapshot, verb: str) -> None:
+        table = snapshot.table
+        logger.info(
+            "%s %d resources: %d route(s) across %d host(s), %d TLS certificate host(s)",
+            verb,
+            len(snapshot.resources),
+            len(table),
+            sum(1 for _ in table.virtual_hosts()),
+            len(snapshot.certificates.hosts),
+        )
+        for warning in snapshot.warnings:
+            logger.warning("%s", warning)
+
+    async def reload(self) -> bool:
+        """Rebuild from the manifests; swap when valid, keep the last good one otherwise."""
+        try:
+            snapshot = await asyncio.to_thread(build_snapshot, self.config)
+        except (ManifestError, RouteTableError) as error:
+            self.metrics.reloads.labels("error").inc()
+            self.metrics.last_reload_ok.set(0)
+            logger.error(
+                "reload failed; the last good configuration (generation %d) keeps serving:\n%s",
+                self.generation,
+                error,
+            )
+            return False
+        self.gateway.swap(
+            table=snapshot.table, index=snapshot.index, certificates=snapshot.certificates
+        )
+        self.snapshot = snapshot
+        self.generation += 1
+        self.metrics.reloads.labels("ok").inc()
+        self.metrics.last_reload_ok.set(1)
+        self.metrics.routes.set(len(snapshot.table))
+        self._log_snapshot(snapshot, f"reloaded (generation {self.generation}):")
+        return True
+
+    async def watch(self) -> None:
+        """Poll the manifest files and reload on each change, until cancelled.
+
+        A change is reloaded once the files have stayed the same for 0.1 s, so that a file
+        caught half-written is not reported as an invalid configuration.
+        """
+        interval = self.config.poll_interval
+        while True:
+            await asyncio.sleep(interval)
+            signature = await asyncio.to_thread(_signature, self.config.paths)
+            if signature == self._signature:
+                continue
+            while True:
+                await asyncio.sleep(min(0.1, interval))
+                settled = await asyncio.to_thread(_signature, self.config.paths)
+                if settled == signature:
+                    break
+                signature = settled
+            self._signature = signature
+            await self.reload()
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def _start_app(
+        self, name: str, app: web.Application, address: Address, *, tls: bool = False
+    ) -> None:
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=self.config.shutdown_timeout,
+        )
+        await runner.setup()
+        self._runners.append(runner)
+        site = web.TCPSite(
+            runner,
+            address.host,
+            address.port,
+            ssl_context=self.gateway.ssl_context() if tls else None,
+        )
+        await site.start()
+        bound = [str(Address(*sock.getsockname()[:2])) for sock in _sockets(site)]
+        self.addresses[name] = bound or [str(address)]
+
+    async def start(self) -> None:
+        """Open the listeners."""
+        self._log_snapshot(self.snapshot, "loaded")
+        config = self.config
+        await self._start_app("http", self.gateway.app, config.listen)
+        if config.tls_listen is not None:
+            await self._start_app("https", self.gateway.app, config.tls_listen, tls=True)
+        if config.admin_listen is not None:
+            admin = web.Application()
+            admin.router.add_get("/metrics", self._metrics)
+            admin.router.add_get("/healthz", self._healthz)
+            await self._start_app("admin", admin, config.admin_listen)
+        for name, bound in self.addresses.items():
+            logger.info("listening (%s) on %s", name, ", ".join(bound))
+        logger.info("ready")
+
+    async def stop(self) -> None:
+        """Close the listeners, letting in-flight requests finish, and the upstream pool."""
+        runners, self._runners = self._runners, []
+        for runner in reversed(runners):
+            await runner.cleanup()
+        await self.gateway.aclose()
+
+
+def _sockets(site: web.TCPSite) -> list[socket.socket]:
+    # The asyncio.Server behind the site, to report the ports actually bound (port 0).
+    server = getattr(site, "_server", None)
+    return list(getattr(server, "sockets", None) or [])
+
+
+async def _serve(config: ServeConfig) -> int:
+    try:
+        server = Server(config)
+    except (ManifestError, RouteTableError) as error:
+        logger.error("the manifests do not load:\n%s", error)
+        return 1
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    try:
+        try:
+            await server.start()
+        except OSError as error:
+            logger.error("cannot listen: %s", error)
+            await server.stop()
+            return 1
+        watcher = asyncio.create_task(server.watch())
+        await stopping.wait()
+        logger.info("shutting down")
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+        await server.stop()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    logger.info("stopped")
+    return 0
+
+
+def serve(config: ServeConfig) -> int:
+    """Serve until SIGINT or SIGTERM; return the exit status (0 after a clean shutdown)."""
+    return asyncio.run(_serve(config))

@@ -1,0 +1,363 @@
+"""`ingresslib serve`, run as a user runs it: a subprocess on free loopback ports, real upstreams.
+
+The manifests are a temporary copy of examples/demo with the EndpointSlice ports rewritten to the
+upstreams started here (the fallback backend is left on a closed port: its requests are 502).
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "examples" / "demo"
+DEMO_PORTS = {"storefront": 18081, "api": 18082, "status": 18083, "blog": 18084, "fallback": 18085}
+STARTED = ("storefront", "api", "status", "blog")  # fallback: nothing listens
+SHOP = "shop.example.test"
+BLOG = "blog.example.test"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def upstream(name: str) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = f"{name} {self.path}\n".encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+class Gateway:
+    """One `python -m ingresslib serve` subprocess and what it logged."""
+
+    def __init__(self, manifests: Path, log: Path, *extra: str) -> None:
+        self.manifests = manifests
+        self.log = log
+        self.http, self.https, self.admin = free_port(), free_port(), free_port()
+        command = [
+            sys.executable,
+            "-W",
+            "error",
+            "-m",
+            "ingresslib",
+            "serve",
+            str(manifests),
+            "--allow-loopback-endpoints",
+            f"--listen=127.0.0.1:{self.http}",
+            f"--tls-listen=127.0.0.1:{self.https}",
+            f"--admin-listen=127.0.0.1:{self.admin}",
+            "--poll-interval=0.2",
+            *extra,
+        ]
+        self._log_file = log.open("wb")
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, stdout=self._log_file, stderr=subprocess.STDOUT
+        )
+        self.wait_for(lambda: "ingresslib.serve: ready" in self.output(), "ready")
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"gave up waiting for {what}; gateway output:\n{self.output()}")
+
+    def get(self, host: str, path: str = "/") -> tuple[int, dict[str, str], str]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.http, timeout=5)
+        try:
+            connection.request("GET", path, headers={"Host": host})
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read().decode()
+        finally:
+            connection.close()
+
+    def get_tls(self, server_name: str, path: str = "/") -> tuple[int, str, bytes]:
+        context = ssl.create_default_context(cadata=demo_certificate_pem())
+        context.verify_flags &= ~getattr(ssl, "VERIFY_X509_STRICT", 0)
+        with (
+            socket.create_connection(("127.0.0.1", self.https), timeout=5) as raw,
+            context.wrap_socket(raw, server_hostname=server_name) as tls,
+        ):
+            der = tls.getpeercert(binary_form=True) or b""
+            request = (
+                f"GET {path} HTTP/1.1\r\nHost: {server_name}:{self.https}\r\n"
+                "Connection: close\r\n\r\n"
+            )
+            tls.sendall(request.encode())
+            response = http.client.HTTPResponse(tls)
+            response.begin()
+            try:
+                return response.status, response.read().decode(), der
+            finally:
+                response.close()
+
+    def metrics(self) -> str:
+        connection = http.client.HTTPConnection("127.0.0.1", self.admin, timeout=5)
+        try:
+            connection.request("GET", "/metrics")
+            response = connection.getresponse()
+            assert response.status == 200
+            return response.read().decode()
+        finally:
+            connection.close()
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            status = self.process.wait(timeout=15)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            self._log_file.close()
+        return status
+
+
+def replace_text(path: Path, old: str, new: str) -> None:
+    """Edit a manifest as editors and kubectl-like tools do: a new file renamed over the old."""
+    text = path.read_text()
+    assert old in text
+    staged = path.with_suffix(".tmp")
+    staged.write_text(text.replace(old, new))
+    os.replace(staged, path)
+
+
+def demo_certificate_pem() -> str:
+    secret = yaml.safe_load((DEMO / "tls-secret.yaml").read_text())
+    return base64.b64decode(secret["data"]["tls.crt"]).decode()
+
+
+@pytest.fixture
+def upstream_ports() -> Iterator[dict[str, int]]:
+    servers = {name: upstream(name) for name in STARTED}
+    ports = {name: server.server_address[1] for name, server in servers.items()}
+    ports["fallback"] = free_port()  # closed: connections are refused
+    yield ports
+    for server in servers.values():
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def manifests(tmp_path: Path, upstream_ports: dict[str, int]) -> Path:
+    directory = tmp_path / "manifests"
+    directory.mkdir()
+    for source in DEMO.glob("*.yaml"):
+        shutil.copy(source, directory / source.name)
+    endpoints = directory / "endpoints.yaml"
+    text = endpoints.read_text()
+    for name, port in DEMO_PORTS.items():
+        text = re.sub(rf"\bport: {port}\b", f"port: {upstream_ports[name]}", text)
+    endpoints.write_text(text)
+    return directory
+
+
+@pytest.fixture
+def start(manifests: Path, tmp_path: Path) -> Iterator[Callable[..., Gateway]]:
+    started: list[Gateway] = []
+
+    def start(*extra: str) -> Gateway:
+        gateway = Gateway(manifests, tmp_path / f"gateway-{len(started)}.log", *extra)
+        started.append(gateway)
+        return gateway
+
+    yield start
+    for gateway in started:
+        status = gateway.stop()
+        output = gateway.output()
+        assert status == 0, output
+        assert "Traceback" not in output, output
+        assert "Warning" not in output, output
+
+
+def test_routes_by_host_and_path(start: Callable[..., Gateway]) -> None:
+    gateway = start()
+    status, _, body = gateway.get(BLOG, "/hello?x=1")
+    assert (status, body) == (200, "blog /hello?x=1\n")
+    # A host no rule claims: the blog Ingress's defaultBackend, whose endpoint refuses: 502.
+    status, _, _ = gateway.get("unknown.example.test")
+    assert status == 502
+    # Plain HTTP to the TLS host: a redirect to the TLS port.
+    status, headers, _ = gateway.get(SHOP, "/api")
+    assert status == 308
+    assert headers["Location"] == f"https://{SHOP}:{gateway.https}/api"
+    log = gateway.output()
+    assert re.search(
+        r'ingresslib\.access: 127\.0\.0\.1 "GET blog\.example\.test /hello\?x=1" 200 '
+        r"backend=demo/blog:80 upstream=127\.0\.0\.1:\d+ [0-9.]+ms",
+        log,
+    ), log
+
+
+def test_tls_with_sni_and_prefix_vs_exact(start: Callable[..., Gateway]) -> None:
+    gateway = start()
+    status, body, der = gateway.get_tls(SHOP, "/")
+    assert (status, body) == (200, "storefront /\n")
+    assert der == ssl.PEM_cert_to_DER_cert(demo_certificate_pem())
+    assert gateway.get_tls(SHOP, "/api/status")[:2] == (200, "status /api/status\n")
+    assert gateway.get_tls(SHOP, "/api/status/x")[:2] == (200, "api /api/status/x\n")
+    assert gateway.get_tls(SHOP, "/api/orders")[:2] == (200, "api /api/orders\n")
+    assert gateway.get_tls(SHOP, "/apiary")[:2] == (200, "storefront /apiary\n")
+    # A name without a certificate: the handshake is refused.
+    with pytest.raises(ssl.SSLError):
+        gateway.get_tls(BLOG, "/")
+
+
+def test_metrics_count_requests_errors_and_health(start: Callable[..., Gateway]) -> None:
+    gateway = start()
+    for _ in range(3):
+        assert gateway.get(BLOG, "/")[0] == 200
+    assert gateway.get("unknown.example.test")[0] == 502
+    metrics = gateway.metrics()
+    assert (
+        'ingresslib_requests_total{backend="demo/blog:80",route="blog.example.test/",'
+        'status="200"} 3.0'
+    ) in metrics
+    assert (
+        'ingresslib_requests_total{backend="demo/fallback:80",route="* (default)",status="502"} 1.0'
+    ) in metrics
+    assert (
+        'ingresslib_request_duration_seconds_count{backend="demo/blog:80",'
+        'route="blog.example.test/"} 3.0'
+    ) in metrics
+    # One endpoint only: one failed attempt (the retry needs another endpoint).
+    assert 'ingresslib_upstream_errors_total{backend="demo/fallback:80",status="502"} 1.0' in (
+        metrics
+    )
+    assert "ingresslib_routes 4.0" in metrics
+    connection = http.client.HTTPConnection("127.0.0.1", gateway.admin, timeout=5)
+    try:
+        connection.request("GET", "/healthz")
+        response = connection.getresponse()
+        assert (response.status, response.read()) == (200, b"ok\n")
+    finally:
+        connection.close()
+
+
+def test_rate_limit_answers_429(start: Callable[..., Gateway]) -> None:
+    gateway = start("--rate-limit=1/m:2")
+    statuses = [gateway.get(BLOG, "/")[0] for _ in range(3)]
+    assert statuses == [200, 200, 200]
+    status, headers, body = gateway.get(BLOG, "/")
+    assert (status, body) == (429, "429 Too Many Requests\n")
+    assert int(headers["Retry-After"]) > 0
+    assert headers["RateLimit-Policy"].startswith('"default";q=')
+    assert headers["RateLimit"].startswith('"default";r=0;t=')
+    metrics = gateway.metrics()
+    assert 'ingresslib_ratelimit_refusals_total{route="blog.example.test/"} 1.0' in metrics
+
+
+def test_invalid_edit_keeps_the_last_good_configuration(
+    start: Callable[..., Gateway], manifests: Path
+) -> None:
+    gateway = start()
+    ingresses = manifests / "ingresses.yaml"
+    replace_text(ingresses, "host: blog.example.test", "host: 1.2.3.4")
+    gateway.wait_for(lambda: "1.2.3.4" in gateway.output(), "the failed reload")
+    output = gateway.output()
+    assert "the last good configuration (generation 1) keeps serving" in output
+    assert 'Invalid value: "1.2.3.4": must be a DNS name, not an IP address' in output
+    assert str(ingresses) in output
+    status, _, body = gateway.get(BLOG, "/still")
+    assert (status, body) == (200, "blog /still\n")
+    metrics = gateway.metrics()
+    assert 'ingresslib_config_reloads_total{result="error"} 1.0' in metrics
+    assert "ingresslib_config_last_reload_successful 0.0" in metrics
+
+
+def test_valid_edit_changes_routing(start: Callable[..., Gateway], manifests: Path) -> None:
+    gateway = start()
+    assert gateway.get(BLOG, "/")[2] == "blog /\n"
+    ingresses = manifests / "ingresses.yaml"
+    replace_text(
+        ingresses,
+        "service: {name: blog, port: {number: 80}}",
+        "service: {name: api, port: {number: 80}}",
+    )
+    gateway.wait_for(lambda: gateway.get(BLOG, "/")[2] == "api /\n", "the new route", 5.0)
+    assert "reloaded (generation 2)" in gateway.output()
+    assert 'ingresslib_config_reloads_total{result="ok"} 1.0' in gateway.metrics()
+
+
+def test_sigterm_exits_cleanly(start: Callable[..., Gateway]) -> None:
+    gateway = start()
+    assert gateway.get(BLOG, "/")[0] == 200
+    assert gateway.stop() == 0
+    output = gateway.output()
+    assert "shutting down" in output
+    assert output.rstrip().endswith("ingresslib.serve: stopped")
+
+
+def test_startup_with_invalid_manifests_exits_1(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: x}\n"
+        "spec:\n  rules:\n  - host: 1.2.3.4\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "ingresslib", "serve", str(bad), "--admin-listen=off"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert "the manifests do not load" in result.stderr
+    assert 'Invalid value: "1.2.3.4"' in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "option", ["--rate-limit=fast", "--listen=localhost", "--tls-listen=127.0.0.1:99999"]
+)
+def test_bad_options_exit_2(option: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ingresslib", "serve", str(DEMO), option],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        timeout=30,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("ingresslib serve: expected ")
