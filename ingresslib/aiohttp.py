@@ -39,19 +39,17 @@ from ingresslib import _headers
 from ingresslib._tls import CertificateStore, sni_context
 from ingresslib.asgi import (
     MATCH_SCOPE_KEY,
-    BalancerFactory,
     _is_tls_host,
     _pick_untried,
     _strip_port,
 )
 from ingresslib.endpoints import (
-    Balancer,
     Endpoint,
     EndpointIndex,
     EndpointSet,
     RoundRobin,
-    Unresolved,
 )
+from ingresslib.endpoints._backends import BackendCache, BalancerFactory
 from ingresslib.routing import RouteMatch, RouteTable
 
 __all__ = [
@@ -225,7 +223,7 @@ class _UpstreamError(Exception):
         self.retryable = retryable
 
 
-class Gateway:
+class Gateway(BackendCache):
     """An aiohttp.web reverse proxy from a RouteTable to the endpoints of an EndpointIndex.
 
     Example::
@@ -296,9 +294,7 @@ class Gateway:
         self._limit_per_host = max_connections_per_endpoint
         self._keepalive_timeout = keepalive_timeout
         self._session: aiohttp.ClientSession | None = None
-        self._balancers: dict[tuple[str, str, str], tuple[EndpointSet, Balancer]] = {}
-        self._resolved_for: EndpointIndex | None = None
-        self._resolved: dict[tuple[str, str, str], EndpointSet | Unresolved] = {}
+        self._init_backend_cache()
         self.app = web.Application(client_max_size=client_max_size)
         self.app.router.add_route("*", "/{path:.*}", self.handle)
         self.app.on_cleanup.append(self._on_cleanup)
@@ -324,11 +320,6 @@ class Gateway:
     def ssl_context(self) -> ssl.SSLContext:
         """A server SSLContext selecting, per SNI name, a certificate of the current store."""
         return sni_context(lambda: self.certificates)
-
-    def balancer(self, namespace: str, service: str, port: str) -> Balancer | None:
-        """The balancer of one backend port, once a request resolved it (for metrics, tests)."""
-        entry = self._balancers.get((namespace, service, port))
-        return None if entry is None else entry[1]
 
     async def aclose(self) -> None:
         """Close the pooled upstream connections (a later request opens a new session)."""
@@ -358,33 +349,6 @@ class Gateway:
                 skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
             )
         return session
-
-    def _resolve(self, match: RouteMatch) -> tuple[tuple[str, str, str], EndpointSet | Unresolved]:
-        backend = match.backend
-        service = backend.service
-        namespace = match.ingress.metadata.namespace if match.ingress else self.namespace
-        if service is None:
-            return (namespace, "", ""), self.index.resolve(namespace, backend)
-        key = (namespace, service.name, service.port.name or str(service.port.number))
-        index = self.index
-        if index is not self._resolved_for:
-            self._resolved_for = index
-            self._resolved = {}
-        resolution = self._resolved.get(key)
-        if resolution is None:
-            resolution = self._resolved[key] = index.resolve(namespace, backend)
-        return key, resolution
-
-    def _balancer_for(self, key: tuple[str, str, str], endpoints: EndpointSet) -> Balancer:
-        entry = self._balancers.get(key)
-        if entry is None:
-            balancer = self.balancer_factory(endpoints)
-        else:
-            known, balancer = entry
-            if known is not endpoints and known != endpoints:
-                balancer.update(endpoints)
-        self._balancers[key] = (endpoints, balancer)
-        return balancer
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Route and proxy one request (the app's only handler)."""

@@ -39,6 +39,7 @@ from ingresslib.endpoints import (
     RoundRobin,
     Unresolved,
 )
+from ingresslib.endpoints._backends import BackendCache, BalancerFactory
 from ingresslib.ratelimit import (
     Decision,
     QuotaPolicy,
@@ -405,7 +406,6 @@ _NO_ENDPOINT = _plain(503, "Service Unavailable: no-available-endpoint")
 # One short body per Unresolved reason: the reason code, never the Service's name.
 _UNRESOLVED: dict[str, tuple[int, bytes, list[tuple[bytes, bytes]]]] = {}
 
-BalancerFactory = Callable[[EndpointSet], Balancer]
 
 _HTTPX_MISSING = "HTTPForwarder needs httpx, an optional dependency: pip install 'ingresslib[asgi]'"
 
@@ -417,7 +417,7 @@ def _unresolved(reason: Unresolved) -> tuple[int, bytes, list[tuple[bytes, bytes
     return response
 
 
-class HTTPForwarder:
+class HTTPForwarder(BackendCache):
     """A `Forwarder` that proxies HTTP requests to the backend Service's endpoints.
 
     For each request: the backend is resolved with `index.resolve(namespace, backend)` (503
@@ -510,49 +510,11 @@ class HTTPForwarder:
             max_keepalive_connections=max_keepalive_connections,
             keepalive_expiry=keepalive_expiry,
         )
-        # (namespace, service, port) -> (the EndpointSet it was built from, its balancer)
-        self._balancers: dict[tuple[str, str, str], tuple[EndpointSet, Balancer]] = {}
-        # PERF: one resolution per backend and index snapshot, not one per request.
-        self._resolved_for: EndpointIndex | None = None
-        self._resolved: dict[tuple[str, str, str], EndpointSet | Unresolved] = {}
+        self._init_backend_cache()
 
     async def aclose(self) -> None:
         """Close the pooled connections (a later request opens a new client)."""
         await self._client.aclose()
-
-    def balancer(self, namespace: str, service: str, port: str) -> Balancer | None:
-        """The balancer of one backend port, once a request resolved it (for metrics, tests)."""
-        entry = self._balancers.get((namespace, service, port))
-        return None if entry is None else entry[1]
-
-    def _resolve(self, match: RouteMatch) -> tuple[tuple[str, str, str], EndpointSet | Unresolved]:
-        backend = match.backend
-        service = backend.service
-        namespace = match.ingress.metadata.namespace if match.ingress else self.namespace
-        if service is None:
-            return (namespace, "", ""), self.index.resolve(namespace, backend)
-        port = service.port.name or str(service.port.number)
-        key = (namespace, service.name, port)
-        index = self.index
-        if index is not self._resolved_for:
-            self._resolved_for = index
-            self._resolved = {}
-        resolution = self._resolved.get(key)
-        if resolution is None:
-            resolution = self._resolved[key] = index.resolve(namespace, backend)
-        return key, resolution
-
-    def _balancer_for(self, key: tuple[str, str, str], endpoints: EndpointSet) -> Balancer:
-        entry = self._balancers.get(key)
-        if entry is None:
-            balancer = self.balancer_factory(endpoints)
-            self._balancers[key] = (endpoints, balancer)
-            return balancer
-        known, balancer = entry
-        if known is not endpoints and known != endpoints:
-            balancer.update(endpoints)
-        self._balancers[key] = (endpoints, balancer)
-        return balancer
 
     async def __call__(self, match: RouteMatch, scope: Scope, receive: Receive, send: Send) -> None:
         """Proxy one request routed to `match.backend`."""

@@ -1,0 +1,69 @@
+"""What every proxy keeps per backend: its resolution and its balancer (pure: no IO)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ingresslib.endpoints._balancer import Balancer
+from ingresslib.endpoints._model import EndpointSet, Unresolved
+from ingresslib.endpoints._resolve import EndpointIndex
+from ingresslib.routing._table import RouteMatch
+
+__all__ = ["BackendCache", "BackendKey", "BalancerFactory"]
+
+#: Builds the balancer of one backend port from its EndpointSet (e.g. `RoundRobin`).
+BalancerFactory = Callable[[EndpointSet], Balancer]
+#: (namespace, Service name, port name or number).
+BackendKey = tuple[str, str, str]
+
+
+class BackendCache:
+    """Resolution of routed backends and one balancer per backend port, for a proxy.
+
+    A mixin for the ASGI forwarder and the aiohttp gateway: the class sets `index` (an
+    `EndpointIndex`, swappable by assignment), `namespace` (for matches without an
+    Ingress) and `balancer_factory`, and calls `_init_backend_cache()`.
+    """
+
+    index: EndpointIndex
+    namespace: str
+    balancer_factory: BalancerFactory
+
+    def _init_backend_cache(self) -> None:
+        # (namespace, service, port) -> (the EndpointSet it was built from, its balancer)
+        self._balancers: dict[BackendKey, tuple[EndpointSet, Balancer]] = {}
+        # PERF: one resolution per backend and index snapshot, not one per request.
+        self._resolved_for: EndpointIndex | None = None
+        self._resolved: dict[BackendKey, EndpointSet | Unresolved] = {}
+
+    def balancer(self, namespace: str, service: str, port: str) -> Balancer | None:
+        """The balancer of one backend port, once a request resolved it (for metrics, tests)."""
+        entry = self._balancers.get((namespace, service, port))
+        return None if entry is None else entry[1]
+
+    def _resolve(self, match: RouteMatch) -> tuple[BackendKey, EndpointSet | Unresolved]:
+        backend = match.backend
+        service = backend.service
+        namespace = match.ingress.metadata.namespace if match.ingress else self.namespace
+        if service is None:
+            return (namespace, "", ""), self.index.resolve(namespace, backend)
+        key = (namespace, service.name, service.port.name or str(service.port.number))
+        index = self.index
+        if index is not self._resolved_for:
+            self._resolved_for = index
+            self._resolved = {}
+        resolution = self._resolved.get(key)
+        if resolution is None:
+            resolution = self._resolved[key] = index.resolve(namespace, backend)
+        return key, resolution
+
+    def _balancer_for(self, key: BackendKey, endpoints: EndpointSet) -> Balancer:
+        entry = self._balancers.get(key)
+        if entry is None:
+            balancer = self.balancer_factory(endpoints)
+        else:
+            known, balancer = entry
+            if known is not endpoints and known != endpoints:
+                balancer.update(endpoints)  # keeps the state of endpoints that stay
+        self._balancers[key] = (endpoints, balancer)
+        return balancer
