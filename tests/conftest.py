@@ -19,12 +19,7 @@ from pathlib import Path
 
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.support import free_port
 
 
 def _pings(port: int) -> bool:
@@ -41,7 +36,7 @@ class RedisServer:
 
     def __init__(self, directory: Path, port: int | None = None) -> None:
         self.directory = directory
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     @property

@@ -8,7 +8,6 @@ import contextlib
 import datetime
 import hashlib
 import json
-import socket
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -26,6 +25,7 @@ import ingresslib
 from ingresslib._tls import CertificateStore, load_certificate
 from ingresslib.aiohttp import MATCH_KEY, Gateway, ingress_middleware
 from ingresslib.endpoints import EndpointIndex
+from tests.support import free_port
 
 HOST = "app.example.com"
 
@@ -164,13 +164,6 @@ async def _serve_upstream() -> AsyncIterator[int]:
 def _port_of(runner: web.BaseRunner) -> int:
     port: int = runner.addresses[0][1]
     return port
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 # --- manifests and the gateway -------------------------------------------------------------------
@@ -405,13 +398,13 @@ def test_unknown_host_is_404_and_no_endpoints_is_503() -> None:
 
 def test_all_endpoints_down_is_502_and_a_refused_endpoint_is_retried() -> None:
     async def main() -> None:
-        async with _serve_gateway(_free_port(), _free_port()) as gw, httpx.AsyncClient() as c:
+        async with _serve_gateway(free_port(), free_port()) as gw, httpx.AsyncClient() as c:
             response = await c.get(f"{gw.url}/", headers={"Host": HOST})
             assert response.status_code == 502
             assert response.text == "502 Bad Gateway\n"
         async with (
             _serve_upstream() as up,
-            _serve_gateway(_free_port(), up) as gw,
+            _serve_gateway(free_port(), up) as gw,
             httpx.AsyncClient() as c,
         ):
             for _ in range(4):  # round robin: every other request first picks the dead one
@@ -473,7 +466,7 @@ def test_swap_replaces_the_table_and_index() -> None:
     async def main() -> None:
         async with (
             _serve_upstream() as up,
-            _serve_gateway(_free_port()) as gw,
+            _serve_gateway(free_port()) as gw,
             httpx.AsyncClient() as c,
         ):
             assert (await c.get(f"{gw.url}/", headers={"Host": HOST})).status_code == 502

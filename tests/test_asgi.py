@@ -18,6 +18,7 @@ from websockets.sync.client import connect as ws_connect
 import ingresslib
 from ingresslib.asgi import MATCH_SCOPE_KEY, ASGIApp, IngressMiddleware, Receive, Scope, Send
 from ingresslib.ratelimit import FixedWindow, MemoryLimiter, QuotaPolicy
+from tests.support import free_port
 
 # --- manifests -----------------------------------------------------------------------------
 
@@ -132,20 +133,13 @@ SERVICES = {"shop/api": _text_app("api"), "web": _text_app("web"), "chat": _chat
 # --- a real server ---------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def serve(app: ASGIApp) -> Iterator[int]:
     """Run `app` under uvicorn in a thread on a free loopback port; stop it on exit."""
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
-        port=_free_port(),
+        port=free_port(),
         # Pure-Python implementations, chosen explicitly: the h11 parser, and the websockets
         # Sans-I/O protocol (uvicorn's "websockets" one runs on websockets.legacy, which
         # warns that it is deprecated). No warning filter is needed.

@@ -22,6 +22,7 @@ import uvicorn
 import ingresslib
 from ingresslib.asgi import ASGIApp, HTTPForwarder, IngressMiddleware, Receive, Scope, Send
 from ingresslib.endpoints import EndpointIndex
+from tests.support import free_port
 
 HOST = "app.example.com"
 
@@ -107,20 +108,13 @@ def _echo_app(name: str) -> ASGIApp:
 # --- servers -------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def serve(app: ASGIApp) -> Iterator[int]:
     """Run `app` under uvicorn in a thread on a free loopback port; stop it on exit."""
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
-        port=_free_port(),
+        port=free_port(),
         http="h11",
         ws="websockets-sansio",
         loop="asyncio",
@@ -242,7 +236,7 @@ def _raw_request(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]
 
 
 def _down_port() -> int:
-    return _free_port()  # nothing listens there: connections are refused
+    return free_port()  # nothing listens there: connections are refused
 
 
 # --- tests ---------------------------------------------------------------------------------------

@@ -20,24 +20,9 @@ from ingresslib.endpoints import (
 )
 from ingresslib.endpoints._affinity import AffinityMode, CookieAffinity, persistent_cookie_value
 from ingresslib.endpoints._hashing import hash64
+from tests.support import FakeClock, endpoints
 
 MODES: list[AffinityMode] = ["balanced", "persistent"]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def endpoints(n: int, weights: Sequence[int] | None = None, start: int = 0) -> list[Endpoint]:
-    weights = weights or [1] * n
-    return [
-        Endpoint(f"10.0.{i // 256}.{i % 256}", 8080, weight=weights[i - start])
-        for i in range(start, start + n)
-    ]
 
 
 def new_sessions(affinity: CookieAffinity, count: int) -> list[tuple[Endpoint, str]]:

@@ -21,20 +21,7 @@ from ingresslib.endpoints import (
     WeightedRandom,
 )
 from ingresslib.endpoints._simple import smooth_weighted_schedule
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def endpoints(n: int, weights: list[int] | None = None) -> list[Endpoint]:
-    weights = weights or [1] * n
-    return [Endpoint(f"10.0.0.{i}", 8080, weight=weights[i]) for i in range(n)]
-
+from tests.support import FakeClock, endpoints
 
 ALL = [RoundRobin, SmoothWeightedRoundRobin, RandomBalancer, WeightedRandom, LeastRequest, PeakEwma]
 

@@ -17,25 +17,10 @@ from hypothesis import strategies as st
 
 from ingresslib.endpoints import Balancer, Endpoint, HealthPolicy
 from ingresslib.endpoints._hashing import Maglev, RingHash, hash64, maglev_table
+from tests.support import FakeClock, endpoints
 
 KEYS = [f"user-{i}" for i in range(100_000)]
 SMALL_PRIMES = [p for p in range(2, 1100) if all(p % d for d in range(2, int(p**0.5) + 1))]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def endpoints(n: int, weights: Sequence[int] | None = None, start: int = 0) -> list[Endpoint]:
-    weights = weights or [1] * n
-    return [
-        Endpoint(f"10.0.{i // 256}.{i % 256}", 8080, weight=weights[i - start])
-        for i in range(start, start + n)
-    ]
 
 
 def assignment(balancer: RingHash | Maglev, keys: Sequence[str] = KEYS) -> list[Endpoint]:

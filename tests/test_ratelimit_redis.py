@@ -31,6 +31,7 @@ from ingresslib.ratelimit import (
     TokenBucket,
 )
 from ingresslib.ratelimit._lua import SCRIPTS, sha1
+from tests.support import FakeClock
 
 ALGORITHMS = {
     "gcra": TokenBucket(20, burst=4),
@@ -41,14 +42,6 @@ ALGORITHMS = {
     "fixed": FixedWindow(4, 0.3),
     "sliding": SlidingWindow(5, 0.25),
 }
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def unique() -> str:

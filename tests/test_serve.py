@@ -25,19 +25,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "demo"
 DEMO_PORTS = {"storefront": 18081, "api": 18082, "status": 18083, "blog": 18084, "fallback": 18085}
 STARTED = ("storefront", "api", "status", "blog")  # fallback: nothing listens
 SHOP = "shop.example.test"
 BLOG = "blog.example.test"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def upstream(name: str) -> ThreadingHTTPServer:

@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import tempfile
@@ -37,6 +36,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = "scripts/k8s-fixtures.sh"
@@ -256,14 +257,6 @@ def make_pki(
 
 
 # --------------------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago (as envtest picks them)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def tail(path: Path, lines: int = 40) -> str:
