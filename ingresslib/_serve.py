@@ -379,12 +379,13 @@ class Server:
             return await handler(request)
         host = request.headers.get("Host")
         match = self.gateway.table.match(host, request.raw_path.split("?", 1)[0])
+        # The gateway uses this match instead of routing the request a second time.
+        request[MATCH_KEY] = match
         if match is None:  # a 404 is not limited, as in ingresslib.asgi
             return await handler(request)
         decision = limiter.hit(key)
         if decision.allowed:
             return await handler(request)
-        request[MATCH_KEY] = match
         route, _ = _labels(match, self.config.namespace)
         self.metrics.refusals.labels(route).inc()
         return self._too_many(decision)

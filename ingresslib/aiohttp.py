@@ -351,9 +351,16 @@ class Gateway(BackendCache):
         return session
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        """Route and proxy one request (the app's only handler)."""
-        match, host, _ = _route(self.table, request)
-        request[MATCH_KEY] = match
+        """Route and proxy one request (the app's only handler).
+
+        An outer middleware that already routed the request (e.g. a rate limiter) leaves
+        its match in `request[MATCH_KEY]`; it is used instead of matching again.
+        """
+        if MATCH_KEY in request:
+            match, host = request[MATCH_KEY], request.headers.get("Host")
+        else:
+            match, host, _ = _route(self.table, request)
+            request[MATCH_KEY] = match
         if match is None:
             return _plain(404, "Not Found")
         if self.https_redirect and not request.secure and _is_tls_host(match, host):
