@@ -1,6 +1,6 @@
 """Rate-limit decisions per second: ingresslib side by side with `limits` and `pyrate-limiter`.
 
-Run it as a script (`python benchmarks/ratelimit_table.py`, about 40 seconds; `--quick` for 3
+Run it as a script (`python benchmarks/ratelimit_table.py`, about 80 seconds; `--quick` for 3
 timing rounds instead of 7) to print the Markdown tables of docs/benchmarks.md. It starts a
 private redis-server (Debian's, on a free loopback port, in a temporary directory) for the
 Redis rows, or uses `--redis-url`. The pytest-benchmark suite
@@ -18,10 +18,16 @@ interleaved across rows, so that noise on a shared machine hits every row alike.
   `limits` 5 with its `MemoryStorage` (fixed window, moving window, sliding window
   counter); pyrate-limiter 4 with one bucket per key (its in-memory sliding log, and its
   token bucket state), non-blocking.
-- Redis: one asyncio connection, requests awaited one after another: `AsyncRedisLimiter`
-  (one EVALSHA per decision) and `limits`' async `RedisStorage` on redis-py
-  (`implementation="redispy"`). This process is pinned to one CPU and the rows run twice:
+- Redis, sequential (the issue's measure): one asyncio connection, requests awaited one
+  after another: `AsyncRedisLimiter` (one EVALSHA per decision) and `limits`' async
+  `RedisStorage` on redis-py (`implementation="redispy"`), with two floors: a bare PING on
+  AsyncRedisLimiter's connection and one with redis-py's asyncio client (no decision can be
+  faster than its round trip). This process is pinned to one CPU and the rows run twice:
   with the server on the same CPU, and on another one (Linux; unpinned elsewhere).
+- Redis, concurrent: 16 and 64 tasks share one limiter and decide the same mix between
+  them (wall time per decision). `AsyncRedisLimiter` pipelines them on its one connection;
+  `limits` gets a redis-py pool of one connection (`BlockingConnectionPool(max_connections=1)`:
+  its tasks take turns), and for context its default pool (a connection per task in flight).
 """
 
 from __future__ import annotations
@@ -57,6 +63,9 @@ KEYS = 1_000
 MIX_SIZE = 4_096
 RATE = 100  # per second per key
 ROUNDS = 7
+
+PING_OURS = "floor: bare PING on AsyncRedisLimiter's connection"
+PING_REDIS_PY = "floor: bare PING, redis-py asyncio client (limits' client)"
 
 Decide = Callable[[str], Any]
 AsyncDecide = Callable[[str], Awaitable[Any]]
@@ -247,13 +256,26 @@ def _ours_redis(algorithm: Any) -> Callable[[str], Awaitable[tuple[AsyncDecide, 
     return make
 
 
-def _limits_redis(strategy: str) -> Callable[[str], Awaitable[tuple[AsyncDecide, Any]]]:
+def _limits_redis(
+    strategy: str, *, one_connection: bool = False
+) -> Callable[[str], Awaitable[tuple[AsyncDecide, Any]]]:
     async def make(url: str) -> tuple[AsyncDecide, Any]:
+        import redis.asyncio
         from limits import parse
         from limits.aio import storage, strategies
 
+        options: dict[str, Any] = {}
+        if one_connection:
+            # redis-py's default pool raises "Too many connections" past max_connections;
+            # the blocking pool makes the callers wait for the one connection instead.
+            options["connection_pool"] = redis.asyncio.BlockingConnectionPool.from_url(
+                url, max_connections=1
+            )
         store = storage.RedisStorage(
-            "async+" + url, implementation="redispy", key_prefix=f"bench{uuid.uuid4().hex}"
+            "async+" + url,
+            implementation="redispy",
+            key_prefix=f"bench{uuid.uuid4().hex}",
+            **options,
         )
         limiter = strategies.STRATEGIES[strategy](store)
         item = parse(f"{RATE}/second")
@@ -261,8 +283,41 @@ def _limits_redis(strategy: str) -> Callable[[str], Awaitable[tuple[AsyncDecide,
 
         async def close() -> None:
             await store.bridge.storage.aclose()
+            if one_connection:
+                await options["connection_pool"].aclose()
 
         return (lambda key: hit(item, key)), close
+
+    return make
+
+
+PING = b"*1\r\n$4\r\nPING\r\n"
+
+
+def _ping_ours() -> Callable[[str], Awaitable[tuple[AsyncDecide, Any]]]:
+    """A bare PING on AsyncRedisLimiter's own connection: its round-trip floor."""
+
+    async def make(url: str) -> tuple[AsyncDecide, Any]:
+        limiter = AsyncRedisLimiter(TokenBucket(1), url, on_failure="closed", timeout=1.0)
+        channel = limiter._channel  # the store's connection code, without script or decision
+        loop = asyncio.get_running_loop()
+
+        async def ping(key: str) -> bytes:
+            return await channel.call(PING, loop.time() + 1.0)
+
+        return ping, limiter.aclose
+
+    return make
+
+
+def _ping_redis_py() -> Callable[[str], Awaitable[tuple[AsyncDecide, Any]]]:
+    """A bare PING with redis-py's asyncio client, the client `limits` runs on."""
+
+    async def make(url: str) -> tuple[AsyncDecide, Any]:
+        import redis.asyncio
+
+        client = redis.asyncio.Redis.from_url(url)
+        return (lambda key: client.ping()), client.aclose
 
     return make
 
@@ -281,6 +336,9 @@ REDIS_ROWS: dict[str, tuple[str | None, Callable[[str], Awaitable[tuple[AsyncDec
         "limits",
         _limits_redis("sliding-window-counter"),
     ),
+    # The floors: a decision cannot be faster than a bare round trip on its connection.
+    PING_OURS: (None, _ping_ours()),
+    PING_REDIS_PY: (None, _ping_redis_py()),
 }
 
 
@@ -323,6 +381,91 @@ def time_redis(
     return asyncio.run(_time_redis_async(rows, url, mix, rounds))
 
 
+#: The concurrent rows: N tasks share one limiter. Ours pipelines on its one connection;
+#: `limits` gets a pool of one connection (its tasks take turns on it) and, for context, its
+#: default pool (one connection per task in flight).
+CONCURRENT_ROWS: dict[
+    str, tuple[str | None, Callable[[str], Awaitable[tuple[AsyncDecide, Any]]]]
+] = {
+    "ingresslib AsyncRedisLimiter TokenBucket": (None, _ours_redis(TokenBucket(RATE, burst=RATE))),
+    "ingresslib AsyncRedisLimiter LimitReq nodelay": (
+        None,
+        _ours_redis(LimitReq(RATE, burst=RATE - 1, nodelay=True)),
+    ),
+    "ingresslib AsyncRedisLimiter FixedWindow": (None, _ours_redis(FixedWindow(RATE, 1.0))),
+    "ingresslib AsyncRedisLimiter SlidingWindow": (None, _ours_redis(SlidingWindow(RATE, 1.0))),
+    "limits fixed window, 1 connection": (
+        "limits",
+        _limits_redis("fixed-window", one_connection=True),
+    ),
+    "limits moving window, 1 connection": (
+        "limits",
+        _limits_redis("moving-window", one_connection=True),
+    ),
+    "limits sliding window counter, 1 connection": (
+        "limits",
+        _limits_redis("sliding-window-counter", one_connection=True),
+    ),
+    "limits fixed window, default pool": ("limits", _limits_redis("fixed-window")),
+    "limits sliding window counter, default pool": (
+        "limits",
+        _limits_redis("sliding-window-counter"),
+    ),
+}
+CONCURRENCY = (16, 64)
+
+
+async def decide_all(decide: AsyncDecide, mix: Sequence[str], tasks: int) -> int:
+    """Decide the mix with `tasks` tasks at once (task i takes every tasks-th request)."""
+
+    async def worker(part: Sequence[str]) -> int:
+        admitted = 0
+        for key in part:
+            if await decide(key):
+                admitted += 1
+        return admitted
+
+    return sum(await asyncio.gather(*(worker(mix[i::tasks]) for i in range(tasks))))
+
+
+async def _time_concurrent_async(
+    rows: dict[str, Callable[[str], Awaitable[tuple[AsyncDecide, Any]]]],
+    url: str,
+    mix: Sequence[str],
+    rounds: int,
+    tasks: int,
+) -> dict[str, tuple[float, float]]:
+    made = {name: await make(url) for name, make in rows.items()}
+    try:
+        for decide, _ in made.values():
+            await decide_all(decide, mix[:256], tasks)  # warm: connections, scripts
+        best = dict.fromkeys(made, float("inf"))
+        admitted = dict.fromkeys(made, 0)
+        for _ in range(rounds):
+            for name, (decide, _) in made.items():
+                start = timeit.default_timer()
+                admitted[name] += await decide_all(decide, mix, tasks)
+                best[name] = min(best[name], timeit.default_timer() - start)
+    finally:
+        for _, close in made.values():
+            await close()
+    return {
+        name: (best[name] / len(mix) * 1e9, admitted[name] / (rounds * len(mix))) for name in made
+    }
+
+
+def time_concurrent(
+    rows: dict[str, Callable[[str], Awaitable[tuple[AsyncDecide, Any]]]],
+    url: str,
+    mix: Sequence[str],
+    rounds: int,
+    tasks: int,
+) -> dict[str, tuple[float, float]]:
+    """Row -> (best wall ns per decision, admitted share) with `tasks` tasks sharing one
+    limiter (so decisions per second = 1e9 / ns), rounds interleaved across rows."""
+    return asyncio.run(_time_concurrent_async(rows, url, mix, rounds, tasks))
+
+
 # --- the tables -----------------------------------------------------------------------------
 
 
@@ -341,36 +484,79 @@ def format_rows(results: dict[str, tuple[float, float]], reference: str) -> str:
     return "\n".join(lines)
 
 
+def _ratios(
+    pairs: Sequence[tuple[str, str]],
+    results: dict[str, tuple[float, float]],
+    goal: float,
+    bar: float,
+) -> list[str]:
+    lines = []
+    for ours, theirs in pairs:
+        if ours in results and theirs in results:
+            ratio = results[theirs][0] / results[ours][0]
+            verdict = "goal met" if ratio >= goal else ("bar met" if ratio >= bar else "below bar")
+            lines.append(
+                f"| {ours} vs {theirs} | {ratio:.2f}x | {goal:g}x | {bar:g}x | {verdict} |"
+            )
+    return lines
+
+
+HEADER = ["| comparison | ratio | goal | bar | verdict |", "|---|---:|---:|---:|---|"]
+REDIS_PAIRS = [
+    ("ingresslib AsyncRedisLimiter TokenBucket", "limits async Redis fixed window"),
+    ("ingresslib AsyncRedisLimiter TokenBucket", "limits async Redis moving window"),
+    ("ingresslib AsyncRedisLimiter FixedWindow", "limits async Redis fixed window"),
+    ("ingresslib AsyncRedisLimiter SlidingWindow", "limits async Redis sliding window counter"),
+]
+
+
 def goals(memory: dict[str, tuple[float, float]], redis: dict[str, tuple[float, float]]) -> str:
     """The issue's goals: >= 10x limits in memory (bar 5x), >= 2x over Redis (bar 1.5x)."""
-    lines = ["| comparison | ratio | goal | bar | verdict |", "|---|---:|---:|---:|---|"]
-
-    def add(
-        ours: str, theirs: str, results: dict[str, tuple[float, float]], goal: float, bar: float
-    ) -> None:
-        if ours not in results or theirs not in results:
-            return
-        ratio = results[theirs][0] / results[ours][0]
-        verdict = "goal met" if ratio >= goal else ("bar met" if ratio >= bar else "below bar")
-        lines.append(f"| {ours} vs {theirs} | {ratio:.1f}x | {goal:g}x | {bar:g}x | {verdict} |")
-
-    for ours, theirs in [
-        ("ingresslib TokenBucket (GCRA), allow", "limits fixed window"),
-        ("ingresslib TokenBucket (GCRA), allow", "limits moving window"),
-        ("ingresslib FixedWindow, allow", "limits fixed window"),
-        ("ingresslib SlidingWindow, allow", "limits sliding window counter"),
-    ]:
-        add(ours, theirs, memory, 10, 5)
-    # Not like for like (a full Decision against a bool), shown for what `hit` costs.
-    add("ingresslib TokenBucket, hit (Decision)", "limits fixed window", memory, 10, 5)
-    for ours, theirs in [
-        ("ingresslib AsyncRedisLimiter TokenBucket", "limits async Redis fixed window"),
-        ("ingresslib AsyncRedisLimiter TokenBucket", "limits async Redis moving window"),
-        ("ingresslib AsyncRedisLimiter FixedWindow", "limits async Redis fixed window"),
-        ("ingresslib AsyncRedisLimiter SlidingWindow", "limits async Redis sliding window counter"),
-    ]:
-        add(ours, theirs, redis, 2, 1.5)
+    lines = list(HEADER)
+    lines += _ratios(
+        [
+            ("ingresslib TokenBucket (GCRA), allow", "limits fixed window"),
+            ("ingresslib TokenBucket (GCRA), allow", "limits moving window"),
+            ("ingresslib FixedWindow, allow", "limits fixed window"),
+            ("ingresslib SlidingWindow, allow", "limits sliding window counter"),
+            # Not like for like (a full Decision against a bool), shown for what `hit` costs.
+            ("ingresslib TokenBucket, hit (Decision)", "limits fixed window"),
+        ],
+        memory,
+        10,
+        5,
+    )
+    lines += _ratios(REDIS_PAIRS, redis, 2, 1.5)
+    # The ceiling: the ratio a decision costing no more than a bare PING would reach.
+    lines += _ratios(
+        [
+            (PING_OURS, "limits async Redis fixed window"),
+            (PING_OURS, "limits async Redis sliding window counter"),
+        ],
+        redis,
+        2,
+        1.5,
+    )
     return "\n".join(lines)
+
+
+def concurrent_goals(results: dict[str, tuple[float, float]]) -> str:
+    """The same comparisons with tasks sharing one connection (not the issue's measure)."""
+    pairs = [
+        ("ingresslib AsyncRedisLimiter TokenBucket", "limits fixed window, 1 connection"),
+        ("ingresslib AsyncRedisLimiter TokenBucket", "limits moving window, 1 connection"),
+        ("ingresslib AsyncRedisLimiter FixedWindow", "limits fixed window, 1 connection"),
+        (
+            "ingresslib AsyncRedisLimiter SlidingWindow",
+            "limits sliding window counter, 1 connection",
+        ),
+        ("ingresslib AsyncRedisLimiter FixedWindow", "limits fixed window, default pool"),
+        (
+            "ingresslib AsyncRedisLimiter SlidingWindow",
+            "limits sliding window counter, default pool",
+        ),
+    ]
+    return "\n".join([*HEADER, *_ratios(pairs, results, 2, 1.5)])
 
 
 def _version(distribution: str) -> str:
@@ -398,6 +584,9 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument("--quick", action="store_true", help="3 timing rounds instead of 7")
     parser.add_argument("--redis-url", help="use this Redis instead of starting one")
     parser.add_argument("--no-redis", action="store_true", help="skip the Redis rows")
+    parser.add_argument(
+        "--sequential-only", action="store_true", help="skip the concurrent Redis rows"
+    )
     args = parser.parse_args(list(argv))
     rounds = 3 if args.quick else ROUNDS
     mix = workload()
@@ -409,11 +598,23 @@ def main(argv: Sequence[str] = ()) -> int:
     # Redis: with the server on the client's CPU, and on another one. On this kind of virtual
     # machine a wakeup across CPUs costs tens of microseconds per round trip, which is most of
     # a decision: both placements are shown.
-    placements: dict[str, dict[str, tuple[float, float]]] = {}
+    placements: dict[str, tuple[dict[str, tuple[float, float]], dict[int, Any]]] = {}
     if not args.no_redis:
         rows = {name: make for name, (dist, make) in REDIS_ROWS.items() if available(dist)}
+        together = {name: make for name, (dist, make) in CONCURRENT_ROWS.items() if available(dist)}
+
+        def measure(url: str) -> tuple[dict[str, tuple[float, float]], dict[int, Any]]:
+            sequential = time_redis(rows, url, mix[:1_024], rounds * 3)
+            concurrent = {}
+            if not args.sequential_only:
+                for tasks in CONCURRENCY:
+                    concurrent[tasks] = time_concurrent(
+                        together, url, mix[:1_024], rounds * 2, tasks
+                    )
+            return sequential, concurrent
+
         if args.redis_url is not None:
-            placements["given server"] = time_redis(rows, args.redis_url, mix[:1_024], rounds * 3)
+            placements["given server"] = measure(args.redis_url)
         elif hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) >= 2:
             first, second, *_ = sorted(os.sched_getaffinity(0))
             everywhere = os.sched_getaffinity(0)
@@ -421,24 +622,32 @@ def main(argv: Sequence[str] = ()) -> int:
             try:
                 for label, cpu in (("same CPU", first), ("separate CPUs", second)):
                     with private_redis(cpu) as url:
-                        placements[label] = time_redis(rows, url, mix[:1_024], rounds * 3)
+                        placements[label] = measure(url)
             finally:
                 os.sched_setaffinity(0, everywhere)
         else:
             with private_redis() as url:
-                placements["unpinned"] = time_redis(rows, url, mix[:1_024], rounds * 3)
+                placements["unpinned"] = measure(url)
 
     print(f"Machine: {machine()}\n")
     print(f"In memory ({KEYS:,} keys, {RATE}/s per key, best of {rounds} rounds):\n")
     print(format_rows(memory, "limits fixed window"))
-    for label, redis in placements.items():
+    for label, (sequential, concurrent) in placements.items():
         print(f"\nRedis ({label}), one connection, awaited one by one:\n")
-        print(format_rows(redis, "limits async Redis fixed window"))
+        print(format_rows(sequential, "limits async Redis fixed window"))
+        for tasks, results in concurrent.items():
+            print(f"\nRedis ({label}), {tasks} tasks sharing one limiter (wall time / decision):\n")
+            print(format_rows(results, "limits fixed window, 1 connection"))
     print("\nGoals:\n")
     print(goals(memory, {}))
-    for label, redis in placements.items():
-        print(f"\nRedis goals ({label}):\n")
-        print(goals({}, redis))
+    for label, (sequential, concurrent) in placements.items():
+        print(f"\nRedis goals ({label}, sequential: the issue's measure):\n")
+        print(goals({}, sequential))
+        for tasks, results in concurrent.items():
+            print(
+                f"\nRedis ({label}), {tasks} tasks on one connection (not the issue's measure):\n"
+            )
+            print(concurrent_goals(results))
     return 0
 
 

@@ -5,7 +5,8 @@ decides the whole request mix of `ratelimit_table.workload` (4,096 requests over
 keys, 100 per second per key); pytest-benchmark's ops/s is rounds per second, so decisions
 per second are ops * 4,096. `python benchmarks/ratelimit_table.py` prints the same rows as
 the Markdown tables of docs/benchmarks.md, with the ratios against the goals.
-The Redis rows start a private redis-server (skipped when it is not installed).
+The Redis rows start a private redis-server (skipped when it is not installed); the
+concurrent ones decide the mix with 16 or 64 tasks sharing one limiter.
 """
 
 from __future__ import annotations
@@ -73,6 +74,27 @@ def test_redis(benchmark: Any, redis_url: str, row: str) -> None:
         loop.run_until_complete(round_())  # connection, scripts
         benchmark.extra_info["decisions_per_round"] = len(mix)
         benchmark.pedantic(lambda: loop.run_until_complete(round_()), rounds=10)
+        loop.run_until_complete(close())
+    finally:
+        loop.close()
+
+
+@pytest.mark.parametrize("tasks", ratelimit_table.CONCURRENCY)
+@pytest.mark.parametrize("row", list(ratelimit_table.CONCURRENT_ROWS))
+def test_redis_concurrent(benchmark: Any, redis_url: str, row: str, tasks: int) -> None:
+    distribution, make = ratelimit_table.CONCURRENT_ROWS[row]
+    _require(distribution)
+    mix = ratelimit_table.workload()[:1_024]
+    loop = asyncio.new_event_loop()
+    try:
+        decide, close = loop.run_until_complete(make(redis_url))
+        loop.run_until_complete(ratelimit_table.decide_all(decide, mix, tasks))  # warm
+        benchmark.extra_info["decisions_per_round"] = len(mix)
+        benchmark.extra_info["tasks"] = tasks
+        benchmark.pedantic(
+            lambda: loop.run_until_complete(ratelimit_table.decide_all(decide, mix, tasks)),
+            rounds=10,
+        )
         loop.run_until_complete(close())
     finally:
         loop.close()

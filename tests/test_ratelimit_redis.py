@@ -366,3 +366,61 @@ def test_async_store_pipelines_concurrent_decisions_on_one_connection(redis_serv
     assert clients == 2  # the store's one connection and the monitor
     assert all(d.degraded and not d.allowed for d in frozen)
     assert elapsed < 0.3 + 0.2
+
+
+def test_async_store_noscript_cancelled_callers_and_a_killed_connection(redis_url, client):
+    """The asyncio store reads its replies itself (`_Link`): EVAL after NOSCRIPT, a cancelled
+    caller's reply dropped in order, a connection closed by the server replaced at once."""
+    prefix = unique()
+
+    async def main():
+        store = AsyncRedisLimiter(
+            FixedWindow(3, 60.0), redis_url, on_failure="closed", timeout=0.5, prefix=prefix
+        )
+        try:
+            await client_async.script_flush()
+            await client_async.config_resetstat()
+            noscript = [await store.hit("a") for _ in range(5)]
+            stats = await client_async.info("commandstats")
+            # Ten decisions in flight, five cancelled once sent: their replies still arrive
+            # and are dropped, and the others get their own replies, in order.
+            tasks = [asyncio.ensure_future(store.hit("b")) for _ in range(10)]
+            await asyncio.sleep(0)
+            for task in tasks[::2]:
+                task.cancel()
+            done = await asyncio.gather(*tasks, return_exceptions=True)
+            kept = [d for d in done if not isinstance(d, asyncio.CancelledError)]
+            fresh = [await store.hit("c") for _ in range(4)]
+            before = (await client_async.info("stats"))["total_connections_received"]
+            await client_async.client_kill_filter(_type="normal", skipme=True)
+            await asyncio.sleep(0.05)
+            after_kill = await store.hit("d")
+            after = (await client_async.info("stats"))["total_connections_received"]
+            return noscript, stats, kept, fresh, after_kill, after - before
+        finally:
+            await store.aclose()
+
+    client_async = redis.asyncio.Redis.from_url(redis_url)
+
+    async def run():
+        try:
+            return await main()
+        finally:
+            await client_async.aclose()
+
+    noscript, stats, kept, fresh, after_kill, reconnections = asyncio.run(run())
+    assert [d.allowed for d in noscript] == [True, True, True, False, False]
+    assert [d.remaining for d in noscript[:3]] == [2, 1, 0]
+    assert stats["cmdstat_evalsha"]["calls"] == 5
+    assert stats["cmdstat_eval"]["calls"] == 1
+    assert len(kept) == 5
+    assert not any(d.degraded for d in kept)
+    assert [(d.allowed, d.remaining) for d in fresh] == [
+        (True, 2),
+        (True, 1),
+        (True, 0),
+        (False, 0),
+    ]
+    assert not after_kill.degraded  # a new connection at once, no failure
+    assert after_kill.allowed
+    assert reconnections == 1
