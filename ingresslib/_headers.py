@@ -1,11 +1,31 @@
-"""Header rules shared by the proxies (ASGI forwarder and aiohttp gateway): no IO, no deps."""
+"""Header rules shared by the proxies (ASGI forwarder and aiohttp gateway): no IO.
+
+Hop-by-hop fields, the WebSocket handshake fields each hop generates itself, the close codes
+a proxy may relay, and `TrustedProxies`: which peers may tell us the client's address in
+`X-Forwarded-For` (nginx's realip module with `real_ip_recursive on`).
+"""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
-from typing import AnyStr
+from typing import AnyStr, TypeAlias
 
-__all__ = ["HOP_BY_HOP", "REQUEST_ONLY", "connection_tokens"]
+import attrs
+
+__all__ = [
+    "HOP_BY_HOP",
+    "REQUEST_ONLY",
+    "WEBSOCKET_HANDSHAKE",
+    "TrustedProxies",
+    "connection_tokens",
+    "is_upgrade",
+    "is_websocket",
+    "websocket_close_code",
+]
+
+_Network: TypeAlias = "ipaddress.IPv4Network | ipaddress.IPv6Network"
+_Address: TypeAlias = "ipaddress.IPv4Address | ipaddress.IPv6Address"
 
 #: RFC 9110 §7.6.1 hop-by-hop fields, plus those that only make sense for one connection:
 #: never forwarded in either direction. Headers named in `Connection` are removed as well:
@@ -30,6 +50,20 @@ HOP_BY_HOP = frozenset(
 #: front already answered `Expect: 100-continue`; X-Forwarded-Proto/-Host are ours to set.
 REQUEST_ONLY = frozenset({"expect", "x-forwarded-proto", "x-forwarded-host"})
 
+#: The WebSocket handshake fields (RFC 6455 §4.1, §4.2.2) that belong to one connection: each
+#: hop's client library generates its own key, version and extension offer, and its server
+#: its own accept and extension answer. `Sec-WebSocket-Protocol` is relayed, but through the
+#: libraries' subprotocol arguments, not as a header.
+WEBSOCKET_HANDSHAKE = frozenset(
+    {
+        "sec-websocket-key",
+        "sec-websocket-version",
+        "sec-websocket-extensions",
+        "sec-websocket-accept",
+        "sec-websocket-protocol",
+    }
+)
+
 
 def connection_tokens(headers: Iterable[tuple[AnyStr, AnyStr]], connection: AnyStr) -> set[AnyStr]:
     """The lower-cased options named by every `Connection` field among `headers`.
@@ -45,3 +79,174 @@ def connection_tokens(headers: Iterable[tuple[AnyStr, AnyStr]], connection: AnyS
             tokens.update(t.strip().lower() for t in value.split(comma))
     tokens.discard(connection[:0])
     return tokens
+
+
+def is_upgrade(connection: Iterable[str], upgrade: str | None) -> bool:
+    """Whether a request asks to switch protocols (RFC 9110 §7.8).
+
+    "A sender of Upgrade MUST also send an "Upgrade" connection option in the Connection
+    header field": an `Upgrade` field that `Connection` does not name is not a request to
+    upgrade (it is hop-by-hop, and dropped like any other).
+
+    Args:
+        connection: the lower-cased options of every `Connection` field.
+        upgrade: the `Upgrade` field's value, or None.
+    """
+    return bool(upgrade) and "upgrade" in connection
+
+
+def is_websocket(upgrade: str | None) -> bool:
+    """Whether an `Upgrade` value names the WebSocket protocol.
+
+    RFC 6455 §4.2.1: an "Upgrade" header field "containing the value "websocket", treated
+    as an ASCII case-insensitive value".
+    """
+    if not upgrade:
+        return False
+    return any(token.strip().lower() == "websocket" for token in upgrade.split(","))
+
+
+# The codes an endpoint may put in a Close frame (RFC 6455 §7.4.1 and §7.4.2: 1005, 1006 and
+# 1015 "MUST NOT be set as a status code in a Close control frame by an endpoint"), and the
+# 3000-4999 range of libraries, frameworks and applications.
+_SENDABLE_CLOSE_CODES = frozenset({1000, 1001, 1002, 1003, *range(1007, 1015)})
+
+
+def websocket_close_code(code: int | None, *, fallback: int) -> int:
+    """The close code to relay to the other side for a `code` received (None: none known).
+
+    A code that may be sent is relayed as it is; 1005 ("no status code was actually
+    present") becomes 1000; anything else, 1006 (the peer vanished without a Close frame)
+    among them, becomes `fallback` (1011 towards a client whose upstream failed, 1001
+    towards an upstream whose client went away).
+    """
+    if code is not None and (code in _SENDABLE_CLOSE_CODES or 3000 <= code < 5000):
+        return code
+    if code == 1005:
+        return 1000
+    return fallback
+
+
+@attrs.frozen
+class TrustedProxies:
+    """The peers trusted to tell the client's address in `X-Forwarded-For`.
+
+    The semantics of nginx's realip module with `real_ip_header X-Forwarded-For` and
+    `real_ip_recursive on`, which ingress-nginx configures from its ConfigMap
+    (`use-forwarded-headers`, `proxy-real-ip-cidr`). `set_real_ip_from` "defines trusted
+    addresses that are known to send correct replacement addresses"; and "if recursive search
+    is enabled, the original client address that matches one of the trusted addresses is
+    replaced by the last non-trusted address sent in the request header field".
+
+    Unlike ingress-nginx, whose `proxy-real-ip-cidr` defaults to `0.0.0.0/0`, the default
+    here trusts nobody: `X-Forwarded-For` is never believed unless configured.
+
+    Example::
+
+        proxies = TrustedProxies.parse(["10.0.0.0/8", "fd00::/8"])
+        proxies.client_address("10.0.0.7", ["203.0.113.9, 10.0.0.5"])  # "203.0.113.9"
+        proxies.client_address("198.51.100.1", ["203.0.113.9"])  # "198.51.100.1"
+
+    Attributes:
+        networks: the trusted networks.
+    """
+
+    networks: tuple[_Network, ...] = ()
+
+    @classmethod
+    def parse(cls, cidrs: Iterable[str] | TrustedProxies) -> TrustedProxies:
+        """Parse CIDRs (`"10.0.0.0/8"`, `"fd00::/8"`) or plain addresses (one host).
+
+        As nginx does for `set_real_ip_from 192.168.1.1/24`, host bits are ignored
+        (`192.168.1.0/24` is meant).
+
+        Raises:
+            ValueError: an entry is not an address or network.
+        """
+        if isinstance(cidrs, TrustedProxies):
+            return cidrs
+        if isinstance(cidrs, str):
+            raise TypeError("trusted_proxies is a list of CIDRs, not one string")
+        return cls(tuple(_parse_network(cidr) for cidr in cidrs))
+
+    def __bool__(self) -> bool:
+        return bool(self.networks)
+
+    def trusts(self, address: str | None) -> bool:
+        """Whether `address` (an IP address, as a peer or in X-Forwarded-For) is trusted."""
+        if not self.networks or not address:
+            return False
+        parsed = _parse_address(address)
+        return parsed is not None and self._contains(parsed)
+
+    def _contains(self, address: _Address) -> bool:
+        # An IPv4 client of a dual-stack socket shows as ::ffff:a.b.c.d: the IPv4 networks
+        # cover it too.
+        mapped = getattr(address, "ipv4_mapped", None)
+        for network in self.networks:
+            if address in network or (mapped is not None and mapped in network):
+                return True
+        return False
+
+    def client_address(self, peer: str | None, x_forwarded_for: Iterable[str]) -> str | None:
+        """The client's address: the peer's, or from X-Forwarded-For when the peer is trusted.
+
+        Walking X-Forwarded-For from right to left, from a trusted peer: the first address
+        not trusted is the client's; when every one is trusted, the left-most; an entry that
+        is not an address (or `address:port`) stops the walk at the last trusted address
+        (as nginx's `ngx_http_get_forwarded_addr` does).
+
+        Args:
+            peer: the address of the TCP peer (None: unknown).
+            x_forwarded_for: the values of every X-Forwarded-For field, in order.
+
+        Returns:
+            The address: the peer's as given, or one from X-Forwarded-For, normalised
+            (`str(ipaddress.ip_address(...))`); None when the peer is unknown.
+        """
+        if peer is None or not self.trusts(peer):
+            return peer
+        current = peer
+        for entry in reversed(_forwarded_entries(x_forwarded_for)):
+            address = _parse_address(entry, with_port=True)
+            if address is None:
+                return current
+            current = str(address)
+            if not self._contains(address):
+                return current
+        return current
+
+
+def _parse_network(cidr: str) -> _Network:
+    try:
+        return ipaddress.ip_network(cidr.strip(), strict=False)
+    except ValueError:
+        raise ValueError(f"not a trusted proxy address or CIDR: {cidr!r}") from None
+
+
+def _forwarded_entries(values: Iterable[str]) -> list[str]:
+    # Several fields are one list (RFC 9110 §5.3); empty elements are skipped.
+    return [entry.strip() for value in values for entry in value.split(",") if entry.strip()]
+
+
+def _parse_address(value: str, *, with_port: bool = False) -> _Address | None:
+    """An IP address; with `with_port`, also `a.b.c.d:port` and `[v6]:port` (RFC 3986)."""
+    text = value.strip()
+    if with_port:
+        if text.startswith("["):
+            end = text.find("]")
+            if end < 0 or (text[end + 1 :] and not _is_port(text[end + 1 :])):
+                return None
+            text = text[1:end]
+        elif text.count(":") == 1:
+            text, _, port = text.partition(":")
+            if not port.isdigit():
+                return None
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _is_port(suffix: str) -> bool:
+    return suffix.startswith(":") and suffix[1:].isdigit()

@@ -1,17 +1,21 @@
-"""The HTTP/1.1 client side of `ingresslib.asgi.HTTPForwarder`, built on httpx.
+"""The client side of `ingresslib.asgi.HTTPForwarder`: HTTP/1.1 on httpx, WebSocket on websockets.
 
 This module imports httpx and anyio at import time: `ingresslib.asgi` imports it lazily, only
 when an `HTTPForwarder` is created, so that the middleware itself needs no third-party package.
-Nothing here is public API.
+The `websockets` library is imported at the first WebSocket handshake only. Nothing here is
+public API.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import http.cookiejar
 import logging
+import socket
 import time
-from collections.abc import AsyncIterator, Iterable
-from typing import TYPE_CHECKING, Literal
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 import anyio
@@ -21,16 +25,24 @@ from ingresslib import _headers
 from ingresslib.endpoints import Endpoint
 
 if TYPE_CHECKING:
-    from ingresslib.asgi import Receive, Scope, Send
+    from websockets.asyncio.client import ClientConnection
+    from websockets.uri import WebSocketURI
+
+    from ingresslib.asgi import Message, Receive, Scope, Send
 
 __all__ = [
     "HOP_BY_HOP",
+    "MAX_WEBSOCKET_MESSAGE",
     "ClientDisconnectedError",
     "RequestBody",
     "UpstreamClient",
     "UpstreamError",
+    "UpstreamRefusedError",
+    "accepted_headers",
     "forwarded_request_headers",
     "forwarded_response_headers",
+    "open_websocket",
+    "relay_websocket",
     "request_target",
 ]
 
@@ -39,6 +51,12 @@ logger = logging.getLogger("ingresslib.asgi")
 #: `ingresslib._headers.HOP_BY_HOP` and `REQUEST_ONLY` as the bytes ASGI headers use.
 HOP_BY_HOP = frozenset(name.encode("ascii") for name in _headers.HOP_BY_HOP)
 _REQUEST_ONLY = frozenset(name.encode("ascii") for name in _headers.REQUEST_ONLY)
+_WEBSOCKET_HANDSHAKE = frozenset(name.encode("ascii") for name in _headers.WEBSOCKET_HANDSHAKE)
+_NOBODY = _headers.TrustedProxies()
+# The scheme an X-Forwarded-Proto names: a WebSocket handshake came over http or https.
+_SCHEMES = {"ws": b"http", "wss": b"https", "http": b"http", "https": b"https"}
+#: The largest WebSocket message taken from an endpoint (aiohttp's default, as the Gateway).
+MAX_WEBSOCKET_MESSAGE = 4 * 1024 * 1024
 
 ErrorKind = Literal["connect", "connect-timeout", "timeout", "pool-timeout", "error"]
 
@@ -59,6 +77,28 @@ class UpstreamError(Exception):
         self.retryable = retryable
 
 
+class UpstreamRefusedError(UpstreamError):
+    """The endpoint answered a WebSocket handshake with an HTTP response other than 101.
+
+    Attributes:
+        status: the response's status code (e.g. 403).
+        headers: its header fields, hop-by-hop ones removed, names lower case.
+        body: its body (empty when it had none).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        cause: BaseException,
+    ) -> None:
+        super().__init__("error", False, cause)
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+
 class ClientDisconnectedError(Exception):
     """The client went away while its request body was being forwarded."""
 
@@ -67,26 +107,47 @@ def _connection_tokens(headers: Iterable[tuple[bytes, bytes]]) -> set[bytes]:
     return _headers.connection_tokens(headers, b"connection")
 
 
-def forwarded_request_headers(scope: Scope, endpoint: Endpoint) -> list[tuple[bytes, bytes]]:
+def forwarded_request_headers(
+    scope: Scope, endpoint: Endpoint, trusted_proxies: _headers.TrustedProxies = _NOBODY
+) -> list[tuple[bytes, bytes]]:
     """The headers sent upstream: hop-by-hop removed, Host kept, X-Forwarded-* set.
 
+    What ingress-nginx does with its ConfigMap's `use-forwarded-headers` and
+    `compute-full-forwarded-for`, by peer. From a peer in `trusted_proxies` (as with
+    `use-forwarded-headers: "true"`: "NGINX passes the incoming X-Forwarded-* headers to
+    upstreams"), X-Forwarded-For is the incoming list with the peer appended
+    (`compute-full-forwarded-for`: "append the remote address to the X-Forwarded-For header
+    instead of replacing it"), and X-Forwarded-Proto/-Host are kept when present. From any
+    other peer (the default, `use-forwarded-headers: "false"`: "NGINX ignores incoming
+    X-Forwarded-* headers, filling them with the request information it sees"),
+    X-Forwarded-For is the peer alone and X-Forwarded-Proto/-Host are ours.
+
     Args:
-        scope: the ASGI http scope of the client's request.
+        scope: the ASGI http or websocket scope of the client's request.
         endpoint: the endpoint the request goes to (its `address:port` becomes the Host
             when the client sent none, e.g. HTTP/1.0).
+        trusted_proxies: the peers whose X-Forwarded-* fields are believed.
 
     Returns:
         The header list, names lower case as ASGI gives them.
     """
     raw: list[tuple[bytes, bytes]] = scope["headers"]
     drop = HOP_BY_HOP | _REQUEST_ONLY | _connection_tokens(raw)
+    client = scope.get("client")
+    peer = str(client[0]) if client else None
+    trusted = trusted_proxies.trusts(peer)
     headers: list[tuple[bytes, bytes]] = []
     forwarded_for: list[bytes] = []
+    forwarded: list[tuple[bytes, bytes]] = []  # X-Forwarded-Proto/-Host as received
     host: bytes | None = None
     for name, value in raw:
         lower = name.lower()
         if lower == b"x-forwarded-for":
-            forwarded_for.append(value.strip())
+            if trusted and value.strip():
+                forwarded_for.append(value.strip())
+        elif lower in (b"x-forwarded-proto", b"x-forwarded-host"):
+            if trusted:
+                forwarded.append((lower, value))
         elif lower not in drop:
             if lower == b"host" and host is None:
                 host = value
@@ -94,20 +155,29 @@ def forwarded_request_headers(scope: Scope, endpoint: Endpoint) -> list[tuple[by
     if host is None:
         host = endpoint.key.encode("latin-1")
         headers.insert(0, (b"host", host))
-    client = scope.get("client")
-    if client:
-        forwarded_for.append(str(client[0]).encode("latin-1"))
+    if peer:
+        forwarded_for.append(peer.encode("latin-1"))
     if forwarded_for:
-        headers.append((b"x-forwarded-for", b", ".join(v for v in forwarded_for if v)))
-    headers.append((b"x-forwarded-proto", str(scope.get("scheme") or "http").encode("latin-1")))
-    headers.append((b"x-forwarded-host", host))
+        headers.append((b"x-forwarded-for", b", ".join(forwarded_for)))
+    if not any(name == b"x-forwarded-proto" for name, _ in forwarded):
+        scheme = str(scope.get("scheme") or "http")
+        forwarded.append((b"x-forwarded-proto", _SCHEMES.get(scheme, scheme.encode("latin-1"))))
+    if not any(name == b"x-forwarded-host" for name, _ in forwarded):
+        forwarded.append((b"x-forwarded-host", host))
+    headers.extend(forwarded)
     return headers
 
 
+# nginx, proxy_hide_header: "By default, nginx does not pass the header fields "Date",
+# "Server", ... from the response of a proxied server to a client." The ASGI server sends its
+# own Date and Server: the endpoint's would make each appear twice (Date must be single).
+_SERVER_OWNED = frozenset({b"date", b"server"})
+
+
 def forwarded_response_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """The upstream response headers sent to the client: hop-by-hop removed."""
+    """The upstream response headers sent to the client: hop-by-hop, Date and Server removed."""
     raw = list(raw)
-    drop = HOP_BY_HOP | _connection_tokens(raw)
+    drop = HOP_BY_HOP | _SERVER_OWNED | _connection_tokens(raw)
     return [(name.lower(), value) for name, value in raw if name.lower() not in drop]
 
 
@@ -210,7 +280,9 @@ class UpstreamClient:
         max_connections: int | None,
         max_keepalive_connections: int | None,
         keepalive_expiry: float,
+        trusted_proxies: _headers.TrustedProxies = _NOBODY,
     ) -> None:
+        self.trusted_proxies = trusted_proxies
         self._timeout = httpx.Timeout(
             connect=connect_timeout, read=read_timeout, write=write_timeout, pool=pool_timeout
         )
@@ -250,7 +322,7 @@ class UpstreamClient:
             UpstreamError: the endpoint did not answer.
             ClientDisconnectedError: the client went away while its body was being sent.
         """
-        headers = forwarded_request_headers(scope, endpoint)
+        headers = forwarded_request_headers(scope, endpoint, self.trusted_proxies)
         if not body.empty and not any(n == b"content-length" for n, _ in headers):
             headers.append((b"transfer-encoding", b"chunked"))
         url = _TargetURL(f"http://{endpoint.key}/", request_target(scope))
@@ -319,3 +391,244 @@ class UpstreamClient:
             return True
         finally:
             await response.aclose()
+
+
+# --- WebSocket --------------------------------------------------------------------------------
+
+
+async def _connect_socket(address: str, port: int) -> socket.socket:
+    """A connected non-blocking TCP socket to `address` (an IP address or a DNS name)."""
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(address, port, type=socket.SOCK_STREAM)
+    error: OSError = OSError(f"{address}:{port} resolves to no address")
+    for family, kind, proto, _, target in infos:
+        sock = socket.socket(family, kind, proto)
+        sock.setblocking(False)
+        try:
+            await loop.sock_connect(sock, target)
+        except OSError as failure:
+            sock.close()
+            error = failure
+            continue
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    raise error
+
+
+def _split_host(host: str) -> tuple[str, int | None]:
+    """`host[:port]` (`[v6]:port`) of a Host header into its name and port."""
+    if host.startswith("["):
+        end = host.find("]")
+        name, rest = host[1:end], host[end + 1 :]
+        return name, int(rest[1:]) if rest[1:].isdigit() else None
+    name, sep, port = host.rpartition(":")
+    if sep and port.isdigit() and ":" not in name:
+        return name, int(port)
+    return host, None
+
+
+def _websocket_uri(target: bytes, host: bytes) -> WebSocketURI:
+    """The URI websockets builds the request line and Host header from, as received.
+
+    websockets writes the request line from the URI's path and query: the raw path and query
+    go there unparsed (a parsed URI would lose a `;params` segment and lower-case the host).
+    Bytes outside ASCII, which websockets would encode as UTF-8, are percent-encoded.
+    """
+    from websockets.uri import WebSocketURI  # noqa: PLC0415 (an optional extra)
+
+    path, _, query = target.partition(b"?")
+    name, port = _split_host(host.decode("latin-1"))
+    return WebSocketURI(
+        secure=False,
+        host=name,
+        port=port if port is not None else 80,
+        path=quote(path, safe=bytes(range(0x21, 0x7F))),
+        query=quote(query, safe=bytes(range(0x21, 0x7F))),
+    )
+
+
+def _exact_request(uri: WebSocketURI) -> type[ClientConnection]:
+    """A ClientConnection whose handshake request has `uri`'s path and Host, byte for byte.
+
+    websockets' `connect(create_connection=...)` hook: the Sans-I/O protocol it is given
+    writes the handshake request from its `uri`, replaced here before the handshake starts.
+    """
+    from websockets.asyncio.client import ClientConnection  # noqa: PLC0415
+
+    class _ExactRequest(ClientConnection):
+        def __init__(self, protocol: Any, **options: Any) -> None:
+            protocol.uri = uri
+            super().__init__(protocol, **options)
+
+    return _ExactRequest
+
+
+async def open_websocket(
+    endpoint: Endpoint,
+    scope: Scope,
+    *,
+    trusted_proxies: _headers.TrustedProxies,
+    connect_timeout: float,
+    read_timeout: float,
+    subprotocols: Sequence[str] = (),
+) -> tuple[ClientConnection, float]:
+    """Open the WebSocket to `endpoint` for the client's handshake in `scope`.
+
+    The TCP connection is opened first, within `connect_timeout` (a failure there sent
+    nothing: retryable); the handshake then has `read_timeout` to complete. The request
+    target is the raw path and query received; the headers are the client's end-to-end
+    ones with X-Forwarded-* set (`forwarded_request_headers`), without the handshake fields
+    websockets generates (key, version, extensions) and without a User-Agent of its own;
+    the client's subprotocols are offered in its order. Redirects are not followed.
+
+    Returns:
+        The open connection and the seconds the handshake took.
+
+    Raises:
+        ImportError: websockets is not installed.
+        UpstreamRefusedError: the endpoint answered with another status than 101.
+        UpstreamError: it could not be reached or the handshake failed.
+    """
+    from websockets.asyncio.client import connect  # noqa: PLC0415 (an optional extra)
+    from websockets.exceptions import InvalidStatus, WebSocketException  # noqa: PLC0415
+    from websockets.typing import Subprotocol  # noqa: PLC0415
+
+    headers = forwarded_request_headers(scope, endpoint, trusted_proxies)
+    host = next(value for name, value in headers if name == b"host")
+    additional = [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, value in headers
+        if name != b"host" and name not in _WEBSOCKET_HANDSHAKE
+    ]
+    start = time.monotonic()
+    try:
+        sock = await asyncio.wait_for(
+            _connect_socket(endpoint.address, endpoint.port), connect_timeout
+        )
+    except (asyncio.TimeoutError, TimeoutError) as error:
+        raise UpstreamError("connect-timeout", True, error) from error
+    except OSError as error:
+        raise UpstreamError("connect", True, error) from error
+    try:
+        connection = await connect(
+            f"ws://{endpoint.key}/",  # replaced by the exact request (`_exact_request`)
+            sock=sock,
+            create_connection=_exact_request(_websocket_uri(request_target(scope), host)),
+            subprotocols=[Subprotocol(name) for name in subprotocols] or None,
+            additional_headers=additional,
+            user_agent_header=None,
+            compression=None,
+            open_timeout=read_timeout,
+            ping_interval=None,  # ping and pong are answered on each side, not relayed
+            ping_timeout=None,
+            max_size=MAX_WEBSOCKET_MESSAGE,
+        )
+    except (asyncio.TimeoutError, TimeoutError) as error:
+        sock.close()
+        raise UpstreamError("timeout", False, error) from error
+    except ValueError as error:
+        sock.close()
+        # websockets refuses to follow a redirect on a socket it was given: the redirect
+        # is the endpoint's answer, for the client.
+        if isinstance(error.__cause__, InvalidStatus):
+            raise _refused(error.__cause__) from error
+        raise UpstreamError("error", False, error) from error
+    except InvalidStatus as error:
+        sock.close()
+        raise _refused(error) from error
+    except (WebSocketException, OSError) as error:
+        sock.close()
+        raise UpstreamError("error", False, error) from error
+    except BaseException:
+        sock.close()
+        raise
+    return connection, time.monotonic() - start
+
+
+def _refused(error: Any) -> UpstreamRefusedError:
+    response = error.response
+    raw = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in response.headers.raw_items()]
+    drop = {b"content-length"}
+    headers = [(n, v) for n, v in forwarded_response_headers(raw) if n not in drop]
+    return UpstreamRefusedError(response.status_code, headers, bytes(response.body or b""), error)
+
+
+def accepted_headers(connection: ClientConnection) -> list[tuple[bytes, bytes]]:
+    """The endpoint's 101 response fields for the client's: end-to-end ones only.
+
+    The handshake fields (accept, extensions, the subprotocol, which goes separately) are
+    each hop's own; `Date` and `Server` are the ASGI server's.
+    """
+    response = connection.response
+    if response is None:
+        return []
+    raw = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in response.headers.raw_items()]
+    drop = _WEBSOCKET_HANDSHAKE | {b"date", b"server", b"content-length"}
+    return [(n, v) for n, v in forwarded_response_headers(raw) if n not in drop]
+
+
+async def relay_websocket(
+    connection: ClientConnection, accept: Message, receive: Receive, send: Send
+) -> None:
+    """Accept the client with `accept`, then relay messages both ways until a close.
+
+    Text stays text and binary stays binary. A close from either side is relayed to the
+    other with its code and reason (`_headers.websocket_close_code`: an endpoint that
+    vanished closes the client with 1011; a client that vanished closes the endpoint with
+    1001). Ping and pong are answered on each side by the server and by websockets.
+    """
+    from websockets.exceptions import ConnectionClosed  # noqa: PLC0415
+
+    client_gone = False
+
+    async def downstream() -> None:
+        try:
+            while True:
+                data = await connection.recv()
+                if isinstance(data, str):
+                    await send({"type": "websocket.send", "text": data})
+                else:
+                    await send({"type": "websocket.send", "bytes": data})
+        except ConnectionClosed as closed:
+            if client_gone:
+                return
+            received = closed.rcvd
+            code = _headers.websocket_close_code(
+                None if received is None else int(received.code), fallback=1011
+            )
+            reason = "" if received is None else received.reason
+            with contextlib.suppress(OSError):  # the client went away meanwhile
+                await send({"type": "websocket.close", "code": code, "reason": reason})
+        except OSError:
+            return  # the client went away: its disconnect message says how
+
+    try:
+        await send(accept)
+    except BaseException:
+        connection.transport.abort()
+        raise
+    task = asyncio.ensure_future(downstream())
+    try:
+        while True:
+            message = await receive()
+            kind = message["type"]
+            if kind == "websocket.receive":
+                data: str | bytes | None = message.get("bytes")
+                if data is None:
+                    data = message.get("text") or ""
+                # The endpoint closed: `downstream` tells the client.
+                with contextlib.suppress(ConnectionClosed):
+                    await connection.send(data)
+            elif kind == "websocket.disconnect":
+                client_gone = True
+                code = _headers.websocket_close_code(message.get("code"), fallback=1001)
+                await connection.close(code, str(message.get("reason") or ""))
+                break
+        await task
+    except BaseException:
+        connection.transport.abort()
+        raise
+    finally:
+        task.cancel()

@@ -31,9 +31,9 @@ import re
 import signal
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 import aiohttp
 import attrs
@@ -47,6 +47,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from ingresslib._headers import TrustedProxies
 from ingresslib._tls import CertificateStore
 from ingresslib.aiohttp import MATCH_KEY, Gateway, Handler, _UpstreamError
 from ingresslib.endpoints import Endpoint, EndpointIndex
@@ -59,16 +60,22 @@ from ingresslib.ratelimit import (
     ratelimit_policy_header,
     retry_after_header,
 )
-from ingresslib.resources import ManifestError, ResourceSet, load_manifests
+from ingresslib.resources import ManifestError, Resource, ResourceSet, Secret, load_manifests
 from ingresslib.resources._loader import MANIFEST_SUFFIXES
 from ingresslib.routing import RouteMatch, RouteTable, RouteTableError, lint
 
 __all__ = [
     "Address",
+    "ClusterConfig",
     "ServeConfig",
     "Server",
     "Snapshot",
+    "SnapshotSource",
+    "SourceError",
+    "assemble_snapshot",
     "build_snapshot",
+    "certificate_sources",
+    "open_server",
     "parse_address",
     "parse_rate_limit",
     "serve",
@@ -124,23 +131,55 @@ def parse_rate_limit(value: str) -> LimitReq:
 
 
 @attrs.frozen
+class ClusterConfig:
+    """Where `ingresslib serve --kubeconfig/--in-cluster` finds its cluster, and what it writes.
+
+    Attributes:
+        kubeconfig: the kubeconfig file (None: the default one, `$KUBECONFIG` or
+            `~/.kube/config`), unless `in_cluster`.
+        in_cluster: use the pod's service account (`KUBERNETES_SERVICE_HOST` and the token
+            mounted under /var/run/secrets/kubernetes.io/serviceaccount).
+        context: the kubeconfig context, when not the current one.
+        namespaces: watch only these namespaces (None: all of them).
+        publish_status_addresses: IPs or hostnames written to `status.loadBalancer.ingress`
+            of the Ingresses served (empty: no status is written).
+        election_id: the name of the coordination.k8s.io Lease that elects the one replica
+            writing status.
+        election_namespace: the Lease's namespace (None: the pod's namespace in-cluster,
+            else "default").
+    """
+
+    kubeconfig: str | None = None
+    in_cluster: bool = False
+    context: str | None = None
+    namespaces: tuple[str, ...] | None = None
+    publish_status_addresses: tuple[str, ...] = ()
+    election_id: str = "ingresslib-leader"
+    election_namespace: str | None = None
+
+
+@attrs.frozen
 class ServeConfig:
     """What `ingresslib serve` serves and how.
 
     Attributes:
         paths: manifest files or directories (read recursively, like `load_manifests`).
+        cluster: follow a cluster instead of files (`paths` is then empty).
         listen: the plain-HTTP listener.
         tls_listen: the TLS listener (None: no TLS, and no redirect of TLS hosts to https).
         admin_listen: `/metrics` and `/healthz` (None: no admin listener).
         namespace, controller, ingress_class, watch_without_class, implementation_specific:
             as for `RouteTable.build` and `load_manifests`.
         rate_limit: the limit per client address (None: no rate limit).
+        trusted_proxies: CIDRs of the proxies in front whose X-Forwarded-For names the
+            client (for the rate limit's key and upstream); default: nobody.
         allow_loopback_endpoints: accept EndpointSlice addresses on loopback (local use).
         poll_interval: seconds between two looks at the manifest files.
         shutdown_timeout: seconds in-flight requests get to finish at shutdown.
     """
 
     paths: tuple[str, ...]
+    cluster: ClusterConfig | None = None
     listen: Address = Address("127.0.0.1", 8080)
     tls_listen: Address | None = Address("127.0.0.1", 8443)
     admin_listen: Address | None = Address("127.0.0.1", 9100)
@@ -150,6 +189,9 @@ class ServeConfig:
     watch_without_class: bool = False
     implementation_specific: str = "prefix"
     rate_limit: LimitReq | None = None
+    trusted_proxies: tuple[str, ...] = attrs.field(
+        default=(), validator=lambda _, __, value: TrustedProxies.parse(value)
+    )
     allow_loopback_endpoints: bool = False
     poll_interval: float = 0.5
     shutdown_timeout: float = 10.0
@@ -194,8 +236,36 @@ def build_snapshot(config: ServeConfig) -> Snapshot:
         watch_without_class=config.watch_without_class,
         implementation_specific=config.implementation_specific,
     )
-    index = EndpointIndex.build(resources)
-    certificates = CertificateStore.build(resources)
+    return assemble_snapshot(resources, table, EndpointIndex.build(resources))
+
+
+def certificate_sources(table: RouteTable, resources: Iterable[Resource]) -> list[Resource]:
+    """What the TLS certificates come from: the Ingresses `table` routes, and the Secrets.
+
+    Ingresses of other classes (other controllers) are left out: their `tls` sections are
+    not ours to serve.
+    """
+    secrets = [resource for resource in resources if isinstance(resource, Secret)]
+    return [*table.ingresses, *secrets]
+
+
+def assemble_snapshot(
+    resources: ResourceSet,
+    table: RouteTable,
+    index: EndpointIndex,
+    certificates: CertificateStore | None = None,
+) -> Snapshot:
+    """A snapshot of `resources` already routed and indexed; warnings gathered.
+
+    Args:
+        resources: the loaded objects.
+        table: their routes.
+        index: their Services and EndpointSlices.
+        certificates: the store, when the caller has an up-to-date one (else it is built
+            from `certificate_sources(table, resources)`).
+    """
+    if certificates is None:
+        certificates = CertificateStore.build(certificate_sources(table, resources))
     warnings = [str(skipped) for skipped in resources.skipped]
     warnings += [f"certificate: {problem}" for problem in certificates.problems]
     warnings += [str(finding) for finding in lint(table, resources)]
@@ -299,6 +369,18 @@ class _ServeGateway(Gateway):
             raise
 
 
+class SnapshotSource(Protocol):
+    """Where a `Server` gets its configurations from, when not from manifest files."""
+
+    def snapshots(self) -> AsyncIterator[Snapshot]:
+        """Yield each new configuration (the first one was given to the Server)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Stop following and release what it holds."""
+        ...
+
+
 class Server:
     """A running `ingresslib serve`: the gateway, its listeners, the watcher and the metrics.
 
@@ -306,13 +388,26 @@ class Server:
     `await server.stop()`; `serve(config)` does all three and handles the signals.
     """
 
-    def __init__(self, config: ServeConfig) -> None:
-        """Build the first snapshot (raising ManifestError/RouteTableError when invalid)."""
+    def __init__(
+        self,
+        config: ServeConfig,
+        snapshot: Snapshot | None = None,
+        source: SnapshotSource | None = None,
+    ) -> None:
+        """Build the first snapshot (raising ManifestError/RouteTableError when invalid).
+
+        Args:
+            config: what to serve and how.
+            snapshot: the first configuration, when it does not come from `config.paths`.
+            source: where later configurations come from, instead of polling the files
+                (e.g. a cluster watcher); `watch()` follows it and `stop()` stops it.
+        """
         self.config = config
         self.metrics = Metrics()
+        self.source = source
         # The files are listed before they are read: an edit in between is reloaded later.
         self._signature = _signature(config.paths)
-        self.snapshot = build_snapshot(config)
+        self.snapshot = snapshot if snapshot is not None else build_snapshot(config)
         self.generation = 1
         self.limiter = None if config.rate_limit is None else MemoryLimiter(config.rate_limit)
         self._policy: QuotaPolicy | None = (
@@ -326,6 +421,7 @@ class Server:
             namespace=config.namespace,
             https_redirect=tls is not None,
             https_port=tls.port if tls is not None and tls.port else 443,
+            trusted_proxies=config.trusted_proxies,
         )
         gateway.metrics = self.metrics
         gateway.app.middlewares.append(self._observe)
@@ -336,6 +432,7 @@ class Server:
         self.metrics.last_reload_ok.set(1)
         self._runners: list[web.AppRunner] = []
         self.addresses: dict[str, list[str]] = {}
+        self.ready = False
 
     # --- requests ----------------------------------------------------------------------------
 
@@ -374,7 +471,7 @@ class Server:
     @web.middleware
     async def _limit(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         limiter = self.limiter
-        key = request.remote
+        key = self.gateway.client_address(request)
         if limiter is None or key is None:
             return await handler(request)
         host = request.headers.get("Host")
@@ -416,9 +513,19 @@ class Server:
     async def _healthz(self, _: web.Request) -> web.Response:
         return web.Response(text="ok\n", content_type="text/plain")
 
+    async def _readyz(self, _: web.Request) -> web.Response:
+        # Ready once the listeners are open, until shutdown begins: a load balancer (or a
+        # Kubernetes readinessProbe) stops sending new requests while in-flight ones drain.
+        if self.ready:
+            return web.Response(text="ready\n", content_type="text/plain")
+        return web.Response(status=503, text="not ready\n", content_type="text/plain")
+
     # --- configuration -----------------------------------------------------------------------
 
-    def _log_snapshot(self, snapshot: Snapshot, verb: str) -> None:
+    def _log_snapshot(
+        self, snapshot: Snapshot, verb: str, previous: Snapshot | None = None
+    ) -> None:
+        """Log what `snapshot` serves, and its warnings (those `previous` had: counted only)."""
         table = snapshot.table
         logger.info(
             "%s %d resources: %d route(s) across %d host(s), %d TLS certificate host(s)",
@@ -428,8 +535,15 @@ class Server:
             sum(1 for _ in table.virtual_hosts()),
             len(snapshot.certificates.hosts),
         )
+        # A cluster publishes a snapshot on every EndpointSlice change: repeating each
+        # standing warning every time would bury the new ones.
+        known = set(previous.warnings) if previous is not None else set()
         for warning in snapshot.warnings:
-            logger.warning("%s", warning)
+            if warning not in known:
+                logger.warning("%s", warning)
+        repeated = sum(1 for warning in snapshot.warnings if warning in known)
+        if repeated:
+            logger.info("%d warning(s) unchanged since the previous configuration", repeated)
 
     async def reload(self) -> bool:
         """Rebuild from the manifests; swap when valid, keep the last good one otherwise."""
@@ -444,23 +558,32 @@ class Server:
                 error,
             )
             return False
+        self.apply(snapshot)
+        return True
+
+    def apply(self, snapshot: Snapshot) -> None:
+        """Swap `snapshot` into the gateway (table, endpoints and certificates at once)."""
         self.gateway.swap(
             table=snapshot.table, index=snapshot.index, certificates=snapshot.certificates
         )
-        self.snapshot = snapshot
+        previous, self.snapshot = self.snapshot, snapshot
         self.generation += 1
         self.metrics.reloads.labels("ok").inc()
         self.metrics.last_reload_ok.set(1)
         self.metrics.routes.set(len(snapshot.table))
-        self._log_snapshot(snapshot, f"reloaded (generation {self.generation}):")
-        return True
+        self._log_snapshot(snapshot, f"reloaded (generation {self.generation}):", previous)
 
     async def watch(self) -> None:
         """Poll the manifest files and reload on each change, until cancelled.
 
         A change is reloaded once the files have stayed the same for 0.1 s, so that a file
-        caught half-written is not reported as an invalid configuration.
+        caught half-written is not reported as an invalid configuration. With a `source`,
+        its snapshots are applied instead.
         """
+        if self.source is not None:
+            async for snapshot in self.source.snapshots():
+                self.apply(snapshot)
+            return
         interval = self.config.poll_interval
         while True:
             await asyncio.sleep(interval)
@@ -481,14 +604,19 @@ class Server:
     async def _start_app(
         self, name: str, app: web.Application, address: Address, *, tls: bool = False
     ) -> None:
-        runner = web.AppRunner(
-            app,
-            access_log=None,
-            handle_signals=False,
-            shutdown_timeout=self.config.shutdown_timeout,
-        )
-        await runner.setup()
-        self._runners.append(runner)
+        # One runner per app, with a site per listener: the plain-HTTP and TLS listeners of
+        # the gateway share its runner, so that the app starts once and is cleaned up once
+        # (its on_cleanup closes the upstream pool), after the requests of both are drained.
+        runner = next((r for r in self._runners if r.app is app), None)
+        if runner is None:
+            runner = web.AppRunner(
+                app,
+                access_log=None,
+                handle_signals=False,
+                shutdown_timeout=self.config.shutdown_timeout,
+            )
+            await runner.setup()
+            self._runners.append(runner)
         site = web.TCPSite(
             runner,
             address.host,
@@ -510,16 +638,38 @@ class Server:
             admin = web.Application()
             admin.router.add_get("/metrics", self._metrics)
             admin.router.add_get("/healthz", self._healthz)
+            admin.router.add_get("/readyz", self._readyz)
             await self._start_app("admin", admin, config.admin_listen)
         for name, bound in self.addresses.items():
             logger.info("listening (%s) on %s", name, ", ".join(bound))
+        self.ready = True
         logger.info("ready")
 
     async def stop(self) -> None:
-        """Close the listeners, letting in-flight requests finish, and the upstream pool."""
+        """Close the listeners, letting in-flight requests finish, the source and the pool."""
+        self.ready = False  # /readyz answers 503 from now on
         runners, self._runners = self._runners, []
-        for runner in reversed(runners):
+        # Drain: first every listener of the gateway closes (a new connection is refused
+        # from here on), then the requests in flight get up to `shutdown_timeout` seconds to
+        # finish (idle keep-alive connections are closed, busy ones after their response);
+        # those still running then are cancelled. The admin listener closes last, so that
+        # /metrics and /readyz answer during the drain.
+        gateway_runners = [runner for runner in runners if runner.app is self.gateway.app]
+        for runner in gateway_runners:
+            for site in runner.sites:
+                await site.stop()
+        if gateway_runners:
+            logger.info(
+                "listeners closed; draining the requests in flight (for up to %g s)",
+                self.config.shutdown_timeout,
+            )
+        for runner in gateway_runners:
             await runner.cleanup()
+        for runner in runners:
+            if runner not in gateway_runners:
+                await runner.cleanup()
+        if self.source is not None:
+            await self.source.aclose()
         await self.gateway.aclose()
 
 
@@ -529,11 +679,39 @@ def _sockets(site: web.TCPSite) -> list[socket.socket]:
     return list(getattr(server, "sockets", None) or [])
 
 
+async def open_server(config: ServeConfig) -> Server:
+    """The Server of `config`: from its manifest files, or synced from its cluster.
+
+    Raises:
+        ManifestError, RouteTableError: the manifests do not load.
+        SourceError: the cluster cannot be followed (e.g. no kubeconfig, or no
+            kubernetes_asyncio).
+    """
+    if config.cluster is None:
+        return Server(config)
+    try:
+        # kubernetes_asyncio is needed only to follow a cluster (the `kubernetes` extra).
+        from ingresslib._serve_cluster import open_cluster_server  # noqa: PLC0415
+    except ImportError as error:
+        raise SourceError(
+            f"following a cluster needs kubernetes_asyncio ({error}): "
+            "pip install 'ingresslib[serve,kubernetes]'"
+        ) from error
+    return await open_cluster_server(config)
+
+
+class SourceError(Exception):
+    """The configuration source cannot be used (the message says why)."""
+
+
 async def _serve(config: ServeConfig) -> int:
     try:
-        server = Server(config)
+        server = await open_server(config)
     except (ManifestError, RouteTableError) as error:
         logger.error("the manifests do not load:\n%s", error)
+        return 1
+    except SourceError as error:
+        logger.error("%s", error)
         return 1
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()

@@ -11,12 +11,16 @@ own router takes it).
 `EndpointIndex`, one is picked by a balancer, and the request is streamed to it with one pooled
 keep-alive `aiohttp.ClientSession`, the response streamed back. The semantics are those of
 `ingresslib.asgi.HTTPForwarder`: the exact raw path and query are forwarded, hop-by-hop headers
-are removed both ways, X-Forwarded-For/-Proto/-Host are set, a connection that fails before any
-byte was sent is retried once on another endpoint, connect and read timeouts are 504, other
-failures 502. `gateway.swap(table=..., index=..., certificates=...)` replaces any of them
-atomically; `gateway.ssl_context()` serves each SNI name the certificate of the current
-`CertificateStore`. The session is closed in the app's `on_cleanup`, after aiohttp's shutdown
-has let in-flight requests finish.
+are removed both ways, X-Forwarded-For/-Proto/-Host are set (the incoming ones are believed only
+from `trusted_proxies`), a connection that fails before any byte was sent is retried once on
+another endpoint, connect and read timeouts are 504, other failures 502. A WebSocket handshake
+opens a WebSocket to the endpoint with the same path, headers and subprotocols, and messages are
+relayed both ways until either side closes; other protocol upgrades (h2c) are ignored: the
+request is proxied as HTTP/1.1 without them.
+`gateway.swap(table=..., index=..., certificates=...)` replaces any of them atomically;
+`gateway.ssl_context()` serves each SNI name the certificate of the current `CertificateStore`.
+The session is closed in the app's `on_cleanup`, after aiohttp's shutdown has let in-flight
+requests finish.
 
 Needs aiohttp: `pip install 'ingresslib[aiohttp]'`. docs/aiohttp.md describes it in full.
 """
@@ -24,18 +28,23 @@ Needs aiohttp: `pip install 'ingresslib[aiohttp]'`. docs/aiohttp.md describes it
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
+import http
 import logging
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from types import SimpleNamespace
 from typing import Protocol, cast
 
 import aiohttp
 from aiohttp import web
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy, MultiMapping
 from yarl import URL
 
 from ingresslib import _headers
+from ingresslib._headers import TrustedProxies
 from ingresslib._tls import CertificateStore, sni_context
 from ingresslib.asgi import (
     MATCH_SCOPE_KEY,
@@ -80,6 +89,12 @@ MATCH_KEY = _match_key()
 #: RFC 9110 §7.6.1 hop-by-hop fields (lower case): `ingresslib._headers.HOP_BY_HOP`.
 HOP_BY_HOP = _headers.HOP_BY_HOP
 _REQUEST_ONLY = _headers.REQUEST_ONLY
+_NOBODY = TrustedProxies()
+#: RFC 6455 §7.4.1: 1011, "a server is terminating the connection because it encountered an
+#: unexpected condition": here, the endpoint vanished without a Close frame.
+_UPSTREAM_FAILED = 1011
+#: 1001, "an endpoint is "going away"": the client vanished without a Close frame.
+_CLIENT_GONE = 1001
 
 
 class TableHolder(Protocol):
@@ -176,21 +191,32 @@ def _decode(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
     return [(n.decode("latin-1"), v.decode("latin-1")) for n, v in raw]
 
 
-def forwarded_request_headers(request: web.Request, endpoint: Endpoint) -> CIMultiDict[str]:
+def forwarded_request_headers(
+    request: web.Request, endpoint: Endpoint, trusted_proxies: TrustedProxies = _NOBODY
+) -> CIMultiDict[str]:
     """The headers sent upstream: hop-by-hop removed, Host kept, X-Forwarded-* set.
 
-    The rules of `ingresslib.asgi.HTTPForwarder`: X-Forwarded-For gets the peer address
-    appended to what the client sent; X-Forwarded-Proto and X-Forwarded-Host are replaced.
+    The rules of `ingresslib.asgi.HTTPForwarder` (ingress-nginx's `use-forwarded-headers`
+    by peer): from a peer in `trusted_proxies`, X-Forwarded-For is the incoming list with
+    the peer appended and X-Forwarded-Proto/-Host are kept when present; from any other
+    peer, X-Forwarded-For is the peer alone and X-Forwarded-Proto/-Host are set by us.
     """
     raw = _decode(request.raw_headers)
     drop = HOP_BY_HOP | _REQUEST_ONLY | _connection_tokens(raw)
+    peer = request.remote
+    trusted = trusted_proxies.trusts(peer)
     headers: CIMultiDict[str] = CIMultiDict()
     forwarded_for: list[str] = []
+    forwarded: list[tuple[str, str]] = []  # X-Forwarded-Proto/-Host as received
     host: str | None = None
     for name, value in raw:
         lower = name.lower()
         if lower == "x-forwarded-for":
-            forwarded_for.append(value.strip())
+            if trusted and value.strip():
+                forwarded_for.append(value.strip())
+        elif lower in ("x-forwarded-proto", "x-forwarded-host"):
+            if trusted:
+                forwarded.append((name, value))
         elif lower not in drop:
             if lower == "host":
                 if host is not None:
@@ -200,12 +226,14 @@ def forwarded_request_headers(request: web.Request, endpoint: Endpoint) -> CIMul
     if host is None:
         host = endpoint.key
         headers["Host"] = host
-    if request.remote:
-        forwarded_for.append(request.remote)
+    if peer:
+        forwarded_for.append(peer)
     if forwarded_for:
-        headers["X-Forwarded-For"] = ", ".join(v for v in forwarded_for if v)
-    headers["X-Forwarded-Proto"] = "https" if request.secure else "http"
-    headers["X-Forwarded-Host"] = host
+        headers["X-Forwarded-For"] = ", ".join(forwarded_for)
+    for name, value in forwarded:
+        headers.add(name, value)
+    headers.setdefault("X-Forwarded-Proto", "https" if request.secure else "http")
+    headers.setdefault("X-Forwarded-Host", host)
     return headers
 
 
@@ -221,6 +249,79 @@ class _UpstreamError(Exception):
         super().__init__(f"{status}: {cause!r}")
         self.status = status
         self.retryable = retryable
+
+
+class _WebSocketRefusedError(Exception):
+    """The endpoint answered a WebSocket handshake with another status than 101."""
+
+    def __init__(self, status: int, headers: Iterable[tuple[str, str]]) -> None:
+        super().__init__(f"the endpoint answered {status}")
+        self.status = status
+        self.headers = list(headers)
+
+
+# The 101 response of the handshake under way in this task, caught by the session's trace
+# (`ClientSession.ws_connect` keeps the response to itself).
+_HANDSHAKE: contextvars.ContextVar[list[CIMultiDictProxy[str]] | None] = contextvars.ContextVar(
+    "ingresslib.aiohttp.handshake", default=None
+)
+
+
+async def _on_request_end(
+    _session: aiohttp.ClientSession,
+    _context: SimpleNamespace,
+    params: aiohttp.TraceRequestEndParams,
+) -> None:
+    holder = _HANDSHAKE.get()
+    if holder is not None and params.response.status == 101:
+        holder.append(params.response.headers)
+
+
+async def _on_request_redirect(
+    _session: aiohttp.ClientSession,
+    _context: SimpleNamespace,
+    params: aiohttp.TraceRequestRedirectParams,
+) -> None:
+    # `ws_connect` follows redirects (it offers no allow_redirects=False); a proxy must not:
+    # the redirect is the endpoint's answer, for the client. (HTTP requests are sent with
+    # allow_redirects=False and never get here.)
+    response = params.response
+    refused = _WebSocketRefusedError(response.status, _refusal_headers(response.headers))
+    response.close()
+    raise refused
+
+
+def _refusal_headers(headers: MultiMapping[str] | None) -> list[tuple[str, str]]:
+    """An endpoint's response fields, sent with a body of ours: end-to-end ones only."""
+    items = [] if headers is None else list(headers.items())
+    drop = (
+        HOP_BY_HOP
+        | _connection_tokens(items)
+        | {"content-length", "content-type", "content-encoding"}
+    )
+    return [(n, v) for n, v in items if n.lower() not in drop]
+
+
+def _accepted_headers(headers: CIMultiDictProxy[str] | None) -> list[tuple[str, str]]:
+    """The endpoint's 101 fields for the client's: end-to-end ones (not the handshake's)."""
+    if headers is None:
+        return []
+    items = list(headers.items())
+    drop = (
+        HOP_BY_HOP
+        | _headers.WEBSOCKET_HANDSHAKE
+        | _connection_tokens(items)
+        | {"date", "server", "content-length", "content-type"}
+    )
+    return [(n, v) for n, v in items if n.lower() not in drop]
+
+
+def _subprotocols(request: web.Request) -> list[str]:
+    """The subprotocols the client offers, in its order (every Sec-WebSocket-Protocol)."""
+    offered: list[str] = []
+    for value in request.headers.getall("Sec-WebSocket-Protocol", ()):
+        offered.extend(name.strip() for name in value.split(",") if name.strip())
+    return offered
 
 
 class Gateway(BackendCache):
@@ -241,6 +342,7 @@ class Gateway(BackendCache):
     Attributes:
         app: the aiohttp.web.Application to serve.
         table, index, certificates: the current snapshots (replace them with `swap`).
+        trusted_proxies: the peers whose X-Forwarded-* fields are believed.
     """
 
     def __init__(
@@ -259,6 +361,7 @@ class Gateway(BackendCache):
         max_connections_per_endpoint: int = 0,
         keepalive_timeout: float = 60.0,
         client_max_size: int = 1024**2,
+        trusted_proxies: Iterable[str] = (),
     ) -> None:
         """Create the gateway (its client session is created at the first proxied request).
 
@@ -277,6 +380,12 @@ class Gateway(BackendCache):
             max_connections_per_endpoint: the most connections to one endpoint (0: no limit).
             keepalive_timeout: seconds an idle upstream connection is kept.
             client_max_size: aiohttp's limit for bodies read whole (the proxy streams them).
+            trusted_proxies: CIDRs of the proxies in front whose X-Forwarded-For names the
+                client and whose X-Forwarded-* fields are passed on (default: nobody; see
+                `ingresslib.asgi.TrustedProxies`).
+
+        Raises:
+            ValueError: a bad `https_port` or trusted proxy CIDR.
         """
         if not 0 < https_port < 65536:
             raise ValueError(f"https_port must be a TCP port, not {https_port}")
@@ -287,6 +396,7 @@ class Gateway(BackendCache):
         self.namespace = namespace
         self.https_redirect = https_redirect
         self.https_port = https_port
+        self.trusted_proxies = TrustedProxies.parse(trusted_proxies)
         self._timeout = aiohttp.ClientTimeout(
             total=None, connect=None, sock_connect=connect_timeout, sock_read=read_timeout
         )
@@ -330,6 +440,19 @@ class Gateway(BackendCache):
     async def _on_cleanup(self, _: web.Application) -> None:
         await self.aclose()
 
+    def client_address(self, request: web.Request) -> str | None:
+        """The client's address: the peer's, or from X-Forwarded-For when the peer is trusted.
+
+        nginx's realip module with `real_ip_recursive on` (`TrustedProxies.client_address`):
+        the key `ingresslib serve` rate-limits by.
+        """
+        peer = request.remote
+        if not self.trusted_proxies.networks or peer is None:
+            return peer
+        return self.trusted_proxies.client_address(
+            peer, request.headers.getall("X-Forwarded-For", ())
+        )
+
     def _get_session(self) -> aiohttp.ClientSession:
         session = self._session
         if session is None or session.closed:
@@ -339,8 +462,12 @@ class Gateway(BackendCache):
                 keepalive_timeout=self._keepalive_timeout,
                 ssl=False,
             )
+            trace = aiohttp.TraceConfig()
+            trace.on_request_end.append(_on_request_end)
+            trace.on_request_redirect.append(_on_request_redirect)
             session = self._session = aiohttp.ClientSession(
                 connector=connector,
+                trace_configs=[trace],
                 timeout=self._timeout,
                 auto_decompress=False,
                 cookie_jar=aiohttp.DummyCookieJar(),  # a proxy keeps no cookies
@@ -365,8 +492,16 @@ class Gateway(BackendCache):
             return _plain(404, "Not Found")
         if self.https_redirect and not request.secure and _is_tls_host(match, host):
             return _redirect(request, host, self.https_port)
-        if request.headers.get("Upgrade"):
-            return _plain(501, "Not Implemented: protocol upgrades")
+        upgrade = request.headers.get("Upgrade")
+        # RFC 9110 §7.8: "A server MAY ignore a received Upgrade header field if it wishes to
+        # continue using the current protocol on that connection." Other protocols (h2c) are
+        # ignored, as nginx does: Upgrade is hop-by-hop, so the request goes on without it.
+        if (
+            upgrade
+            and _headers.is_websocket(upgrade)
+            and _headers.is_upgrade(_connection_tokens(_decode(request.raw_headers)), upgrade)
+        ):
+            return await self._websocket(request, match)
         key, resolution = self._resolve(match)
         if not isinstance(resolution, EndpointSet):
             return _plain(503, f"Service Unavailable: {resolution.reason}")
@@ -403,23 +538,13 @@ class Gateway(BackendCache):
         return _plain(502, "Bad Gateway")
 
     async def _open(self, request: web.Request, endpoint: Endpoint) -> aiohttp.ClientResponse:
-        host = f"[{endpoint.address}]" if ":" in endpoint.address else endpoint.address
-        path, _, query = request.raw_path.partition("?")
-        # encoded=True: the path goes byte for byte (no dot-segment removal, `%2F` kept).
-        url = URL.build(
-            scheme="http",
-            host=host,
-            port=endpoint.port,
-            path=path,
-            query_string=query,
-            encoded=True,
-        )
+        url = _endpoint_url(request, endpoint)
         data = request.content if request.body_exists else None
         try:
             return await self._get_session().request(
                 request.method,
                 url,
-                headers=forwarded_request_headers(request, endpoint),
+                headers=forwarded_request_headers(request, endpoint, self.trusted_proxies),
                 data=data,
                 allow_redirects=False,
                 compress=None,
@@ -458,3 +583,198 @@ class Gateway(BackendCache):
             return response, True  # the client went away
         await response.write_eof()
         return response, True
+
+    # --- WebSocket -------------------------------------------------------------------------
+
+    async def _websocket(self, request: web.Request, match: RouteMatch) -> web.StreamResponse:
+        """Proxy one WebSocket session: handshake with an endpoint, then relay messages.
+
+        The endpoint is picked and retried like an HTTP request's; its refusal (a status other
+        than 101, e.g. 403) is the client's answer, sent before the client's handshake is
+        accepted; then the client is accepted with the subprotocol the endpoint chose.
+        """
+        # The client's handshake is checked first, as aiohttp would (400 when invalid).
+        protocols = _subprotocols(request)
+        if not web.WebSocketResponse(protocols=protocols).can_prepare(request).ok:
+            return _plain(400, "Bad Request: invalid WebSocket handshake")
+        key, resolution = self._resolve(match)
+        if not isinstance(resolution, EndpointSet):
+            return _plain(503, f"Service Unavailable: {resolution.reason}")
+        balancer = self._balancer_for(key, resolution)
+        tried: set[str] = set()
+        failure: _UpstreamError | None = None
+        for _attempt in range(2):
+            endpoint = _pick_untried(balancer, tried, len(resolution))
+            if endpoint is None:
+                break
+            tried.add(endpoint.key)
+            start = time.monotonic()
+            try:
+                upstream, accepted = await self._open_websocket(request, endpoint, protocols)
+            except _WebSocketRefusedError as refusal:
+                # An answer, like an HTTP 403 or 5xx: the endpoint is up.
+                balancer.report(endpoint, ok=True, latency=time.monotonic() - start)
+                return _refusal(refusal)
+            except _UpstreamError as error:
+                balancer.report(endpoint, ok=False)
+                logger.warning("WebSocket %s -> %s failed: %s", key, endpoint, error)
+                failure = error
+                if error.retryable:
+                    continue
+                break
+            latency = time.monotonic() - start
+            try:
+                return await self._relay_websocket(request, upstream, accepted)
+            finally:
+                # Reported once, at the end of the session (a balancer counting requests in
+                # flight counts the session while it lasts).
+                balancer.report(endpoint, ok=True, latency=latency)
+        if failure is None:
+            return _plain(503, "Service Unavailable: no-available-endpoint")
+        if failure.status == 504:
+            return _plain(504, "Gateway Timeout")
+        return _plain(502, "Bad Gateway")
+
+    async def _open_websocket(
+        self, request: web.Request, endpoint: Endpoint, protocols: list[str]
+    ) -> tuple[aiohttp.ClientWebSocketResponse[bool], list[tuple[str, str]]]:
+        headers = forwarded_request_headers(request, endpoint, self.trusted_proxies)
+        # Key, version and extensions are generated by ws_connect for this hop; the
+        # subprotocols go as its `protocols` argument.
+        for name in _headers.WEBSOCKET_HANDSHAKE:
+            headers.popall(name, None)
+        handshake: list[CIMultiDictProxy[str]] = []
+        token = _HANDSHAKE.set(handshake)
+        try:
+            upstream = await self._get_session().ws_connect(
+                _endpoint_url(request, endpoint),
+                protocols=protocols,
+                headers=headers,
+                autoclose=False,  # a close is relayed with its code before it is answered
+                autoping=True,
+            )
+        except aiohttp.WSServerHandshakeError as error:
+            if error.status == 101:  # a 101 that is not a valid WebSocket answer
+                raise _UpstreamError(502, False, error) from error
+            raise _WebSocketRefusedError(error.status, _refusal_headers(error.headers)) from error
+        except aiohttp.ConnectionTimeoutError as error:
+            raise _UpstreamError(504, True, error) from error
+        except aiohttp.ClientConnectorError as error:
+            raise _UpstreamError(502, True, error) from error
+        except (aiohttp.ServerTimeoutError, asyncio.TimeoutError) as error:
+            raise _UpstreamError(504, False, error) from error
+        except aiohttp.ClientError as error:
+            raise _UpstreamError(502, False, error) from error
+        finally:
+            _HANDSHAKE.reset(token)
+        return upstream, _accepted_headers(handshake[0] if handshake else None)
+
+    @staticmethod
+    async def _relay_websocket(
+        request: web.Request,
+        upstream: aiohttp.ClientWebSocketResponse[bool],
+        accepted: list[tuple[str, str]],
+    ) -> web.WebSocketResponse:
+        """Accept the client and relay messages both ways until either side closes.
+
+        A Close is relayed with its code and reason before it is answered: the side that
+        closed gets its own code back. Pings are answered by aiohttp on each side.
+        """
+        client = web.WebSocketResponse(
+            protocols=(upstream.protocol,) if upstream.protocol else (),
+            autoclose=False,
+            autoping=True,
+        )
+        for name, value in accepted:
+            client.headers.add(name, value)
+        try:
+            await client.prepare(request)
+        except BaseException:
+            await upstream.close(code=_CLIENT_GONE)
+            raise
+
+        task = asyncio.ensure_future(_downstream(upstream, client))
+        try:
+            while True:
+                message = await client.receive()
+                if message.type is aiohttp.WSMsgType.TEXT:
+                    with contextlib.suppress(ConnectionResetError):
+                        await upstream.send_str(message.data)
+                elif message.type is aiohttp.WSMsgType.BINARY:
+                    with contextlib.suppress(ConnectionResetError):
+                        await upstream.send_bytes(message.data)
+                elif message.type is aiohttp.WSMsgType.CLOSE:
+                    code = _headers.websocket_close_code(message.data, fallback=_CLIENT_GONE)
+                    reason = (message.extra or "").encode()
+                    await upstream.close(code=code, message=reason)
+                    await client.close(code=code, message=reason)
+                    break
+                elif message.type is aiohttp.WSMsgType.CLOSING:
+                    break  # the endpoint closed first: `downstream` relays it
+                else:  # CLOSED or ERROR: the client vanished or broke the protocol
+                    code = _headers.websocket_close_code(client.close_code, fallback=_CLIENT_GONE)
+                    await upstream.close(code=code)
+                    break
+            await task
+        finally:
+            task.cancel()
+        return client
+
+
+def _endpoint_url(request: web.Request, endpoint: Endpoint, scheme: str = "http") -> URL:
+    host = f"[{endpoint.address}]" if ":" in endpoint.address else endpoint.address
+    path, _, query = request.raw_path.partition("?")
+    # encoded=True: the path goes byte for byte (no dot-segment removal, `%2F` kept).
+    return URL.build(
+        scheme=scheme,
+        host=host,
+        port=endpoint.port,
+        path=path,
+        query_string=query,
+        encoded=True,
+    )
+
+
+def _refusal(refusal: _WebSocketRefusedError) -> web.Response:
+    """The endpoint's refusal of a handshake, with its end-to-end fields and a body of ours.
+
+    `ws_connect` releases the refused response before its body can be read.
+    """
+    status = refusal.status
+    try:
+        phrase = http.HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Refused"
+    response = web.Response(status=status, headers=CIMultiDict(refusal.headers))
+    if status not in (204, 304):
+        response.content_type = "text/plain"
+        response.charset = "utf-8"
+        response.text = f"{status} {phrase}\n"
+    return response
+
+
+async def _downstream(
+    upstream: aiohttp.ClientWebSocketResponse[bool], client: web.WebSocketResponse
+) -> None:
+    """Relay the endpoint's messages to the client until a close (relayed with its code)."""
+    try:
+        while True:
+            message = await upstream.receive()
+            if message.type is aiohttp.WSMsgType.TEXT:
+                await client.send_str(message.data)
+            elif message.type is aiohttp.WSMsgType.BINARY:
+                await client.send_bytes(message.data)
+            elif message.type is aiohttp.WSMsgType.CLOSE:
+                code = _headers.websocket_close_code(message.data, fallback=1011)
+                reason = (message.extra or "").encode()
+                await client.close(code=code, message=reason)
+                await upstream.close(code=code, message=reason)
+                return
+            elif message.type is aiohttp.WSMsgType.CLOSING:
+                return  # the client closed first: the other side relays it
+            else:  # CLOSED or ERROR: the endpoint vanished or broke the protocol
+                code = _headers.websocket_close_code(upstream.close_code, fallback=_UPSTREAM_FAILED)
+                await client.close(code=code)
+                return
+    except ConnectionResetError:
+        return  # the client went away: the other side sees it

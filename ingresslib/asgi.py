@@ -13,8 +13,12 @@
 4. the backend Service has an in-process app registered in `services`: that app takes the
    request, unchanged (same scope, path and query);
 5. otherwise the `forwarder`, when one is given, takes it; without one the answer is 503.
-   `HTTPForwarder` is the forwarder that proxies HTTP requests to the Service's endpoints
-   (it needs httpx: `pip install 'ingresslib[asgi]'`).
+   `HTTPForwarder` is the forwarder that proxies HTTP requests and WebSocket sessions to the
+   Service's endpoints (it needs httpx and websockets: `pip install 'ingresslib[asgi]'`).
+
+The client address (the rate limit's default key, and X-Forwarded-For upstream) is the peer's,
+or, from a peer in `trusted_proxies`, the right-most untrusted address of X-Forwarded-For
+(nginx's realip module with `real_ip_recursive on`).
 
 `lifespan` scopes go to the wrapped app, or are answered "complete" when there is none; at
 shutdown the forwarder's `aclose()` (when it has one) runs before shutdown is reported. The
@@ -27,10 +31,12 @@ docs/asgi.md describes it in full.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ingresslib._headers import TrustedProxies
 from ingresslib.endpoints import (
     Balancer,
     Endpoint,
@@ -65,6 +71,7 @@ __all__ = [
     "Receive",
     "Scope",
     "Send",
+    "TrustedProxies",
     "client_address",
 ]
 
@@ -113,21 +120,34 @@ class Forwarder(Protocol):
         ...
 
 
-def client_address(scope: Scope) -> str | None:
-    """The default limit key: the client's IP address as the server reports it.
+_NOBODY = TrustedProxies()
 
-    Behind another proxy this is the proxy's address: pass a `limit_key` that reads the
-    forwarded address from a header you trust (or run the server with its proxy-headers
-    option restricted to that proxy).
+
+def client_address(
+    scope: Scope, trusted_proxies: TrustedProxies | Iterable[str] = _NOBODY
+) -> str | None:
+    """The default limit key: the client's IP address.
+
+    The peer's address as the server reports it (`scope["client"]`), unless the peer is
+    among `trusted_proxies`: then the right-most address of X-Forwarded-For that is not
+    trusted (nginx's realip module with `real_ip_recursive on`; see `TrustedProxies`).
+    `IngressMiddleware(trusted_proxies=...)` passes its own.
 
     Args:
         scope: the ASGI connection scope.
+        trusted_proxies: the proxies whose X-Forwarded-For is believed (CIDRs, parsed at
+            each call unless given as a `TrustedProxies`); default: nobody.
 
     Returns:
         The address, or None (no limit) when the server reports no client.
     """
     client = scope.get("client")
-    return str(client[0]) if client else None
+    peer = str(client[0]) if client else None
+    proxies = TrustedProxies.parse(trusted_proxies)
+    if not proxies.networks or peer is None:
+        return peer
+    values = [v.decode("latin-1") for n, v in scope["headers"] if n.lower() == b"x-forwarded-for"]
+    return proxies.client_address(peer, values)
 
 
 def _plain(status: int, text: str) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
@@ -172,6 +192,8 @@ class IngressMiddleware:
         https_redirect: redirect plain-HTTP requests for the TLS hosts of an Ingress.
         https_port: the port of the redirect target (443 is left out of the URL).
         forwarder: answers requests whose backend has no in-process app (None: 503).
+        trusted_proxies: the peers whose X-Forwarded-For names the client, for the default
+            `limit_key` (the forwarder has its own: `HTTPForwarder(trusted_proxies=...)`).
     """
 
     def __init__(
@@ -186,6 +208,7 @@ class IngressMiddleware:
         https_redirect: bool = True,
         https_port: int = 443,
         forwarder: Forwarder | None = None,
+        trusted_proxies: Iterable[str] = (),
     ) -> None:
         """Create the middleware.
 
@@ -199,6 +222,11 @@ class IngressMiddleware:
             https_redirect: False to serve TLS hosts over plain HTTP too.
             https_port: the HTTPS port clients are redirected to.
             forwarder: the extension point for backends without an in-process app.
+            trusted_proxies: CIDRs of the proxies in front whose X-Forwarded-For is believed
+                by the default `limit_key` (default: nobody; see `client_address`).
+
+        Raises:
+            ValueError: a bad `https_port` or trusted proxy CIDR.
         """
         if not 0 < https_port < 65536:
             raise ValueError(f"https_port must be a TCP port, not {https_port}")
@@ -211,6 +239,9 @@ class IngressMiddleware:
         self.https_redirect = https_redirect
         self.https_port = https_port
         self.forwarder = forwarder
+        self.trusted_proxies = TrustedProxies.parse(trusted_proxies)
+        if limit_key is client_address and self.trusted_proxies:
+            self.limit_key = functools.partial(client_address, trusted_proxies=self.trusted_proxies)
         # Fixed once: the policy header and item name do not change per request.
         self._policy_name = "default" if ratelimit_policy is None else ratelimit_policy.name
         self._policy_header = (
@@ -379,6 +410,7 @@ async def _refuse(
     response: tuple[int, bytes, list[tuple[bytes, bytes]]],
     *,
     deny_websocket: bool = False,
+    close_code: int = 1008,
 ) -> None:
     status, body, headers = response
     if scope["type"] == "http":
@@ -392,7 +424,7 @@ async def _refuse(
         await send({"type": "websocket.http.response.start", "status": status, "headers": headers})
         await send({"type": "websocket.http.response.body", "body": body})
     else:
-        await send({"type": "websocket.close", "code": 1008})
+        await send({"type": "websocket.close", "code": close_code})
 
 
 # --- proxying to endpoints over HTTP -----------------------------------------------------------
@@ -401,13 +433,19 @@ _log = logging.getLogger("ingresslib.asgi")
 
 _BAD_GATEWAY = _plain(502, "Bad Gateway")
 _GATEWAY_TIMEOUT = _plain(504, "Gateway Timeout")
-_NO_WEBSOCKET = _plain(501, "Not Implemented: WebSocket proxying")
+_NO_WEBSOCKET = _plain(501, "Not Implemented: WebSocket proxying needs websockets")
 _NO_ENDPOINT = _plain(503, "Service Unavailable: no-available-endpoint")
 # One short body per Unresolved reason: the reason code, never the Service's name.
 _UNRESOLVED: dict[str, tuple[int, bytes, list[tuple[bytes, bytes]]]] = {}
 
 
 _HTTPX_MISSING = "HTTPForwarder needs httpx, an optional dependency: pip install 'ingresslib[asgi]'"
+_WEBSOCKETS_MISSING = (
+    "HTTPForwarder needs websockets to proxy WebSocket sessions: pip install 'ingresslib[asgi]'"
+)
+#: RFC 6455 §7.4.1: 1011 "indicates that a server is terminating the connection because it
+#: encountered an unexpected condition": here, the endpoint failed or refused the handshake.
+_UPSTREAM_FAILED = 1011
 
 
 def _unresolved(reason: Unresolved) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
@@ -418,7 +456,7 @@ def _unresolved(reason: Unresolved) -> tuple[int, bytes, list[tuple[bytes, bytes
 
 
 class HTTPForwarder(BackendCache):
-    """A `Forwarder` that proxies HTTP requests to the backend Service's endpoints.
+    """A `Forwarder` that proxies HTTP requests and WebSockets to the Service's endpoints.
 
     For each request: the backend is resolved with `index.resolve(namespace, backend)` (503
     with the reason when it resolves to no endpoint); a balancer per (namespace, Service,
@@ -426,8 +464,18 @@ class HTTPForwarder(BackendCache):
     endpoint; the request is streamed to `http://address:port` with exactly the raw path and
     query received (the path the router matched on), and the response streamed back. Neither
     body is buffered whole. Hop-by-hop headers (RFC 9110 §7.6.1) are removed both ways; the
-    Host header is forwarded as received; `X-Forwarded-For` gets the client address appended,
-    `X-Forwarded-Proto` and `X-Forwarded-Host` are set.
+    Host header is forwarded as received; `X-Forwarded-For` is the peer address (appended to
+    the incoming list when the peer is in `trusted_proxies`), `X-Forwarded-Proto` and
+    `X-Forwarded-Host` are set (kept from a trusted peer).
+
+    A `websocket` scope opens a WebSocket to the endpoint (with the `websockets` library) with
+    the same path, headers and subprotocols, accepts the client with the subprotocol the
+    endpoint chose, and relays messages both ways until either side closes (the close code
+    is relayed). A handshake the endpoint refuses is answered with its response through the
+    WebSocket Denial Response extension when the server offers it, else closed (1011).
+    An http request asking to upgrade to another protocol (e.g. h2c) is proxied as HTTP/1.1
+    without the upgrade, as RFC 9110 §7.8 allows ("A server MAY ignore a received Upgrade
+    header field") and nginx does.
 
     Failures: a connection that cannot be opened (refused, unreachable, connect timeout) is
     retried once on another endpoint while no byte of the body beyond its first chunk was
@@ -468,6 +516,7 @@ class HTTPForwarder(BackendCache):
         max_connections: int | None = None,
         max_keepalive_connections: int | None = 100,
         keepalive_expiry: float = 60.0,
+        trusted_proxies: Iterable[str] = (),
     ) -> None:
         """Create the forwarder (the HTTP client itself is created at the first request).
 
@@ -487,9 +536,12 @@ class HTTPForwarder(BackendCache):
                 (None: no limit).
             max_keepalive_connections: the most idle connections kept for reuse.
             keepalive_expiry: seconds an idle connection is kept.
+            trusted_proxies: CIDRs of the proxies in front whose X-Forwarded-* fields are
+                believed and passed on (default: nobody; see `TrustedProxies`).
 
         Raises:
             ImportError: httpx is not installed.
+            ValueError: a trusted proxy is not an address or CIDR.
         """
         try:
             from ingresslib import _httpproxy  # noqa: PLC0415 (httpx is an optional extra)
@@ -500,6 +552,9 @@ class HTTPForwarder(BackendCache):
         self.index = index
         self.balancer_factory = balancer_factory
         self.namespace = namespace
+        self.trusted_proxies = TrustedProxies.parse(trusted_proxies)
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
         self._proxy = _httpproxy
         self._client = _httpproxy.UpstreamClient(
             connect_timeout=connect_timeout,
@@ -509,6 +564,7 @@ class HTTPForwarder(BackendCache):
             max_connections=max_connections,
             max_keepalive_connections=max_keepalive_connections,
             keepalive_expiry=keepalive_expiry,
+            trusted_proxies=self.trusted_proxies,
         )
         self._init_backend_cache()
 
@@ -518,8 +574,8 @@ class HTTPForwarder(BackendCache):
 
     async def __call__(self, match: RouteMatch, scope: Scope, receive: Receive, send: Send) -> None:
         """Proxy one request routed to `match.backend`."""
-        if scope["type"] != "http":
-            await _refuse(scope, send, _NO_WEBSOCKET)
+        if scope["type"] == "websocket":
+            await self._websocket(match, scope, receive, send)
             return
         key, resolution = self._resolve(match)
         if not isinstance(resolution, EndpointSet):
@@ -569,6 +625,72 @@ class HTTPForwarder(BackendCache):
         else:
             await _refuse(scope, send, _BAD_GATEWAY)
 
+    async def _websocket(
+        self, match: RouteMatch, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Proxy one WebSocket session: handshake with an endpoint, accept, relay."""
+        # The ASGI spec: the first message of a websocket scope is websocket.connect.
+        if (await receive())["type"] != "websocket.connect":
+            return
+        key, resolution = self._resolve(match)
+        if not isinstance(resolution, EndpointSet):
+            await _refuse(scope, send, _unresolved(resolution), close_code=_UPSTREAM_FAILED)
+            return
+        balancer = self._balancer_for(key, resolution)
+        proxy = self._proxy
+        tried: set[str] = set()
+        failure: _httpproxy.UpstreamError | None = None
+        for _attempt in range(2):
+            endpoint = _pick_untried(balancer, tried, len(resolution))
+            if endpoint is None:
+                break
+            tried.add(endpoint.key)
+            try:
+                connection, latency = await proxy.open_websocket(
+                    endpoint,
+                    scope,
+                    trusted_proxies=self.trusted_proxies,
+                    connect_timeout=self._connect_timeout,
+                    read_timeout=self._read_timeout,
+                    subprotocols=scope.get("subprotocols") or (),
+                )
+            except ImportError:
+                balancer.report(endpoint, ok=True)
+                _log.error("%s", _WEBSOCKETS_MISSING)
+                await _refuse(scope, send, _NO_WEBSOCKET, close_code=_UPSTREAM_FAILED)
+                return
+            except proxy.UpstreamRefusedError as refusal:
+                # An answer, like an HTTP 403 or 5xx: the endpoint is up.
+                balancer.report(endpoint, ok=True)
+                await _websocket_refusal(scope, send, refusal)
+                return
+            except proxy.UpstreamError as error:
+                balancer.report(endpoint, ok=False)
+                _log.warning("WebSocket %s -> %s failed: %s", key, endpoint, error)
+                failure = error
+                if error.retryable:
+                    continue
+                break
+            accept = {
+                "type": "websocket.accept",
+                "subprotocol": connection.subprotocol,
+                "headers": proxy.accepted_headers(connection),
+            }
+            try:
+                await proxy.relay_websocket(connection, accept, receive, send)
+            finally:
+                # Reported once, at the end of the session (a balancer counting requests in
+                # flight counts the session while it lasts).
+                balancer.report(endpoint, ok=True, latency=latency)
+            return
+        if failure is None:
+            response = _NO_ENDPOINT
+        elif failure.kind in ("connect-timeout", "timeout"):
+            response = _GATEWAY_TIMEOUT
+        else:
+            response = _BAD_GATEWAY
+        await _refuse(scope, send, response, close_code=_UPSTREAM_FAILED)
+
 
 def _pick_untried(balancer: Balancer, tried: set[str], size: int) -> Endpoint | None:
     # A few picks at most: the balancer's own order decides which other endpoint is next.
@@ -577,3 +699,11 @@ def _pick_untried(balancer: Balancer, tried: set[str], size: int) -> Endpoint | 
         if endpoint is None or endpoint.key not in tried:
             return endpoint
     return None
+
+
+async def _websocket_refusal(
+    scope: Scope, send: Send, error: _httpproxy.UpstreamRefusedError
+) -> None:
+    """The endpoint's own answer to the handshake (e.g. 403), for the client."""
+    headers = [*error.headers, (b"content-length", str(len(error.body)).encode())]
+    await _refuse(scope, send, (error.status, error.body, headers), close_code=_UPSTREAM_FAILED)

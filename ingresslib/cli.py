@@ -6,12 +6,15 @@ import argparse
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
 from ingresslib._version import __version__
 from ingresslib.resources import ManifestError, ResourceSet, load_manifests
 from ingresslib.routing import RouteMatch, RouteTable, RouteTableError, lint
+
+if TYPE_CHECKING:  # aiohttp and prometheus-client are imported only when serving
+    from ingresslib._serve import ClusterConfig
 
 __all__ = ["main", "run"]
 
@@ -140,6 +143,7 @@ def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         config = _serve.ServeConfig(
             paths=tuple(args.paths),
+            cluster=_cluster_config(args),
             listen=_serve.parse_address(args.listen),
             tls_listen=None if args.tls_listen == "off" else _serve.parse_address(args.tls_listen),
             admin_listen=(
@@ -153,8 +157,10 @@ def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             rate_limit=None
             if args.rate_limit is None
             else _serve.parse_rate_limit(args.rate_limit),
+            trusted_proxies=tuple(args.trusted_proxy),
             allow_loopback_endpoints=args.allow_loopback_endpoints,
             poll_interval=args.poll_interval,
+            shutdown_timeout=_drain_timeout(args.drain_timeout),
         )
     except ValueError as error:
         err.write(f"ingresslib serve: {error}\n")
@@ -196,6 +202,14 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
         help="limit each client address, e.g. 10/s:20 (nginx limit_req with nodelay)",
     )
     parser.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="a proxy in front whose X-Forwarded-For names the client (repeatable; "
+        "default: trust nobody)",
+    )
+    parser.add_argument(
         "--allow-loopback-endpoints",
         action="store_true",
         help="accept EndpointSlice addresses on loopback (local development)",
@@ -206,6 +220,95 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
         default=0.5,
         metavar="SECONDS",
         help="how often the manifest files are checked for changes (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="at SIGTERM/SIGINT, how long requests in flight may take to finish once the "
+        "listeners are closed (default: %(default)s)",
+    )
+
+
+def _drain_timeout(seconds: float) -> float:
+    if not 0 <= seconds < float("inf"):  # NaN too
+        raise ValueError(f"expected --drain-timeout SECONDS >= 0, not {seconds}")
+    return seconds
+
+
+def _add_cluster_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "cluster",
+        "follow a Kubernetes cluster instead of manifest files (needs kubernetes_asyncio)",
+    )
+    group.add_argument("--kubeconfig", metavar="PATH", help="the cluster of this kubeconfig")
+    group.add_argument("--context", help="the kubeconfig context (default: the current one)")
+    group.add_argument(
+        "--in-cluster",
+        action="store_true",
+        help="the cluster this pod runs in, with its service account",
+    )
+    group.add_argument(
+        "--watch-namespace",
+        action="append",
+        metavar="NAMESPACE",
+        help="watch only this namespace (repeatable; default: all namespaces)",
+    )
+    group.add_argument(
+        "--publish-status-address",
+        action="append",
+        metavar="IP|HOSTNAME",
+        help="write this address to status.loadBalancer of the Ingresses served, from the "
+        "replica that holds the leader Lease (repeatable; default: no status is written)",
+    )
+    group.add_argument(
+        "--election-id",
+        default="ingresslib-leader",
+        metavar="NAME",
+        help="the Lease that elects the replica writing status (default: %(default)s)",
+    )
+    group.add_argument(
+        "--election-namespace",
+        metavar="NAMESPACE",
+        help="the Lease's namespace (default: $POD_NAMESPACE, the pod's namespace, or default)",
+    )
+
+
+def _cluster_config(args: argparse.Namespace) -> ClusterConfig | None:
+    """The ClusterConfig of `serve`'s options, or None when it serves files.
+
+    Raises:
+        ValueError: no source, or both files and a cluster.
+    """
+    from ingresslib import _serve  # noqa: PLC0415 (imported by _serve() already)
+
+    cluster = args.kubeconfig is not None or args.in_cluster
+    if args.kubeconfig is not None and args.in_cluster:
+        raise ValueError("--kubeconfig and --in-cluster exclude each other")
+    if cluster and args.paths:
+        raise ValueError("serve manifest PATHs or a cluster (--kubeconfig/--in-cluster), not both")
+    if not cluster and not args.paths:
+        raise ValueError("nothing to serve: give manifest PATHs, --kubeconfig PATH or --in-cluster")
+    cluster_only = {
+        "--context": args.context,
+        "--watch-namespace": args.watch_namespace,
+        "--publish-status-address": args.publish_status_address,
+        "--election-namespace": args.election_namespace,
+    }
+    if not cluster:
+        given = [name for name, value in cluster_only.items() if value]
+        if given:
+            raise ValueError(f"{', '.join(given)} need --kubeconfig or --in-cluster")
+        return None
+    return _serve.ClusterConfig(
+        kubeconfig=args.kubeconfig,
+        in_cluster=args.in_cluster,
+        context=args.context,
+        namespaces=tuple(args.watch_namespace) if args.watch_namespace else None,
+        publish_status_addresses=tuple(args.publish_status_address or ()),
+        election_id=args.election_id,
+        election_namespace=args.election_namespace,
     )
 
 
@@ -256,11 +359,13 @@ def _parser() -> argparse.ArgumentParser:
     explain.set_defaults(handler=_explain)
     serve = commands.add_parser(
         "serve",
-        help="serve the manifests as a reverse proxy, reloading them when they change",
+        help="serve manifests (or a cluster) as a reverse proxy, following their changes",
+        usage="%(prog)s [options] (PATH... | --kubeconfig PATH | --in-cluster)",
     )
-    serve.add_argument("paths", nargs="+", help="manifest files or directories")
+    serve.add_argument("paths", nargs="*", help="manifest files or directories")
     _add_table_options(serve)
     _add_serve_options(serve)
+    _add_cluster_options(serve)
     serve.set_defaults(handler=_serve)
     return parser
 

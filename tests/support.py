@@ -1,13 +1,37 @@
-"""Small helpers shared by the tests: free loopback ports, a hand-moved clock, endpoints."""
+"""Small helpers shared by the tests: free loopback ports, a hand-moved clock, endpoints,
+ASGI apps under a real uvicorn or hypercorn."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import os
 import socket
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import yaml
+
+from ingresslib.asgi import ASGIApp
 from ingresslib.endpoints import Endpoint
 
-__all__ = ["FakeClock", "endpoints", "free_port"]
+if TYPE_CHECKING:
+    import uvicorn
+
+__all__ = [
+    "ASGI_SERVERS",
+    "ASGIServer",
+    "FakeClock",
+    "endpoints",
+    "free_port",
+    "gateway_manifests",
+    "serve_asgi",
+    "write_atomically",
+]
 
 
 def free_port() -> int:
@@ -35,3 +59,205 @@ def endpoints(n: int, weights: Sequence[int] | None = None, start: int = 0) -> l
         Endpoint(f"10.0.{i // 256}.{i % 256}", 8080, weight=weights[i - start])
         for i in range(start, start + n)
     ]
+
+
+# --- ASGI servers ------------------------------------------------------------------------------
+
+#: The ASGI servers the ASGI tests run under (the `asgi_server` parameter of their fixtures).
+ASGI_SERVERS = ("uvicorn", "hypercorn")
+
+
+class ASGIServer:
+    """An ASGI app under uvicorn or hypercorn, in a thread of its own on a free loopback port.
+
+    `start()` returns once the server accepts connections (after the lifespan startup);
+    `shutdown()` begins the server's own graceful shutdown, as its SIGTERM handler does
+    (stop listening, let requests in flight finish for up to `graceful_timeout` seconds, then
+    the lifespan shutdown), without waiting; `join()` waits for the end of it.
+
+    Both run pure-Python protocols: h11 for HTTP/1.1, and for WebSocket uvicorn's
+    websockets Sans-I/O protocol (its "websockets" one runs on websockets.legacy, which warns
+    that it is deprecated) and hypercorn's wsproto. uvicorn is told not to trust
+    X-Forwarded-For (`proxy_headers=False`; hypercorn never does), and both log on loggers
+    that propagate, so that `caplog` sees their errors.
+    """
+
+    def __init__(self, app: ASGIApp, kind: str = "uvicorn", *, graceful_timeout: float = 5.0):
+        if kind not in ASGI_SERVERS:
+            raise ValueError(f"unknown ASGI server {kind!r}")
+        self.app = app
+        self.kind = kind
+        self.graceful_timeout = graceful_timeout
+        self.port = free_port()
+        self._thread = threading.Thread(target=self._run, name=f"{kind}-{self.port}", daemon=True)
+        self._uvicorn: uvicorn.Server | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._started = threading.Event()
+        self.error: BaseException | None = None
+
+    def _run(self) -> None:
+        try:
+            if self.kind == "uvicorn":
+                self._run_uvicorn()
+            else:
+                asyncio.run(self._run_hypercorn())
+        except BaseException as error:  # noqa: BLE001 (reported by start() and join())
+            self.error = error
+
+    def _run_uvicorn(self) -> None:
+        import uvicorn
+
+        config = uvicorn.Config(
+            self.app,
+            host="127.0.0.1",
+            port=self.port,
+            http="h11",
+            ws="websockets-sansio",
+            loop="asyncio",
+            lifespan="on",
+            log_level="warning",
+            proxy_headers=False,
+            log_config=None,
+            timeout_graceful_shutdown=self.graceful_timeout,
+        )
+        self._uvicorn = uvicorn.Server(config)
+        self._uvicorn.run()
+
+    async def _run_hypercorn(self) -> None:
+        import hypercorn
+        import hypercorn.asyncio
+
+        config = hypercorn.Config()
+        config.bind = [f"127.0.0.1:{self.port}"]
+        config.graceful_timeout = self.graceful_timeout
+        config.errorlog = logging.getLogger("hypercorn.error")
+        config.accesslog = None
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        await hypercorn.asyncio.serve(self.app, config, shutdown_trigger=self._stop.wait)
+
+    def _accepts(self) -> bool:
+        if self.kind == "uvicorn":
+            return self._uvicorn is not None and self._uvicorn.started
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def start(self, timeout: float = 10.0) -> int:
+        """Start the server; return its port once it accepts connections."""
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._accepts():
+            if not self._thread.is_alive():
+                raise AssertionError(f"{self.kind} exited while starting") from self.error
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.kind} did not start in {timeout} s")
+            time.sleep(0.01)
+        return self.port
+
+    def shutdown(self) -> None:
+        """Begin the graceful shutdown (returns at once; again: nothing more)."""
+        if self._uvicorn is not None:
+            self._uvicorn.should_exit = True
+        elif self._loop is not None and self._stop is not None:
+            # The loop is closed once the server has stopped.
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._stop.set)
+
+    def join(self, timeout: float = 10.0) -> None:
+        """Wait for the server to stop; fail when it does not, or stopped with an error."""
+        self._thread.join(timeout)
+        assert not self._thread.is_alive(), f"{self.kind} did not stop in {timeout} s"
+        if self.error is not None:
+            raise AssertionError(f"{self.kind} failed") from self.error
+
+
+@contextlib.contextmanager
+def serve_asgi(app: ASGIApp, kind: str = "uvicorn") -> Iterator[int]:
+    """Run `app` under the ASGI server `kind` (see `ASGIServer`); yield its port; stop it."""
+    server = ASGIServer(app, kind)
+    port = server.start()
+    try:
+        yield port
+    finally:
+        server.shutdown()
+        server.join()
+
+
+# --- manifests for `ingresslib serve` ----------------------------------------------------------
+
+
+def gateway_manifests(
+    rules: Mapping[str, Mapping[str, str]],
+    ports: Mapping[str, int],
+    *,
+    path_type: str = "Prefix",
+    namespace: str = "test",
+) -> str:
+    """The YAML of one Ingress, and of a Service and an EndpointSlice per upstream.
+
+    `rules` maps each host to its paths and the Service of each (`{"a.test": {"/": "one"}}`,
+    all of `path_type`); `ports` maps each Service to the port of its one endpoint on
+    127.0.0.1 (serve with `--allow-loopback-endpoints`). The Service's port is 80.
+    """
+    documents: list[dict[str, Any]] = [
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "Ingress",
+            "metadata": {"name": "routes", "namespace": namespace},
+            "spec": {
+                "rules": [
+                    {
+                        "host": host,
+                        "http": {
+                            "paths": [
+                                {
+                                    "path": path,
+                                    "pathType": path_type,
+                                    "backend": {
+                                        "service": {"name": service, "port": {"number": 80}}
+                                    },
+                                }
+                                for path, service in paths.items()
+                            ]
+                        },
+                    }
+                    for host, paths in rules.items()
+                ]
+            },
+        }
+    ]
+    for service, port in ports.items():
+        documents.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": service, "namespace": namespace},
+                "spec": {"ports": [{"name": "http", "port": 80, "targetPort": port}]},
+            }
+        )
+        documents.append(
+            {
+                "apiVersion": "discovery.k8s.io/v1",
+                "kind": "EndpointSlice",
+                "metadata": {
+                    "name": f"{service}-local",
+                    "namespace": namespace,
+                    "labels": {"kubernetes.io/service-name": service},
+                },
+                "addressType": "IPv4",
+                "ports": [{"name": "http", "port": port, "protocol": "TCP"}],
+                "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": True}}],
+            }
+        )
+    return yaml.safe_dump_all(documents, sort_keys=False)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `path` as editors and kubectl-like tools do: a new file renamed over the old."""
+    staged = path.with_name(f".{path.name}.tmp")
+    staged.write_text(text, encoding="utf-8")
+    os.replace(staged, path)

@@ -1,24 +1,25 @@
-"""IngressMiddleware under a real uvicorn on 127.0.0.1, driven by real httpx/websockets clients."""
+"""IngressMiddleware under a real uvicorn and a real hypercorn on 127.0.0.1, driven by real
+httpx/websockets clients."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
 import ingresslib
 from ingresslib.asgi import MATCH_SCOPE_KEY, ASGIApp, IngressMiddleware, Receive, Scope, Send
 from ingresslib.ratelimit import FixedWindow, MemoryLimiter, QuotaPolicy
-from tests.support import free_port
+from tests.support import ASGI_SERVERS, serve_asgi
 
 # --- manifests -----------------------------------------------------------------------------
 
@@ -133,36 +134,13 @@ SERVICES = {"shop/api": _text_app("api"), "web": _text_app("web"), "chat": _chat
 # --- a real server ---------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def serve(app: ASGIApp) -> Iterator[int]:
-    """Run `app` under uvicorn in a thread on a free loopback port; stop it on exit."""
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=free_port(),
-        # Pure-Python implementations, chosen explicitly: the h11 parser, and the websockets
-        # Sans-I/O protocol (uvicorn's "websockets" one runs on websockets.legacy, which
-        # warns that it is deprecated). No warning filter is needed.
-        http="h11",
-        ws="websockets-sansio",
-        loop="asyncio",
-        lifespan="on",
-        log_level="warning",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive(), "uvicorn exited while starting"
-        assert time.monotonic() < deadline, "uvicorn did not start in 10 s"
-        time.sleep(0.01)
-    try:
-        yield config.port
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        assert not thread.is_alive(), "uvicorn did not stop in 10 s"
+Serve = Callable[[ASGIApp], contextlib.AbstractContextManager[int]]
+
+
+@pytest.fixture(params=ASGI_SERVERS)
+def serve(request: pytest.FixtureRequest) -> Serve:
+    """`with serve(app) as port`: `app` under uvicorn, then hypercorn, on a free loopback port."""
+    return functools.partial(serve_asgi, kind=request.param)
 
 
 def _client(port: int) -> httpx.Client:
@@ -172,7 +150,7 @@ def _client(port: int) -> httpx.Client:
 # --- tests -----------------------------------------------------------------------------------
 
 
-def test_routes_by_host_and_path_to_in_process_apps() -> None:
+def test_routes_by_host_and_path_to_in_process_apps(serve: Serve) -> None:
     with serve(IngressMiddleware(None, _table(), services=SERVICES)) as port, _client(port) as c:
         shop = {"Host": "shop.example.com"}
         # Prefix /api, element-wise, to the namespaced key "shop/api".
@@ -191,7 +169,7 @@ def test_routes_by_host_and_path_to_in_process_apps() -> None:
         assert c.get("/api", headers={"Host": "other.example.com"}).status_code == 404
 
 
-def test_unrouted_requests_go_to_the_wrapped_app() -> None:
+def test_unrouted_requests_go_to_the_wrapped_app(serve: Serve) -> None:
     fallback = _Fallback()
     middleware = IngressMiddleware(fallback, _table(), services=SERVICES)
     with serve(middleware) as port, _client(port) as c:
@@ -201,7 +179,7 @@ def test_unrouted_requests_go_to_the_wrapped_app() -> None:
         assert c.get("/api", headers={"Host": "shop.example.com"}).text == "api /api /api"
 
 
-def test_a_backend_without_an_app_is_503() -> None:
+def test_a_backend_without_an_app_is_503(serve: Serve) -> None:
     with serve(IngressMiddleware(None, _table(), services=SERVICES)) as port, _client(port) as c:
         response = c.get("/legacy/page", headers={"Host": "shop.example.com"})
         assert response.status_code == 503
@@ -209,7 +187,7 @@ def test_a_backend_without_an_app_is_503() -> None:
         assert response.headers["content-length"] == str(len(response.content))
 
 
-def test_a_refused_request_is_429_with_retry_after_and_ratelimit_fields() -> None:
+def test_a_refused_request_is_429_with_retry_after_and_ratelimit_fields(serve: Serve) -> None:
     middleware = IngressMiddleware(
         None,
         _table(),
@@ -229,7 +207,7 @@ def test_a_refused_request_is_429_with_retry_after_and_ratelimit_fields() -> Non
         assert response.headers["ratelimit"].startswith('"per-minute";r=0;t=')
 
 
-def test_a_limit_key_of_none_exempts_the_request() -> None:
+def test_a_limit_key_of_none_exempts_the_request(serve: Serve) -> None:
     middleware = IngressMiddleware(
         None,
         _table(),
@@ -243,7 +221,7 @@ def test_a_limit_key_of_none_exempts_the_request() -> None:
         assert [c.get("/api", headers=shop).status_code for _ in range(2)] == [200, 429]
 
 
-def test_plain_http_to_a_tls_host_is_redirected_308_to_https() -> None:
+def test_plain_http_to_a_tls_host_is_redirected_308_to_https(serve: Serve) -> None:
     with serve(IngressMiddleware(None, _table(), services=SERVICES)) as port, _client(port) as c:
         response = c.get("/a/b%2Fc?q=1&r=2", headers={"Host": "Secure.example.com:80"})
         assert response.status_code == 308
@@ -258,7 +236,7 @@ def test_plain_http_to_a_tls_host_is_redirected_308_to_https() -> None:
         assert response.text == "web /a /"
 
 
-def test_websocket_is_routed_to_an_in_process_app() -> None:
+def test_websocket_is_routed_to_an_in_process_app(serve: Serve) -> None:
     with serve(IngressMiddleware(None, _table(), services=SERVICES)) as port:
         sock = socket.create_connection(("127.0.0.1", port))
         with ws_connect("ws://chat.example.com/ws/room", sock=sock, open_timeout=5) as ws:
@@ -271,7 +249,7 @@ def test_websocket_is_routed_to_an_in_process_app() -> None:
         assert refused.value.response.status_code == 403
 
 
-def test_websocket_refusals_use_the_denial_response_extension() -> None:
+def test_websocket_refusals_use_the_denial_response_extension(serve: Serve) -> None:
     # uvicorn's websockets-sansio protocol logs "ASGI callable returned without completing
     # handshake." after each denial response, although the client receives it intact: an
     # upstream defect (uvicorn PR #3138, open). A log line, not a warning: nothing to filter.
@@ -304,7 +282,7 @@ def test_websocket_refusals_use_the_denial_response_extension() -> None:
             assert limited.value.response.body == b"429 Too Many Requests\n"
 
 
-def test_lifespan_reaches_the_wrapped_app() -> None:
+def test_lifespan_reaches_the_wrapped_app(serve: Serve) -> None:
     fallback = _Fallback()
     with serve(IngressMiddleware(fallback, _table(), services=SERVICES)):
         assert fallback.events == ["lifespan.startup"]
@@ -314,7 +292,7 @@ def test_lifespan_reaches_the_wrapped_app() -> None:
         assert c.get("/", headers={"Host": "shop.example.com"}).status_code == 503
 
 
-def test_the_table_is_swapped_while_requests_run() -> None:
+def test_the_table_is_swapped_while_requests_run(serve: Serve) -> None:
     first, second = _table("api"), _table("web")
     middleware = IngressMiddleware(None, first, services=SERVICES)
     failures: list[str] = []

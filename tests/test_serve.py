@@ -11,140 +11,23 @@ import http.client
 import os
 import re
 import shutil
-import signal
-import socket
 import ssl
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.serve_process import ROOT, ServeProcess, http_upstream, start_serve
 from tests.support import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "demo"
 DEMO_PORTS = {"storefront": 18081, "api": 18082, "status": 18083, "blog": 18084, "fallback": 18085}
 STARTED = ("storefront", "api", "status", "blog")  # fallback: nothing listens
 SHOP = "shop.example.test"
 BLOG = "blog.example.test"
-
-
-def upstream(name: str) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = f"{name} {self.path}\n".encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-class Gateway:
-    """One `python -m ingresslib serve` subprocess and what it logged."""
-
-    def __init__(self, manifests: Path, log: Path, *extra: str) -> None:
-        self.manifests = manifests
-        self.log = log
-        self.http, self.https, self.admin = free_port(), free_port(), free_port()
-        command = [
-            sys.executable,
-            "-W",
-            "error",
-            "-m",
-            "ingresslib",
-            "serve",
-            str(manifests),
-            "--allow-loopback-endpoints",
-            f"--listen=127.0.0.1:{self.http}",
-            f"--tls-listen=127.0.0.1:{self.https}",
-            f"--admin-listen=127.0.0.1:{self.admin}",
-            "--poll-interval=0.2",
-            *extra,
-        ]
-        self._log_file = log.open("wb")
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, stdout=self._log_file, stderr=subprocess.STDOUT
-        )
-        self.wait_for(lambda: "ingresslib.serve: ready" in self.output(), "ready")
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if condition():
-                return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise AssertionError(f"gave up waiting for {what}; gateway output:\n{self.output()}")
-
-    def get(self, host: str, path: str = "/") -> tuple[int, dict[str, str], str]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.http, timeout=5)
-        try:
-            connection.request("GET", path, headers={"Host": host})
-            response = connection.getresponse()
-            return response.status, dict(response.getheaders()), response.read().decode()
-        finally:
-            connection.close()
-
-    def get_tls(self, server_name: str, path: str = "/") -> tuple[int, str, bytes]:
-        context = ssl.create_default_context(cadata=demo_certificate_pem())
-        context.verify_flags &= ~getattr(ssl, "VERIFY_X509_STRICT", 0)
-        with (
-            socket.create_connection(("127.0.0.1", self.https), timeout=5) as raw,
-            context.wrap_socket(raw, server_hostname=server_name) as tls,
-        ):
-            der = tls.getpeercert(binary_form=True) or b""
-            request = (
-                f"GET {path} HTTP/1.1\r\nHost: {server_name}:{self.https}\r\n"
-                "Connection: close\r\n\r\n"
-            )
-            tls.sendall(request.encode())
-            response = http.client.HTTPResponse(tls)
-            response.begin()
-            try:
-                return response.status, response.read().decode(), der
-            finally:
-                response.close()
-
-    def metrics(self) -> str:
-        connection = http.client.HTTPConnection("127.0.0.1", self.admin, timeout=5)
-        try:
-            connection.request("GET", "/metrics")
-            response = connection.getresponse()
-            assert response.status == 200
-            return response.read().decode()
-        finally:
-            connection.close()
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            status = self.process.wait(timeout=15)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-                self.process.wait()
-            self._log_file.close()
-        return status
 
 
 def replace_text(path: Path, old: str, new: str) -> None:
@@ -163,7 +46,7 @@ def demo_certificate_pem() -> str:
 
 @pytest.fixture
 def upstream_ports() -> Iterator[dict[str, int]]:
-    servers = {name: upstream(name) for name in STARTED}
+    servers = {name: http_upstream(name) for name in STARTED}
     ports = {name: server.server_address[1] for name, server in servers.items()}
     ports["fallback"] = free_port()  # closed: connections are refused
     yield ports
@@ -187,11 +70,12 @@ def manifests(tmp_path: Path, upstream_ports: dict[str, int]) -> Path:
 
 
 @pytest.fixture
-def start(manifests: Path, tmp_path: Path) -> Iterator[Callable[..., Gateway]]:
-    started: list[Gateway] = []
+def start(manifests: Path, tmp_path: Path) -> Iterator[Callable[..., ServeProcess]]:
+    started: list[ServeProcess] = []
 
-    def start(*extra: str) -> Gateway:
-        gateway = Gateway(manifests, tmp_path / f"gateway-{len(started)}.log", *extra)
+    def start(*extra: str) -> ServeProcess:
+        log = tmp_path / f"gateway-{len(started)}.log"
+        gateway = start_serve(manifests, log, *extra, cadata=demo_certificate_pem())
         started.append(gateway)
         return gateway
 
@@ -204,7 +88,7 @@ def start(manifests: Path, tmp_path: Path) -> Iterator[Callable[..., Gateway]]:
         assert "Warning" not in output, output
 
 
-def test_routes_by_host_and_path(start: Callable[..., Gateway]) -> None:
+def test_routes_by_host_and_path(start: Callable[..., ServeProcess]) -> None:
     gateway = start()
     status, _, body = gateway.get(BLOG, "/hello?x=1")
     assert (status, body) == (200, "blog /hello?x=1\n")
@@ -223,7 +107,7 @@ def test_routes_by_host_and_path(start: Callable[..., Gateway]) -> None:
     ), log
 
 
-def test_tls_with_sni_and_prefix_vs_exact(start: Callable[..., Gateway]) -> None:
+def test_tls_with_sni_and_prefix_vs_exact(start: Callable[..., ServeProcess]) -> None:
     gateway = start()
     status, body, der = gateway.get_tls(SHOP, "/")
     assert (status, body) == (200, "storefront /\n")
@@ -237,7 +121,7 @@ def test_tls_with_sni_and_prefix_vs_exact(start: Callable[..., Gateway]) -> None
         gateway.get_tls(BLOG, "/")
 
 
-def test_metrics_count_requests_errors_and_health(start: Callable[..., Gateway]) -> None:
+def test_metrics_count_requests_errors_and_health(start: Callable[..., ServeProcess]) -> None:
     gateway = start()
     for _ in range(3):
         assert gateway.get(BLOG, "/")[0] == 200
@@ -268,7 +152,7 @@ def test_metrics_count_requests_errors_and_health(start: Callable[..., Gateway])
         connection.close()
 
 
-def test_rate_limit_answers_429(start: Callable[..., Gateway]) -> None:
+def test_rate_limit_answers_429(start: Callable[..., ServeProcess]) -> None:
     gateway = start("--rate-limit=1/m:2")
     statuses = [gateway.get(BLOG, "/")[0] for _ in range(3)]
     assert statuses == [200, 200, 200]
@@ -282,7 +166,7 @@ def test_rate_limit_answers_429(start: Callable[..., Gateway]) -> None:
 
 
 def test_invalid_edit_keeps_the_last_good_configuration(
-    start: Callable[..., Gateway], manifests: Path
+    start: Callable[..., ServeProcess], manifests: Path
 ) -> None:
     gateway = start()
     ingresses = manifests / "ingresses.yaml"
@@ -299,7 +183,7 @@ def test_invalid_edit_keeps_the_last_good_configuration(
     assert "ingresslib_config_last_reload_successful 0.0" in metrics
 
 
-def test_valid_edit_changes_routing(start: Callable[..., Gateway], manifests: Path) -> None:
+def test_valid_edit_changes_routing(start: Callable[..., ServeProcess], manifests: Path) -> None:
     gateway = start()
     assert gateway.get(BLOG, "/")[2] == "blog /\n"
     ingresses = manifests / "ingresses.yaml"
@@ -313,7 +197,7 @@ def test_valid_edit_changes_routing(start: Callable[..., Gateway], manifests: Pa
     assert 'ingresslib_config_reloads_total{result="ok"} 1.0' in gateway.metrics()
 
 
-def test_sigterm_exits_cleanly(start: Callable[..., Gateway]) -> None:
+def test_sigterm_exits_cleanly(start: Callable[..., ServeProcess]) -> None:
     gateway = start()
     assert gateway.get(BLOG, "/")[0] == 200
     assert gateway.stop() == 0

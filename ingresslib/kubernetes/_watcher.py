@@ -28,6 +28,7 @@ from ingresslib.kubernetes._client import (
     KindSpec,
     sleep_or_stop,
 )
+from ingresslib.plugins import get_path_matcher
 from ingresslib.resources import (
     Ingress,
     IngressBackend,
@@ -144,6 +145,9 @@ class Watcher:
         ingress_class: as for `RouteTable.build`.
         watch_without_class: as for `RouteTable.build`.
         default_backend: as for `RouteTable.build`.
+        implementation_specific: as for `RouteTable.build`: the path matcher of
+            `ImplementationSpecific` paths (a name in `ingresslib.plugins`; an unknown
+            one raises `PathMatcherError` here).
         debounce: the shortest pause between two builds, in seconds: a change after a
             quiet spell is built at once; changes that follow a build within `debounce`
             wait until then, so that a burst of changes makes few snapshots.
@@ -168,6 +172,7 @@ class Watcher:
         ingress_class: str | None = None,
         watch_without_class: bool = False,
         default_backend: IngressBackend | None = None,
+        implementation_specific: str = "prefix",
         debounce: float = 0.01,
         context: str | None = None,
         watch_timeout: float = 300.0,
@@ -175,6 +180,8 @@ class Watcher:
         backoff_initial: float = 0.5,
         backoff_max: float = 30.0,
     ) -> None:
+        # An unknown matcher would reject every Ingress at each build: refuse it now.
+        get_path_matcher(implementation_specific)
         if isinstance(config, str):
             config = os.path.expanduser(config)
         self._connection = ApiConnection(config, context=context)
@@ -183,6 +190,7 @@ class Watcher:
             "ingress_class": ingress_class,
             "watch_without_class": watch_without_class,
             "default_backend": default_backend,
+            "implementation_specific": implementation_specific,
         }
         self._debounce = debounce
         self._watch_timeout = watch_timeout
