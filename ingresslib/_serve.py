@@ -31,7 +31,7 @@ import re
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -48,7 +48,7 @@ from prometheus_client import (
 )
 
 from ingresslib._headers import TrustedProxies
-from ingresslib._tls import CertificateStore
+from ingresslib._tls import CertificateStore, certificate_sources
 from ingresslib.aiohttp import MATCH_KEY, Gateway, Handler, _UpstreamError
 from ingresslib.endpoints import Endpoint, EndpointIndex
 from ingresslib.ratelimit import (
@@ -60,7 +60,7 @@ from ingresslib.ratelimit import (
     ratelimit_policy_header,
     retry_after_header,
 )
-from ingresslib.resources import ManifestError, Resource, ResourceSet, Secret, load_manifests
+from ingresslib.resources import ManifestError, ResourceSet, load_manifests
 from ingresslib.resources._loader import MANIFEST_SUFFIXES
 from ingresslib.routing import RouteMatch, RouteTable, RouteTableError, lint
 
@@ -74,7 +74,6 @@ __all__ = [
     "SourceError",
     "assemble_snapshot",
     "build_snapshot",
-    "certificate_sources",
     "open_server",
     "parse_address",
     "parse_rate_limit",
@@ -237,16 +236,6 @@ def build_snapshot(config: ServeConfig) -> Snapshot:
         implementation_specific=config.implementation_specific,
     )
     return assemble_snapshot(resources, table, EndpointIndex.build(resources))
-
-
-def certificate_sources(table: RouteTable, resources: Iterable[Resource]) -> list[Resource]:
-    """What the TLS certificates come from: the Ingresses `table` routes, and the Secrets.
-
-    Ingresses of other classes (other controllers) are left out: their `tls` sections are
-    not ours to serve.
-    """
-    secrets = [resource for resource in resources if isinstance(resource, Secret)]
-    return [*table.ingresses, *secrets]
 
 
 def assemble_snapshot(

@@ -25,9 +25,16 @@ from collections.abc import Callable, Iterable, Mapping
 import attrs
 
 from ingresslib.resources import Ingress, Secret
+from ingresslib.routing import RouteTable
 from ingresslib.routing._hosts import normalize_host, wildcard_parent
 
-__all__ = ["Certificate", "CertificateStore", "load_certificate", "sni_context"]
+__all__ = [
+    "Certificate",
+    "CertificateStore",
+    "certificate_sources",
+    "load_certificate",
+    "sni_context",
+]
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
@@ -272,3 +279,13 @@ def _from_secret(
         return load_certificate(f"{key[0]}/{key[1]}", chain, private_key, now=now)
     except ValueError as error:
         return f"{label}: {error}"
+
+
+def certificate_sources(table: RouteTable, resources: Iterable[object]) -> list[Ingress | Secret]:
+    """What the TLS certificates come from: the Ingresses `table` routes, and the Secrets.
+
+    Ingresses of other classes (other controllers) are left out: their `tls` sections are
+    not ours to serve.
+    """
+    secrets = [resource for resource in resources if isinstance(resource, Secret)]
+    return [*table.ingresses, *secrets]

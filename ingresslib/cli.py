@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
+from ingresslib._tls import CertificateStore, certificate_sources
 from ingresslib._version import __version__
 from ingresslib.resources import ManifestError, ResourceSet, load_manifests
 from ingresslib.routing import RouteMatch, RouteTable, RouteTableError, lint
@@ -67,6 +68,11 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(f"warning: {skipped}\n")
     for finding in lint(table, resources):
         out.write(f"warning: {finding}\n")
+    # What `serve` would do with the TLS sections of the Ingresses it routes: a missing,
+    # malformed, mismatched or expired certificate is reported; other hosts are unaffected.
+    certificates = CertificateStore.build(certificate_sources(table, resources))
+    for problem in certificates.problems:
+        out.write(f"warning: certificate: {problem}\n")
     return 0
 
 

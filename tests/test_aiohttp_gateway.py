@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import json
 import ssl
+import tracemalloc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -370,6 +371,43 @@ def test_a_slow_upstream_is_504() -> None:
             response = await c.get(f"{gw.url}/?delay=2", headers={"Host": HOST})
             assert response.status_code == 504
             assert response.text == "504 Gateway Timeout\n"
+
+    run(main)
+
+
+def test_100_mb_stream_through_without_growing_memory() -> None:
+    # Client, gateway and upstream share this process: a copy of the whole body anywhere
+    # along the way would show as a peak of 100 MB or more.
+    chunk = bytes(range(256)) * 1024  # 256 KiB
+    count = 400  # 100 MiB
+
+    async def body() -> AsyncIterator[bytes]:
+        for _ in range(count):
+            yield chunk
+
+    async def main() -> None:
+        async with (
+            _serve_upstream() as up,
+            _serve_gateway(up) as gw,
+            aiohttp.ClientSession() as client,
+        ):
+            tracemalloc.start()
+            try:
+                received = 0
+                digest = hashlib.sha256()
+                async with client.post(
+                    f"{gw.url}/upload", data=body(), headers={"Host": HOST}
+                ) as response:
+                    assert response.status == 200
+                    async for part in response.content.iter_any():
+                        received += len(part)
+                        digest.update(part)
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+        assert received == len(chunk) * count
+        assert digest.hexdigest() == hashlib.sha256(chunk * count).hexdigest()
+        assert peak < 24 << 20, f"peak {peak / 2**20:.1f} MiB while streaming 100 MiB"
 
     run(main)
 

@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -30,7 +31,8 @@ HOST = "app.example.com"
 
 def _echo_app(name: str) -> ASGIApp:
     """`/stream`: 5 chunks 0.2 s apart; `/upload`: the body back, streamed in chunks;
-    `?delay=s`: waits before answering; anything else: the request as JSON."""
+    `/download?size=N`: N bytes in 256 KiB chunks; `?delay=s`: waits before answering;
+    anything else: the request as JSON (with the body's length and SHA-256, read as it comes)."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -49,6 +51,15 @@ def _echo_app(name: str) -> ASGIApp:
                     {"type": "http.response.body", "body": b"chunk%d\n" % index, "more_body": True}
                 )
                 await asyncio.sleep(0.2)
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if raw_path == b"/download":
+            size = int(query.removeprefix(b"size="))
+            block = bytes(range(256)) * 1024
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            for start in range(0, size, len(block)):
+                body = block[: size - start]
+                await send({"type": "http.response.body", "body": body, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
             return
         if raw_path == b"/upload":
@@ -278,6 +289,40 @@ def test_a_large_body_streams_both_ways(
         response = client.post("/upload", content=chunks())
         assert response.status_code == 200
         assert hashlib.sha256(response.content).hexdigest() == digest
+
+
+def test_100_mb_stream_through_without_growing_memory(
+    gateway: GatewayFactory, upstreams: tuple[int, int]
+) -> None:
+    # Client, forwarder and upstream share this process: a copy of the whole body anywhere
+    # along the way would show as a peak of 100 MB or more.
+    chunk = bytes(range(256)) * 1024  # 256 KiB
+    count = 400  # 100 MiB
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(count):
+            yield chunk
+
+    expected = hashlib.sha256(chunk * count).hexdigest()
+    with gateway(upstreams[0]) as (client, _):
+        tracemalloc.start()
+        try:
+            # Up: the endpoint hashes the body as it arrives.
+            echoed = client.post("/sum", content=chunks()).json()
+            # Down: the endpoint generates the body chunk by chunk.
+            received = 0
+            digest = hashlib.sha256()
+            with client.stream("GET", f"/download?size={len(chunk) * count}") as response:
+                assert response.status_code == 200
+                for part in response.iter_raw():
+                    received += len(part)
+                    digest.update(part)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert (echoed["length"], echoed["sha256"]) == (len(chunk) * count, expected)
+    assert (received, digest.hexdigest()) == (len(chunk) * count, expected)
+    assert peak < 24 << 20, f"peak {peak / 2**20:.1f} MiB while streaming 100 MiB"
 
 
 def test_hop_by_hop_headers_are_removed_and_forwarded_headers_set(

@@ -58,3 +58,39 @@ def test_check_warns_about_skipped_kinds(tmp_path: Path) -> None:
 def test_usage_errors_exit_2() -> None:
     assert run().returncode == 2
     assert run("check").returncode == 2
+
+
+def test_check_reports_certificate_problems_per_ingress_field(tmp_path: Path) -> None:
+    (tmp_path / "tls.yaml").write_text(
+        """apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: shop, namespace: web}
+spec:
+  tls:
+  - hosts: [shop.test]
+    secretName: missing-tls
+  - hosts: [blog.test]
+    secretName: opaque
+  rules:
+  - host: shop.test
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: shop, port: {number: 80}}}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: opaque, namespace: web}
+type: Opaque
+data: {token: c2VjcmV0}
+"""
+    )
+    result = run("check", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "warning: certificate: Ingress web/shop: spec.tls[0].secretName: "
+        "Secret web/missing-tls does not exist"
+    ) in result.stdout
+    assert (
+        "warning: certificate: Ingress web/shop: spec.tls[1].secretName: "
+        "Secret web/opaque has type 'Opaque', not 'kubernetes.io/tls'"
+    ) in result.stdout
