@@ -167,6 +167,7 @@ def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             allow_loopback_endpoints=args.allow_loopback_endpoints,
             poll_interval=args.poll_interval,
             shutdown_timeout=_drain_timeout(args.drain_timeout),
+            loop=args.loop,
         )
     except ValueError as error:
         err.write(f"ingresslib serve: {error}\n")
@@ -178,6 +179,9 @@ def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     root.setLevel(logging.INFO)
     try:
         return _serve.serve(config)
+    except ImportError as error:  # --loop uvloop without uvloop
+        err.write(f"ingresslib serve: --loop {config.loop}: {error}\n")
+        return 1
     finally:
         root.removeHandler(handler)
 
@@ -226,6 +230,12 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
         default=0.5,
         metavar="SECONDS",
         help="how often the manifest files are checked for changes (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--loop",
+        choices=("auto", "asyncio", "uvloop"),
+        default="auto",
+        help="the event loop; auto: uvloop when installed (default: %(default)s)",
     )
     parser.add_argument(
         "--drain-timeout",

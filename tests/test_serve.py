@@ -88,8 +88,11 @@ def start(manifests: Path, tmp_path: Path) -> Iterator[Callable[..., ServeProces
         assert "Warning" not in output, output
 
 
-def test_routes_by_host_and_path(start: Callable[..., ServeProcess]) -> None:
-    gateway = start()
+@pytest.mark.parametrize("loop", ["auto", "asyncio"])
+def test_routes_by_host_and_path(start: Callable[..., ServeProcess], loop: str) -> None:
+    gateway = start(f"--loop={loop}")
+    # auto: uvloop, which the dev dependencies (and the `serve` extra) install.
+    assert f"event loop: {'uvloop' if loop == 'auto' else 'asyncio'}" in gateway.output()
     status, _, body = gateway.get(BLOG, "/hello?x=1")
     assert (status, body) == (200, "blog /hello?x=1\n")
     # A host no rule claims: the blog Ingress's defaultBackend, whose endpoint refuses: 502.

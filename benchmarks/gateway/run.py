@@ -15,6 +15,9 @@ Method. Every server runs in its own subprocess on a free 127.0.0.1 port, starte
 - the ingresslib **Gateway** (`ingresslib.aiohttp.Gateway`) built from `manifests/` (an Ingress
   with a few hosts and paths, a Service, an EndpointSlice whose port is set to the upstream's),
   served by `aiohttp.web.run_app` on uvloop, access log off;
+- **`ingresslib serve`** on the same manifests, as a user runs it (`ingresslib.cli.main`): the
+  same Gateway plus serve's metrics and access-log middlewares, on uvloop (its default), the
+  access log (one INFO line per request) going to a file;
 - a **naive aiohttp proxy**: one new `aiohttp.ClientSession` per request, the response read
   whole, then answered (no routing: every request goes to the upstream);
 - **nginx** (the Debian package) with `worker_processes 1`, a generated nginx.conf in a
@@ -112,11 +115,9 @@ def _new_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-def _resources(upstream_port: int) -> Any:
+def _documents(upstream_port: int) -> list[dict[str, Any]]:
     """The benchmark manifests, with the EndpointSlice (and targetPort) on the upstream's port."""
     import yaml
-
-    import ingresslib
 
     documents = []
     for file in sorted(MANIFESTS.glob("*.yaml")):
@@ -128,7 +129,37 @@ def _resources(upstream_port: int) -> Any:
         elif doc["kind"] == "Service":
             for port in doc["spec"]["ports"]:
                 port["targetPort"] = upstream_port
-    return ingresslib.load_manifests(documents, allow_loopback_endpoints=True)
+    return documents
+
+
+def _resources(upstream_port: int) -> Any:
+    import ingresslib
+
+    return ingresslib.load_manifests(_documents(upstream_port), allow_loopback_endpoints=True)
+
+
+def _serve_cli(port: int, upstream_port: int) -> None:
+    """`ingresslib serve` as a user runs it: its asyncio loop, the access log (INFO, one line
+    per request, to stderr: the role's log file) and the metrics (counted, not scraped)."""
+    import yaml
+
+    from ingresslib.cli import main
+
+    directory = Path(tempfile.mkdtemp(prefix="ingresslib-bench-serve-"))
+    try:
+        (directory / "all.yaml").write_text(yaml.safe_dump_all(_documents(upstream_port)))
+        main(
+            [
+                "serve",
+                str(directory),
+                "--allow-loopback-endpoints",
+                f"--listen={LOOPBACK}:{port}",
+                "--tls-listen=off",
+                "--admin-listen=off",
+            ]
+        )
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 class _UpstreamProtocol(asyncio.Protocol):
@@ -284,6 +315,8 @@ def serve_role(role: str, port: int, upstream_port: int, profile_out: str | None
             _serve_upstream(port)
         elif role == "gateway":
             _serve_aiohttp(_gateway_app(upstream_port), port)
+        elif role == "serve":
+            _serve_cli(port, upstream_port)
         elif role == "naive":
             _serve_aiohttp(_naive_app(upstream_port), port)
         elif role in ("uvicorn", "uvicorn-middleware"):
@@ -686,6 +719,7 @@ class Rounds:
 UPSTREAM_ROW = "upstream direct (reference: no proxy)"
 NGINX_ROW = "nginx, 1 worker"
 GATEWAY_ROW = "ingresslib Gateway (aiohttp)"
+SERVE_ROW = "ingresslib serve (access log and metrics on)"
 NAIVE_ROW = "naive aiohttp proxy (session per request)"
 UVICORN_ROW = "uvicorn, tiny ASGI app"
 MIDDLEWARE_ROW = "uvicorn, same app behind IngressMiddleware"
@@ -705,6 +739,7 @@ def servers(wrk: str, nginx: str, where: Placement, workdir: Path) -> Iterator[l
         roles = [
             (NGINX_ROW, None, UPSTREAM_BODY, True),
             (GATEWAY_ROW, "gateway", UPSTREAM_BODY, True),
+            (SERVE_ROW, "serve", UPSTREAM_BODY, True),
             (NAIVE_ROW, "naive", UPSTREAM_BODY, False),
             (UVICORN_ROW, "uvicorn", APP_BODY, False),
             (MIDDLEWARE_ROW, "uvicorn-middleware", APP_BODY, True),
