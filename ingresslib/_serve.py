@@ -144,6 +144,9 @@ class ClusterConfig:
         namespaces: watch only these namespaces (None: all of them).
         publish_status_addresses: IPs or hostnames written to `status.loadBalancer.ingress`
             of the Ingresses served (empty: no status is written).
+        publish_service: "namespace/name" of the Service in front of the gateway, whose
+            addresses become the status of the Ingresses served (exclusive with
+            `publish_status_addresses`).
         election_id: the name of the coordination.k8s.io Lease that elects the one replica
             writing status.
         election_namespace: the Lease's namespace (None: the pod's namespace in-cluster,
@@ -155,6 +158,7 @@ class ClusterConfig:
     context: str | None = None
     namespaces: tuple[str, ...] | None = None
     publish_status_addresses: tuple[str, ...] = ()
+    publish_service: str | None = None
     election_id: str = "ingresslib-leader"
     election_namespace: str | None = None
 

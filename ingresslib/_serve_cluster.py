@@ -8,9 +8,10 @@ the Secrets they name changed, since an EndpointSlice change (the common event) 
 certificate. Objects the cluster holds but ingresslib rejects are logged by the watcher and left
 out; the gateway keeps serving everything else.
 
-With `publish_status_addresses`, a `LeaderElector` contends for a coordination.k8s.io Lease and
-the replica holding it writes those addresses to `status.loadBalancer.ingress` of the Ingresses
-served (`StatusWriter`), as ingress-nginx's `--publish-status-address` does.
+With `publish_status_addresses` (or `publish_service`), a `LeaderElector` contends for a
+coordination.k8s.io Lease and the replica holding it writes those addresses (or the Service's)
+to `status.loadBalancer.ingress` of the Ingresses served (`StatusWriter`), as ingress-nginx's
+`--publish-status-address` (`--publish-service`) does.
 
 `open_cluster_server(config)` waits for the first complete LIST of every kind before it returns
 the `Server`, so that the listeners never open on a partial view of the cluster.
@@ -154,7 +155,7 @@ class ClusterSource:
             raise SourceError(str(error)) from error
         self.elector: LeaderElector | None = None
         self.status: StatusWriter | None = None
-        if cluster.publish_status_addresses:
+        if cluster.publish_status_addresses or cluster.publish_service:
             ips, hostnames = _split_addresses(cluster.publish_status_addresses)
             self.elector = LeaderElector(
                 kube,
@@ -162,7 +163,16 @@ class ClusterSource:
                 namespace=election_namespace(cluster),
                 context=cluster.context,
             )
-            self.status = StatusWriter(self.watcher, self.elector, ips=ips, hostnames=hostnames)
+            try:
+                self.status = StatusWriter(
+                    self.watcher,
+                    self.elector,
+                    ips=ips,
+                    hostnames=hostnames,
+                    publish_service=cluster.publish_service,
+                )
+            except ValueError as error:
+                raise SourceError(str(error)) from error
         self._generation = 0
         self._certificates: tuple[_CertificateKey, CertificateStore] | None = None
 

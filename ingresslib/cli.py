@@ -279,6 +279,13 @@ def _add_cluster_options(parser: argparse.ArgumentParser) -> None:
         "replica that holds the leader Lease (repeatable; default: no status is written)",
     )
     group.add_argument(
+        "--publish-service",
+        metavar="NAMESPACE/NAME",
+        help="write the addresses of this Service (the one in front of the gateway: its load "
+        "balancer's, external or cluster IPs) to status.loadBalancer of the Ingresses served, "
+        "replacing what was there, from the Lease holder",
+    )
+    group.add_argument(
         "--election-id",
         default="ingresslib-leader",
         metavar="NAME",
@@ -302,6 +309,8 @@ def _cluster_config(args: argparse.Namespace) -> ClusterConfig | None:
     cluster = args.kubeconfig is not None or args.in_cluster
     if args.kubeconfig is not None and args.in_cluster:
         raise ValueError("--kubeconfig and --in-cluster exclude each other")
+    if args.publish_service and args.publish_status_address:
+        raise ValueError("--publish-service and --publish-status-address exclude each other")
     if cluster and args.paths:
         raise ValueError("serve manifest PATHs or a cluster (--kubeconfig/--in-cluster), not both")
     if not cluster and not args.paths:
@@ -310,6 +319,7 @@ def _cluster_config(args: argparse.Namespace) -> ClusterConfig | None:
         "--context": args.context,
         "--watch-namespace": args.watch_namespace,
         "--publish-status-address": args.publish_status_address,
+        "--publish-service": args.publish_service,
         "--election-namespace": args.election_namespace,
     }
     if not cluster:
@@ -323,6 +333,7 @@ def _cluster_config(args: argparse.Namespace) -> ClusterConfig | None:
         context=args.context,
         namespaces=tuple(args.watch_namespace) if args.watch_namespace else None,
         publish_status_addresses=tuple(args.publish_status_address or ()),
+        publish_service=args.publish_service,
         election_id=args.election_id,
         election_namespace=args.election_namespace,
     )

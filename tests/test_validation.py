@@ -1865,3 +1865,58 @@ def test_secret_data_of_1_mib_is_valid():
 def test_secret_data_over_1_mib_is_too_long():
     doc = secret(data={"a": b64(b"x" * SECRET_LIMIT), "b": b64("y")})
     assert problems(doc) == [("data", TOO_LONG.format(SECRET_LIMIT))]
+
+
+# --- Service: externalIPs and status.loadBalancer (what --publish-service reads) ------------
+
+LB_PORTS = [{"port": 80}]
+
+
+def test_external_ips_and_load_balancer_status_load() -> None:
+    doc = service(type="LoadBalancer", ports=LB_PORTS, externalIPs=["203.0.113.7", "2001:db8::1"])
+    doc["status"] = {"loadBalancer": {"ingress": [{"ip": "198.51.100.1"}, {"hostname": "lb.test"}]}}
+    loaded = load_manifests(doc)[0]
+    assert loaded.spec.external_ips == ("203.0.113.7", "2001:db8::1")
+    assert [(i.ip, i.hostname) for i in loaded.status.load_balancer.ingress] == [
+        ("198.51.100.1", ""),
+        ("", "lb.test"),
+    ]
+    assert loaded.to_dict()["status"] == doc["status"]
+    assert loaded.to_dict()["spec"]["externalIPs"] == doc["spec"]["externalIPs"]
+
+
+@pytest.mark.parametrize(
+    ("address", "detail"),
+    [
+        # "IsValidIPForLegacyField"
+        ("x", "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"),
+        # "ValidateNonSpecialIP"
+        ("0.0.0.0", "may not be unspecified (0.0.0.0)"),
+        ("127.0.0.2", "may not be in the loopback range (127.0.0.0/8, ::1/128)"),
+        ("169.254.1.1", "may not be in the link-local range (169.254.0.0/16, fe80::/10)"),
+        (
+            "224.0.0.5",
+            "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)",
+        ),
+    ],
+)
+def test_external_ips_are_checked(address: str, detail: str) -> None:
+    doc = service(ports=LB_PORTS, externalIPs=["203.0.113.7", address])
+    assert problems(doc) == [("spec.externalIPs[1]", invalid(address, detail))]
+
+
+def test_service_load_balancer_status_is_checked_like_an_ingress_status() -> None:
+    doc = service(type="LoadBalancer", ports=LB_PORTS)
+    doc["status"] = {
+        "loadBalancer": {"ingress": [{"ip": "1.2.3."}, {"hostname": "10.0.0.1"}, {"ip": "::1"}]}
+    }
+    assert problems(doc) == [
+        (
+            "status.loadBalancer.ingress[0].ip",
+            invalid("1.2.3.", "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"),
+        ),
+        (
+            "status.loadBalancer.ingress[1].hostname",
+            invalid("10.0.0.1", "must be a DNS name, not an IP address"),
+        ),
+    ]

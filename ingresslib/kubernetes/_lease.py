@@ -23,9 +23,9 @@ import attrs
 
 from ingresslib.kubernetes._client import ApiConnection, sleep_or_stop
 from ingresslib.kubernetes._watcher import Snapshot, Watcher
-from ingresslib.resources import Ingress
+from ingresslib.resources import Ingress, Service
 
-__all__ = ["LeaderElector", "StatusWriter", "StatusWriterStats"]
+__all__ = ["LeaderElector", "StatusWriter", "StatusWriterStats", "service_addresses"]
 
 log = logging.getLogger("ingresslib.kubernetes")
 
@@ -246,17 +246,26 @@ class StatusWriterStats:
 
 
 class StatusWriter:
-    """Add our addresses to `status.loadBalancer.ingress` of the Ingresses a Watcher routes.
+    """Write our addresses to `status.loadBalancer.ingress` of the Ingresses a Watcher routes.
 
-    Writes only while `elector.is_leader`; entries that are not ours (other IPs or
-    hostnames) are kept, never cleared. Each write reads the status subresource and PUTs
+    Writes only while `elector.is_leader`. Each write reads the status subresource and PUTs
     it back with that `resourceVersion`; on 409 it reads again (up to 3 times).
+
+    The addresses are either fixed (`ips`, `hostnames`: added to each status, entries that
+    are not ours kept, never cleared) or those of a Service (`publish_service`, as
+    ingress-nginx's `--publish-service`): then the status of each Ingress we serve is set to
+    exactly that Service's addresses (ingress-nginx: "currIng.Status.LoadBalancer.Ingress =
+    status"), so that a changed load-balancer address replaces the old one; nothing is
+    written while the Service has no address (a load balancer still pending) or is not in
+    the watcher's store.
 
     Args:
         watcher: whose snapshots name the Ingresses we serve (`snapshot.table.ingresses`).
         elector: the leader election this replica takes part in (its connection is used).
         ips: our addresses (`ip` entries).
         hostnames: our DNS names (`hostname` entries).
+        publish_service: "namespace/name" of the Service whose addresses are ours (it must
+            be in a namespace the watcher follows); exclusive with `ips` and `hostnames`.
         concurrency: writes in flight at once.
     """
 
@@ -267,13 +276,23 @@ class StatusWriter:
         *,
         ips: Sequence[str] = (),
         hostnames: Sequence[str] = (),
+        publish_service: str | None = None,
         concurrency: int = 8,
     ) -> None:
-        if not ips and not hostnames:
-            raise ValueError("StatusWriter needs at least one IP or hostname")
+        if publish_service is not None:
+            namespace, sep, name = publish_service.partition("/")
+            if not (sep and namespace and name) or "/" in name:
+                raise ValueError(f"publish_service is namespace/name, not {publish_service!r}")
+            if ips or hostnames:
+                raise ValueError("publish_service excludes ips and hostnames")
+            self._service: tuple[str, str] | None = (namespace, name)
+        elif not ips and not hostnames:
+            raise ValueError("StatusWriter needs an IP, a hostname or a publish_service")
+        else:
+            self._service = None
         self._watcher = watcher
         self._elector = elector
-        self._wanted = [{"ip": ip} for ip in ips] + [{"hostname": h} for h in hostnames]
+        self._fixed = [{"ip": ip} for ip in ips] + [{"hostname": h} for h in hostnames]
         self._semaphore = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -315,21 +334,43 @@ class StatusWriter:
             if snapshot is not None and self._elector.is_leader:
                 await self._sync(snapshot)
 
-    def _missing(self, entries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-        have = {(e.get("ip") or "", e.get("hostname") or "") for e in entries}
-        return [w for w in self._wanted if (w.get("ip", ""), w.get("hostname", "")) not in have]
+    def _wanted(self, snapshot: Snapshot) -> list[dict[str, str]]:
+        """Our addresses now: the fixed ones, or the published Service's."""
+        if self._service is None:
+            return self._fixed
+        for resource in snapshot.resources:
+            if (
+                isinstance(resource, Service)
+                and (resource.metadata.namespace, resource.metadata.name) == self._service
+            ):
+                return service_addresses(resource)
+        return []
+
+    def _change(
+        self, entries: Sequence[dict[str, Any]], wanted: Sequence[dict[str, str]]
+    ) -> list[dict[str, Any]] | None:
+        """The new `ingress` list for a status holding `entries`, or None: no change."""
+        have = [(e.get("ip") or "", e.get("hostname") or "") for e in entries]
+        want = [(w.get("ip", ""), w.get("hostname", "")) for w in wanted]
+        if self._service is not None:
+            return None if sorted(have) == sorted(want) else list(wanted)
+        missing = [w for w, key in zip(wanted, want, strict=True) if key not in have]
+        return [*entries, *missing] if missing else None  # others' entries kept
 
     async def _sync(self, snapshot: Snapshot) -> None:
+        wanted = self._wanted(snapshot)
+        if not wanted:
+            return  # no address yet: never clear a status for that
         todo = []
         for ingress in snapshot.table.ingresses:
             entries = [
                 {"ip": e.ip, "hostname": e.hostname} for e in ingress.status.load_balancer.ingress
             ]
-            if self._missing(entries):
+            if self._change(entries, wanted) is not None:
                 todo.append(ingress)
-        await asyncio.gather(*(self._write(ingress) for ingress in todo))
+        await asyncio.gather(*(self._write(ingress, wanted) for ingress in todo))
 
-    async def _write(self, ingress: Ingress) -> None:
+    async def _write(self, ingress: Ingress, wanted: Sequence[dict[str, str]]) -> None:
         meta = ingress.metadata
         path = (
             f"/apis/networking.k8s.io/v1/namespaces/{meta.namespace}/ingresses/{meta.name}/status"
@@ -346,11 +387,10 @@ class StatusWriter:
                     if status != 200:
                         raise RuntimeError(f"GET: HTTP {status}: {str(obj)[:300]}")
                     balancer = obj.setdefault("status", {}).setdefault("loadBalancer", {})
-                    entries = balancer.get("ingress") or []
-                    missing = self._missing(entries)
-                    if not missing:
+                    change = self._change(balancer.get("ingress") or [], wanted)
+                    if change is None:
                         return
-                    balancer["ingress"] = [*entries, *missing]  # others' entries kept
+                    balancer["ingress"] = change
                     status, reply = await connection.request("PUT", path, obj)
                 except asyncio.CancelledError:
                     raise
@@ -372,3 +412,30 @@ class StatusWriter:
                     )
                     return
                 self._stats["conflicts"] += 1
+
+
+def service_addresses(service: Service) -> list[dict[str, str]]:
+    """The `status.loadBalancer.ingress` entries a Service gives an Ingress it fronts.
+
+    ingress-nginx's `statusAddressFromService`: ExternalName, its name; ClusterIP, its
+    cluster IP; NodePort, its external IPs, else its cluster IP; LoadBalancer, the load
+    balancer's addresses ("if ingress.IP == "" { Hostname } else { IP }") then the external
+    IPs not among them.
+    """
+    spec = service.spec
+    kind = service.effective_type
+    if kind == "ExternalName":
+        return [{"hostname": spec.external_name}] if spec.external_name else []
+    if kind == "NodePort" and spec.external_ips:
+        return [{"ip": ip} for ip in spec.external_ips]
+    if kind in ("ClusterIP", "NodePort"):
+        ip = spec.cluster_ip
+        return [{"ip": ip}] if ip and ip != "None" else []
+    found: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for entry in service.status.load_balancer.ingress:
+        item = {"ip": entry.ip} if entry.ip else {"hostname": entry.hostname}
+        found.append(item)
+        seen.add(entry.ip or entry.hostname)
+    found += [{"ip": ip} for ip in spec.external_ips if ip not in seen]
+    return found

@@ -7,8 +7,11 @@ from ingresslib.resources._core import (
     IntOrString,
     Secret,
     Service,
+    ServiceLoadBalancerIngress,
+    ServiceLoadBalancerStatus,
     ServicePort,
     ServiceSpec,
+    ServiceStatus,
 )
 from ingresslib.resources._discovery import (
     SERVICE_NAME_LABEL,
@@ -93,8 +96,11 @@ __all__ = [
     "Secret",
     "Service",
     "ServiceBackendPort",
+    "ServiceLoadBalancerIngress",
+    "ServiceLoadBalancerStatus",
     "ServicePort",
     "ServiceSpec",
+    "ServiceStatus",
     "SkippedDocument",
     "TypedLocalObjectReference",
     "UnsupportedKindWarning",

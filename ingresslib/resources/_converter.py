@@ -34,7 +34,11 @@ T = TypeVar("T")
 R = TypeVar("R", bound=ResourceBase)
 
 # Names whose JSON spelling is not the plain camelCase of the Python name.
-_WIRE_NAME_EXCEPTIONS = {"cluster_ip": "clusterIP", "cluster_ips": "clusterIPs"}
+_WIRE_NAME_EXCEPTIONS = {
+    "cluster_ip": "clusterIP",
+    "cluster_ips": "clusterIPs",
+    "external_ips": "externalIPs",
+}
 
 
 def wire_name(python_name: str) -> str:

@@ -16,8 +16,11 @@ __all__ = [
     "IntOrString",
     "Secret",
     "Service",
+    "ServiceLoadBalancerIngress",
+    "ServiceLoadBalancerStatus",
     "ServicePort",
     "ServiceSpec",
+    "ServiceStatus",
 ]
 
 #: "IntOrString is a type that can hold an int32 or a string." (targetPort)
@@ -65,6 +68,29 @@ class ServiceSpec:
     internal_traffic_policy: str | None = None
     traffic_distribution: str | None = None
     ip_families: tuple[str, ...] = ()
+    external_ips: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class ServiceLoadBalancerIngress:
+    """`status.loadBalancer.ingress[i]` of a Service: an address its load balancer has."""
+
+    ip: str = ""
+    hostname: str = ""
+
+
+@attrs.frozen
+class ServiceLoadBalancerStatus:
+    """`status.loadBalancer` of a Service."""
+
+    ingress: tuple[ServiceLoadBalancerIngress, ...] = ()
+
+
+@attrs.frozen
+class ServiceStatus:
+    """`status` of a Service (the load balancer's addresses, for Ingress status)."""
+
+    load_balancer: ServiceLoadBalancerStatus = attrs.field(factory=ServiceLoadBalancerStatus)
 
 
 @attrs.frozen
@@ -75,6 +101,7 @@ class Service(ResourceBase):
     kind: ClassVar[str] = "Service"
 
     spec: ServiceSpec = attrs.field(factory=ServiceSpec)
+    status: ServiceStatus = attrs.field(factory=ServiceStatus)
 
     @property
     def effective_type(self) -> str:

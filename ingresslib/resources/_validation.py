@@ -12,7 +12,7 @@ Each validator returns `(field path, reason)` pairs, the reason formatted as Go'
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from ingresslib.resources import _validators as v
 from ingresslib.resources._core import (
@@ -21,6 +21,7 @@ from ingresslib.resources._core import (
     TLS_SECRET_TYPE,
     Secret,
     Service,
+    ServiceLoadBalancerIngress,
 )
 from ingresslib.resources._discovery import Endpoint, EndpointSlice
 from ingresslib.resources._meta import ObjectMeta, ResourceBase
@@ -30,6 +31,7 @@ from ingresslib.resources._networking import (
     Ingress,
     IngressBackend,
     IngressClass,
+    IngressLoadBalancerIngress,
     IngressStatus,
     PathType,
     TypedLocalObjectReference,
@@ -328,8 +330,18 @@ def _validate_typed_reference(ref: TypedLocalObjectReference, path: str) -> list
 
 def _validate_ingress_status(status: IngressStatus) -> list[FieldProblem]:
     """`ValidateIngressLoadBalancerStatus` (the status subresource's rules)."""
+    return _validate_load_balancer_ingress(status.load_balancer.ingress)
+
+
+def _validate_load_balancer_ingress(
+    items: Sequence[IngressLoadBalancerIngress | ServiceLoadBalancerIngress],
+) -> list[FieldProblem]:
+    """`status.loadBalancer.ingress` of an Ingress or a Service.
+
+    The same rules for both (`ValidateIngressLoadBalancerStatus`, `ValidateLoadBalancerStatus`).
+    """
     problems: list[FieldProblem] = []
-    for i, item in enumerate(status.load_balancer.ingress):
+    for i, item in enumerate(items):
         path = f"status.loadBalancer.ingress[{i}]"
         if item.ip:
             problems += _each(f"{path}.ip", item.ip, v.is_valid_ip(item.ip))
@@ -476,6 +488,17 @@ def validate_service(service: Service) -> list[FieldProblem]:
                 "spec.trafficDistribution", spec.traffic_distribution, _TRAFFIC_DISTRIBUTIONS
             )
         )
+    # "for i, ip := range service.Spec.ExternalIPs { ... if errs := IsValidIPForLegacyField(...);
+    #     len(errs) != 0 { ... } else { allErrs = append(allErrs, ValidateNonSpecialIP(ip, ...)"
+    for i, ip in enumerate(spec.external_ips):
+        path = f"spec.externalIPs[{i}]"
+        errors = v.is_valid_ip(ip)
+        if errors:
+            problems += _each(path, ip, errors)
+        else:
+            problems += [invalid(path, ip, m) for m in _special_ip_errors(ip, allow_loopback=False)]
+    # ValidateServiceStatusUpdate -> ValidateLoadBalancerStatus.
+    problems += _validate_load_balancer_ingress(service.status.load_balancer.ingress)
     return problems
 
 

@@ -277,23 +277,27 @@ def deployed(kube_apiserver: KubeAPIServer, namespace: str) -> Iterator[list[dic
                 kube_apiserver.request("DELETE", f"{collection(obj)}/{obj['metadata']['name']}")
 
 
-@pytest.fixture
-def gateway(cluster: Cluster, tmp_path: Path) -> Iterator[ServeProcess]:
+def start_gateway(cluster: Cluster, tmp_path: Path, *status: str) -> ServeProcess:
     """`ingresslib serve` as the ServiceAccount of examples/deploy, with its RBAC rules only."""
     kubeconfig = service_account_kubeconfig(
         cluster.server, cluster.namespace, tmp_path / "kubeconfig"
     )
-    process = ServeProcess(
+    return ServeProcess(
         tmp_path / "serve.log",
         f"--kubeconfig={kubeconfig}",
         f"--controller={cluster.controller}",
         f"--watch-namespace={cluster.namespace}",
-        f"--publish-status-address={STATUS_ADDRESS}",
+        *status,
         f"--election-namespace={cluster.namespace}",
         f"--election-id=gateway-{cluster.namespace}",
         cadata=cluster.ca.pem.decode(),
         ready_timeout=TIMEOUT,
     )
+
+
+@pytest.fixture
+def gateway(cluster: Cluster, tmp_path: Path) -> Iterator[ServeProcess]:
+    process = start_gateway(cluster, tmp_path, f"--publish-status-address={STATUS_ADDRESS}")
     try:
         assert process.get("-", "/readyz", process.admin)[::2] == (200, "ready\n")
         yield process
@@ -361,6 +365,44 @@ def test_serve_writes_status_as_leader_and_releases_the_lease(
     assert not call(cluster.server, "GET", lease_path)["spec"].get("holderIdentity")
 
 
+def test_serve_publishes_the_addresses_of_its_service(cluster: Cluster, tmp_path: Path) -> None:
+    # examples/deploy's LoadBalancer Service: no cloud here, so the test plays the load
+    # balancer controller and writes its status.
+    lb_status = f"{SERVICES.format(cluster.namespace)}/ingresslib/status"
+
+    def load_balancer(*entries: dict[str, str]) -> None:
+        def change(obj: dict[str, Any]) -> None:
+            obj["status"] = {"loadBalancer": {"ingress": list(entries)}}
+
+        replace(cluster.server, lb_status, change)
+
+    # Someone else's entry on one Ingress: publish-service owns the status, as ingress-nginx.
+    def foreign(obj: dict[str, Any]) -> None:
+        obj["status"] = {"loadBalancer": {"ingress": [{"ip": "198.51.100.9"}]}}
+
+    replace(cluster.server, f"{cluster.path(INGRESSES, 'api')}/status", foreign)
+    load_balancer({"ip": "203.0.113.20"})
+    gateway = start_gateway(cluster, tmp_path, f"--publish-service={cluster.namespace}/ingresslib")
+    try:
+        first = [{"ip": "203.0.113.20"}]
+        gateway.wait_for(
+            lambda: cluster.published("api") == first and cluster.published("shop") == first,
+            "the load balancer's address published",
+            TIMEOUT,
+        )
+        # The load balancer's address changes: the old one is replaced, not kept.
+        load_balancer({"hostname": "lb.example.test"})
+        second = [{"hostname": "lb.example.test"}]
+        gateway.wait_for(
+            lambda: cluster.published("api") == second and cluster.published("shop") == second,
+            "the new address replacing the old",
+            TIMEOUT,
+        )
+        assert cluster.published("other") == []
+    finally:
+        assert gateway.stop() == 0, gateway.output()
+
+
 def test_serve_with_an_unreadable_kubeconfig_exits_1(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-kubeconfig"
     result = subprocess.run(
@@ -393,6 +435,10 @@ def test_serve_with_an_unreadable_kubeconfig_exits_1(tmp_path: Path) -> None:
         (["manifests/", "--kubeconfig=k"], "not both"),
         (["--kubeconfig=k", "--in-cluster"], "exclude each other"),
         (["manifests/", "--watch-namespace=a"], "--watch-namespace need --kubeconfig"),
+        (
+            ["--kubeconfig=k", "--publish-service=a/b", "--publish-status-address=1.2.3.4"],
+            "exclude each other",
+        ),
     ],
 )
 def test_serve_source_usage_errors_exit_2(arguments: list[str], message: str) -> None:
