@@ -6,6 +6,7 @@ upstreams started here (the fallback backend is left on a closed port: its reque
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import http.client
 import os
@@ -17,11 +18,13 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 import yaml
+from aiohttp import web
 
 from tests.serve_process import ROOT, ServeProcess, http_upstream, start_serve
-from tests.support import free_port
+from tests.support import free_port, gateway_manifests
 
 DEMO = ROOT / "examples" / "demo"
 DEMO_PORTS = {"storefront": 18081, "api": 18082, "status": 18083, "blog": 18084, "fallback": 18085}
@@ -243,3 +246,47 @@ def test_bad_options_exit_2(option: str) -> None:
     )
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("ingresslib serve: expected ")
+
+
+def test_a_websocket_session_through_serve_is_logged_and_counted(tmp_path: Path) -> None:
+    async def echo(request: web.BaseRequest) -> web.StreamResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for message in ws:
+            await ws.send_str(f"echo:{message.data}")
+        return ws
+
+    async def main() -> None:
+        runner = web.ServerRunner(web.Server(echo))
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        (tmp_path / "routes.yaml").write_text(
+            gateway_manifests({"ws.test": {"/": "one"}}, {"one": port})
+        )
+        # Through serve's metrics, access-log and rate-limit middlewares.
+        gateway = await asyncio.to_thread(
+            start_serve, tmp_path, tmp_path / "serve.log", "--rate-limit=100/s:100"
+        )
+        try:
+            async with (
+                aiohttp.ClientSession() as client,
+                client.ws_connect(
+                    f"http://127.0.0.1:{gateway.http}/chat", headers={"Host": "ws.test"}
+                ) as ws,
+            ):
+                await ws.send_str("hi")
+                assert await ws.receive_str() == "echo:hi"
+            await asyncio.to_thread(
+                gateway.wait_for, lambda: '"GET ws.test /chat" 101' in gateway.output(), "log"
+            )
+            metrics = await asyncio.to_thread(gateway.metrics)
+            assert (
+                'ingresslib_requests_total{backend="test/one:80",route="ws.test/",status="101"} 1.0'
+                in metrics
+            )
+        finally:
+            assert await asyncio.to_thread(gateway.stop) == 0, gateway.output()
+            await runner.cleanup()
+
+    asyncio.run(main())
