@@ -49,7 +49,6 @@ from ingresslib._tls import CertificateStore, sni_context
 from ingresslib.asgi import (
     MATCH_SCOPE_KEY,
     _is_tls_host,
-    _pick_untried,
     _strip_port,
 )
 from ingresslib.endpoints import (
@@ -58,7 +57,7 @@ from ingresslib.endpoints import (
     EndpointSet,
     RoundRobin,
 )
-from ingresslib.endpoints._backends import BackendCache, BalancerFactory
+from ingresslib.endpoints._backends import BackendCache, BalancerFactory, attempts
 from ingresslib.routing import RouteMatch, RouteTable
 
 __all__ = [
@@ -249,6 +248,30 @@ class _UpstreamError(Exception):
         super().__init__(f"{status}: {cause!r}")
         self.status = status
         self.retryable = retryable
+
+    @classmethod
+    def of(cls, error: aiohttp.ClientError | asyncio.TimeoutError) -> _UpstreamError:
+        """What a failure of the client means to the client and to the retry.
+
+        504 for timeouts, else 502; retryable when the connection never opened (nothing was
+        sent).
+        """
+        if isinstance(error, aiohttp.ConnectionTimeoutError):
+            return cls(504, True, error)
+        if isinstance(error, aiohttp.ClientConnectorError):
+            return cls(502, True, error)
+        if isinstance(error, aiohttp.ServerTimeoutError | asyncio.TimeoutError):
+            return cls(504, False, error)
+        return cls(502, False, error)
+
+    @staticmethod
+    def answer(failure: _UpstreamError | None) -> web.Response:
+        """The client's answer when no attempt succeeded (None: no endpoint to try)."""
+        if failure is None:
+            return _plain(503, "Service Unavailable: no-available-endpoint")
+        if failure.status == 504:
+            return _plain(504, "Gateway Timeout")
+        return _plain(502, "Bad Gateway")
 
 
 class _WebSocketRefusedError(Exception):
@@ -506,13 +529,8 @@ class Gateway(BackendCache):
         if not isinstance(resolution, EndpointSet):
             return _plain(503, f"Service Unavailable: {resolution.reason}")
         balancer = self._balancer_for(key, resolution)
-        tried: set[str] = set()
         failure: _UpstreamError | None = None
-        for _attempt in range(2):
-            endpoint = _pick_untried(balancer, tried, len(resolution))
-            if endpoint is None:
-                break
-            tried.add(endpoint.key)
+        for endpoint in attempts(balancer, len(resolution)):
             start = time.monotonic()
             try:
                 upstream = await self._open(request, endpoint)
@@ -531,11 +549,7 @@ class Gateway(BackendCache):
                 upstream.release()
                 balancer.report(endpoint, ok=ok, latency=latency)
             return response
-        if failure is None:
-            return _plain(503, "Service Unavailable: no-available-endpoint")
-        if failure.status == 504:
-            return _plain(504, "Gateway Timeout")
-        return _plain(502, "Bad Gateway")
+        return _UpstreamError.answer(failure)
 
     async def _open(self, request: web.Request, endpoint: Endpoint) -> aiohttp.ClientResponse:
         url = _endpoint_url(request, endpoint)
@@ -550,15 +564,8 @@ class Gateway(BackendCache):
                 compress=None,
                 raise_for_status=False,
             )
-        except aiohttp.ConnectionTimeoutError as error:
-            # Nothing was sent: the connection never opened.
-            raise _UpstreamError(504, True, error) from error
-        except aiohttp.ClientConnectorError as error:
-            raise _UpstreamError(502, True, error) from error
-        except (aiohttp.ServerTimeoutError, asyncio.TimeoutError) as error:
-            raise _UpstreamError(504, False, error) from error
-        except aiohttp.ClientError as error:
-            raise _UpstreamError(502, False, error) from error
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            raise _UpstreamError.of(error) from error
 
     @staticmethod
     async def _relay(
@@ -601,13 +608,8 @@ class Gateway(BackendCache):
         if not isinstance(resolution, EndpointSet):
             return _plain(503, f"Service Unavailable: {resolution.reason}")
         balancer = self._balancer_for(key, resolution)
-        tried: set[str] = set()
         failure: _UpstreamError | None = None
-        for _attempt in range(2):
-            endpoint = _pick_untried(balancer, tried, len(resolution))
-            if endpoint is None:
-                break
-            tried.add(endpoint.key)
+        for endpoint in attempts(balancer, len(resolution)):
             start = time.monotonic()
             try:
                 upstream, accepted = await self._open_websocket(request, endpoint, protocols)
@@ -629,11 +631,7 @@ class Gateway(BackendCache):
                 # Reported once, at the end of the session (a balancer counting requests in
                 # flight counts the session while it lasts).
                 balancer.report(endpoint, ok=True, latency=latency)
-        if failure is None:
-            return _plain(503, "Service Unavailable: no-available-endpoint")
-        if failure.status == 504:
-            return _plain(504, "Gateway Timeout")
-        return _plain(502, "Bad Gateway")
+        return _UpstreamError.answer(failure)
 
     async def _open_websocket(
         self, request: web.Request, endpoint: Endpoint, protocols: list[str]
@@ -657,14 +655,8 @@ class Gateway(BackendCache):
             if error.status == 101:  # a 101 that is not a valid WebSocket answer
                 raise _UpstreamError(502, False, error) from error
             raise _WebSocketRefusedError(error.status, _refusal_headers(error.headers)) from error
-        except aiohttp.ConnectionTimeoutError as error:
-            raise _UpstreamError(504, True, error) from error
-        except aiohttp.ClientConnectorError as error:
-            raise _UpstreamError(502, True, error) from error
-        except (aiohttp.ServerTimeoutError, asyncio.TimeoutError) as error:
-            raise _UpstreamError(504, False, error) from error
-        except aiohttp.ClientError as error:
-            raise _UpstreamError(502, False, error) from error
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            raise _UpstreamError.of(error) from error
         finally:
             _HANDSHAKE.reset(token)
         return upstream, _accepted_headers(handshake[0] if handshake else None)

@@ -39,14 +39,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ingresslib._headers import TrustedProxies
 from ingresslib.endpoints import (
-    Balancer,
-    Endpoint,
     EndpointIndex,
     EndpointSet,
     RoundRobin,
     Unresolved,
 )
-from ingresslib.endpoints._backends import BackendCache, BalancerFactory
+from ingresslib.endpoints._backends import BackendCache, BalancerFactory, attempts
 from ingresslib.ratelimit import (
     Decision,
     QuotaPolicy,
@@ -648,13 +646,8 @@ class HTTPForwarder(BackendCache):
             await body.prime()
         except proxy.ClientDisconnectedError:
             return
-        tried: set[str] = set()
         failure: _httpproxy.UpstreamError | None = None
-        for _attempt in range(2):
-            endpoint = _pick_untried(balancer, tried, len(resolution))
-            if endpoint is None:
-                break
-            tried.add(endpoint.key)
+        for endpoint in attempts(balancer, len(resolution)):
             try:
                 response, latency = await self._client.open(endpoint, scope, body)
             except proxy.ClientDisconnectedError:
@@ -698,13 +691,8 @@ class HTTPForwarder(BackendCache):
             return
         balancer = self._balancer_for(key, resolution)
         proxy = self._proxy
-        tried: set[str] = set()
         failure: _httpproxy.UpstreamError | None = None
-        for _attempt in range(2):
-            endpoint = _pick_untried(balancer, tried, len(resolution))
-            if endpoint is None:
-                break
-            tried.add(endpoint.key)
+        for endpoint in attempts(balancer, len(resolution)):
             try:
                 connection, latency = await proxy.open_websocket(
                     endpoint,
@@ -750,15 +738,6 @@ class HTTPForwarder(BackendCache):
         else:
             response = _BAD_GATEWAY
         await _refuse(scope, send, response, close_code=_UPSTREAM_FAILED)
-
-
-def _pick_untried(balancer: Balancer, tried: set[str], size: int) -> Endpoint | None:
-    # A few picks at most: the balancer's own order decides which other endpoint is next.
-    for _ in range(max(size, 1)):
-        endpoint = balancer.pick()
-        if endpoint is None or endpoint.key not in tried:
-            return endpoint
-    return None
 
 
 async def _websocket_refusal(

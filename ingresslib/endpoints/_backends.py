@@ -2,19 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from ingresslib.endpoints._balancer import Balancer
-from ingresslib.endpoints._model import EndpointSet, Unresolved
+from ingresslib.endpoints._model import Endpoint, EndpointSet, Unresolved
 from ingresslib.endpoints._resolve import EndpointIndex
 from ingresslib.routing._table import RouteMatch
 
-__all__ = ["BackendCache", "BackendKey", "BalancerFactory"]
+__all__ = ["ATTEMPTS", "BackendCache", "BackendKey", "BalancerFactory", "attempts"]
 
 #: Builds the balancer of one backend port from its EndpointSet (e.g. `RoundRobin`).
 BalancerFactory = Callable[[EndpointSet], Balancer]
 #: (namespace, Service name, port name or number).
 BackendKey = tuple[str, str, str]
+
+#: Endpoints a proxy tries per request: one, and one retry on another endpoint.
+ATTEMPTS = 2
+
+
+def attempts(balancer: Balancer, size: int, limit: int = ATTEMPTS) -> Iterator[Endpoint]:
+    """Up to `limit` endpoints from `balancer`, none of them twice (`size`: the set's size).
+
+    The proxies' retry loop: the caller tries each endpoint it gets and asks for the next
+    only when it wants to retry. The balancer's own order decides which endpoint is next.
+    """
+    tried: set[str] = set()
+    for _ in range(limit):
+        endpoint = _pick_untried(balancer, tried, size)
+        if endpoint is None:
+            return
+        tried.add(endpoint.key)
+        yield endpoint
+
+
+def _pick_untried(balancer: Balancer, tried: set[str], size: int) -> Endpoint | None:
+    # A few picks at most: a balancer may give an endpoint already tried again.
+    for _ in range(max(size, 1)):
+        endpoint = balancer.pick()
+        if endpoint is None or endpoint.key not in tried:
+            return endpoint
+    return None
 
 
 class BackendCache:
