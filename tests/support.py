@@ -10,14 +10,14 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from ingresslib.asgi import ASGIApp
-from ingresslib.endpoints import Endpoint
+from ingresslib.endpoints import Endpoint, EndpointIndex
 
 if TYPE_CHECKING:
     import uvicorn
@@ -26,10 +26,14 @@ __all__ = [
     "ASGI_SERVERS",
     "ASGIServer",
     "FakeClock",
+    "asgi_in_thread",
+    "echo_manifests",
     "endpoints",
     "free_port",
     "gateway_manifests",
     "serve_asgi",
+    "serve_forwarder",
+    "serve_gateway",
     "write_atomically",
 ]
 
@@ -185,6 +189,118 @@ def serve_asgi(app: ASGIApp, kind: str = "uvicorn") -> Iterator[int]:
     finally:
         server.shutdown()
         server.join()
+
+
+# --- the two proxies, from resources ----------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def serve_gateway(resources: Any, **options: Any) -> AsyncIterator[int]:
+    """`ingresslib.aiohttp.Gateway` for `resources` under aiohttp's AppRunner; yields its port."""
+    from aiohttp import web
+
+    import ingresslib
+    from ingresslib.aiohttp import Gateway
+
+    gateway = Gateway(
+        ingresslib.RouteTable.build(resources), EndpointIndex.build(resources), **options
+    )
+    runner = web.AppRunner(gateway.app, shutdown_timeout=2)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield runner.addresses[0][1]
+    finally:
+        await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def asgi_in_thread(app: ASGIApp, kind: str = "uvicorn") -> AsyncIterator[int]:
+    """`app` under an ASGI server in a thread (see `ASGIServer`), from async code."""
+    server = ASGIServer(app, kind, graceful_timeout=2)
+    port = await asyncio.to_thread(server.start)
+    try:
+        yield port
+    finally:
+        server.shutdown()
+        await asyncio.to_thread(server.join)
+
+
+@contextlib.asynccontextmanager
+async def serve_forwarder(resources: Any, **options: Any) -> AsyncIterator[int]:
+    """IngressMiddleware + HTTPForwarder for `resources` under uvicorn; yields its port."""
+    import ingresslib
+    from ingresslib.asgi import HTTPForwarder, IngressMiddleware
+
+    forwarder = HTTPForwarder(EndpointIndex.build(resources), **options)
+    app = IngressMiddleware(None, ingresslib.RouteTable.build(resources), forwarder=forwarder)
+    async with asgi_in_thread(app) as port:
+        yield port
+
+
+# --- manifests for the proxies under test ---------------------------------------------------
+
+
+def echo_manifests(
+    host: str, *ports: int, empty: bool = False, namespace: str = "shop"
+) -> list[dict[str, Any]]:
+    """An Ingress `app` for `host`, `/` to the Service `echo`, whose one EndpointSlice per port
+    in `ports` points at 127.0.0.1 (load with `allow_loopback_endpoints=True`).
+
+    With `empty`, `/empty` goes to the Service `empty`, which has no EndpointSlice.
+    """
+    routes = [("/", "echo"), *([("/empty", "empty")] if empty else [])]
+    documents: list[dict[str, Any]] = [
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "Ingress",
+            "metadata": {"name": "app", "namespace": namespace},
+            "spec": {
+                "rules": [
+                    {
+                        "host": host,
+                        "http": {
+                            "paths": [
+                                {
+                                    "path": path,
+                                    "pathType": "Prefix",
+                                    "backend": {
+                                        "service": {"name": service, "port": {"name": "http"}}
+                                    },
+                                }
+                                for path, service in routes
+                            ]
+                        },
+                    }
+                ]
+            },
+        }
+    ]
+    documents.extend(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": service, "namespace": namespace},
+            "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]},
+        }
+        for _, service in routes
+    )
+    documents.extend(
+        {
+            "apiVersion": "discovery.k8s.io/v1",
+            "kind": "EndpointSlice",
+            "metadata": {
+                "name": f"echo-{position}",
+                "namespace": namespace,
+                "labels": {"kubernetes.io/service-name": "echo"},
+            },
+            "addressType": "IPv4",
+            "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": True}}],
+            "ports": [{"name": "http", "port": port, "protocol": "TCP"}],
+        }
+        for position, port in enumerate(ports)
+    )
+    return documents
 
 
 # --- manifests for `ingresslib serve` ----------------------------------------------------------

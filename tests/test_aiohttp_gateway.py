@@ -22,7 +22,7 @@ from ingresslib._tls import CertificateStore, load_certificate
 from ingresslib.aiohttp import MATCH_KEY, Gateway, ingress_middleware
 from ingresslib.endpoints import EndpointIndex
 from tests.certificates import CA
-from tests.support import free_port
+from tests.support import echo_manifests, free_port
 
 HOST = "app.example.com"
 
@@ -116,25 +116,9 @@ def _port_of(runner: web.BaseRunner) -> int:
 def _resources(*ports: int, extra: list[dict[str, Any]] | None = None) -> Any:
     """An Ingress for HOST (`/` to shop/echo, `/empty` to shop/empty with no endpoints), and one
     for the TLS hosts a.test and x.b.test (also to shop/echo)."""
-    paths = [
-        {
-            "path": "/",
-            "pathType": "Prefix",
-            "backend": {"service": {"name": "echo", "port": {"name": "http"}}},
-        },
-        {
-            "path": "/empty",
-            "pathType": "Prefix",
-            "backend": {"service": {"name": "empty", "port": {"number": 80}}},
-        },
-    ]
-    docs: list[dict[str, Any]] = [
-        {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "Ingress",
-            "metadata": {"name": "app", "namespace": "shop"},
-            "spec": {"rules": [{"host": HOST, "http": {"paths": paths}}]},
-        },
+    docs = echo_manifests(HOST, *ports, empty=True)
+    root = docs[0]["spec"]["rules"][0]["http"]["paths"][:1]
+    docs.append(
         {
             "apiVersion": "networking.k8s.io/v1",
             "kind": "Ingress",
@@ -145,35 +129,11 @@ def _resources(*ports: int, extra: list[dict[str, Any]] | None = None) -> Any:
                     {"hosts": ["*.b.test"], "secretName": "b-tls"},
                 ],
                 "rules": [
-                    {"host": "a.test", "http": {"paths": paths[:1]}},
-                    {"host": "*.b.test", "http": {"paths": paths[:1]}},
+                    {"host": "a.test", "http": {"paths": root}},
+                    {"host": "*.b.test", "http": {"paths": root}},
                 ],
             },
-        },
-    ]
-    docs.extend(
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": name, "namespace": "shop"},
-            "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]},
         }
-        for name in ("echo", "empty")
-    )
-    docs.extend(
-        {
-            "apiVersion": "discovery.k8s.io/v1",
-            "kind": "EndpointSlice",
-            "metadata": {
-                "name": f"echo-{position}",
-                "namespace": "shop",
-                "labels": {"kubernetes.io/service-name": "echo"},
-            },
-            "addressType": "IPv4",
-            "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": True}}],
-            "ports": [{"name": "http", "port": port, "protocol": "TCP"}],
-        }
-        for position, port in enumerate(ports)
     )
     docs.extend(extra or [])
     return ingresslib.load_manifests(docs, allow_loopback_endpoints=True)

@@ -22,7 +22,7 @@ import pytest
 import ingresslib
 from ingresslib.asgi import ASGIApp, HTTPForwarder, IngressMiddleware, Receive, Scope, Send
 from ingresslib.endpoints import EndpointIndex
-from tests.support import ASGI_SERVERS, free_port, serve_asgi
+from tests.support import ASGI_SERVERS, echo_manifests, free_port, serve_asgi
 
 HOST = "app.example.com"
 
@@ -151,65 +151,10 @@ def upstreams() -> Iterator[tuple[int, int]]:
 
 
 def _resources(*ports: int) -> Any:
-    """An Ingress for HOST (`/` to Service shop/echo, `/empty` to shop/empty, which has no
-    EndpointSlice), and one EndpointSlice per upstream port."""
-    docs: list[dict[str, Any]] = [
-        {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "Ingress",
-            "metadata": {"name": "app", "namespace": "shop"},
-            "spec": {
-                "rules": [
-                    {
-                        "host": HOST,
-                        "http": {
-                            "paths": [
-                                {
-                                    "path": "/",
-                                    "pathType": "Prefix",
-                                    "backend": {
-                                        "service": {"name": "echo", "port": {"name": "http"}}
-                                    },
-                                },
-                                {
-                                    "path": "/empty",
-                                    "pathType": "Prefix",
-                                    "backend": {
-                                        "service": {"name": "empty", "port": {"number": 80}}
-                                    },
-                                },
-                            ]
-                        },
-                    }
-                ]
-            },
-        }
-    ]
-    docs.extend(
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": name, "namespace": "shop"},
-            "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]},
-        }
-        for name in ("echo", "empty")
+    """`/` to shop/echo (one EndpointSlice per upstream port), `/empty` to shop/empty (none)."""
+    return ingresslib.load_manifests(
+        echo_manifests(HOST, *ports, empty=True), allow_loopback_endpoints=True
     )
-    for index, port in enumerate(ports):
-        docs.append(
-            {
-                "apiVersion": "discovery.k8s.io/v1",
-                "kind": "EndpointSlice",
-                "metadata": {
-                    "name": f"echo-{index}",
-                    "namespace": "shop",
-                    "labels": {"kubernetes.io/service-name": "echo"},
-                },
-                "addressType": "IPv4",
-                "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": True}}],
-                "ports": [{"name": "http", "port": port, "protocol": "TCP"}],
-            }
-        )
-    return ingresslib.load_manifests(docs, allow_loopback_endpoints=True)
 
 
 @contextlib.contextmanager

@@ -7,14 +7,12 @@ import asyncio
 import contextlib
 import io
 import ipaddress
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-import uvicorn
 import yaml
 from aiohttp import web
 from hypothesis import given
@@ -25,7 +23,6 @@ from ingresslib import _serve
 from ingresslib._headers import TrustedProxies
 from ingresslib.aiohttp import Gateway
 from ingresslib.asgi import (
-    HTTPForwarder,
     IngressMiddleware,
     Receive,
     Scope,
@@ -35,7 +32,7 @@ from ingresslib.asgi import (
 from ingresslib.cli import main as cli_main
 from ingresslib.endpoints import EndpointIndex
 from ingresslib.ratelimit import LimitReq, MemoryLimiter
-from tests.support import free_port
+from tests.support import asgi_in_thread, echo_manifests, free_port, serve_forwarder, serve_gateway
 
 HOST = "app.example.com"
 
@@ -217,110 +214,19 @@ async def _upstream() -> AsyncIterator[int]:
 
 
 def _documents(port: int) -> list[dict[str, Any]]:
-    return [
-        {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "Ingress",
-            "metadata": {"name": "app", "namespace": "shop"},
-            "spec": {
-                "rules": [
-                    {
-                        "host": HOST,
-                        "http": {
-                            "paths": [
-                                {
-                                    "path": "/",
-                                    "pathType": "Prefix",
-                                    "backend": {
-                                        "service": {"name": "echo", "port": {"number": 80}}
-                                    },
-                                }
-                            ]
-                        },
-                    }
-                ]
-            },
-        },
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": "echo", "namespace": "shop"},
-            "spec": {"ports": [{"name": "http", "port": 80, "targetPort": port}]},
-        },
-        {
-            "apiVersion": "discovery.k8s.io/v1",
-            "kind": "EndpointSlice",
-            "metadata": {
-                "name": "echo-0",
-                "namespace": "shop",
-                "labels": {"kubernetes.io/service-name": "echo"},
-            },
-            "addressType": "IPv4",
-            "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": True}}],
-            "ports": [{"name": "http", "port": port, "protocol": "TCP"}],
-        },
-    ]
+    return echo_manifests(HOST, port)
 
 
 def _resources(port: int) -> Any:
     return ingresslib.load_manifests(_documents(port), allow_loopback_endpoints=True)
 
 
-@contextlib.asynccontextmanager
-async def _serve_gateway(upstream: int, **options: Any) -> AsyncIterator[int]:
-    resources = _resources(upstream)
-    gateway = Gateway(
-        ingresslib.RouteTable.build(resources), EndpointIndex.build(resources), **options
-    )
-    runner = web.AppRunner(gateway.app, shutdown_timeout=1)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        yield runner.addresses[0][1]
-    finally:
-        await runner.cleanup()
+def _serve_gateway(upstream: int, **options: Any) -> contextlib.AbstractAsyncContextManager[int]:
+    return serve_gateway(_resources(upstream), **options)
 
 
-@contextlib.asynccontextmanager
-async def _serve_uvicorn(
-    app: Callable[[Scope, Receive, Send], Awaitable[None]],
-) -> AsyncIterator[int]:
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=free_port(),
-        http="h11",
-        ws="websockets-sansio",
-        loop="asyncio",
-        lifespan="on",
-        log_level="warning",
-        proxy_headers=False,  # uvicorn would otherwise believe 127.0.0.1's X-Forwarded-For
-        log_config=None,
-        timeout_graceful_shutdown=2,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(1000):
-        if server.started:
-            break
-        assert thread.is_alive(), "uvicorn exited while starting"
-        await asyncio.sleep(0.01)
-    try:
-        yield config.port
-    finally:
-        server.should_exit = True
-        await asyncio.to_thread(thread.join, 10)
-        assert not thread.is_alive()
-
-
-@contextlib.asynccontextmanager
-async def _serve_asgi(upstream: int, **options: Any) -> AsyncIterator[int]:
-    resources = _resources(upstream)
-    forwarder = HTTPForwarder(EndpointIndex.build(resources), **options)
-    app = IngressMiddleware(None, ingresslib.RouteTable.build(resources), forwarder=forwarder)
-    async with _serve_uvicorn(app) as port:
-        yield port
+def _serve_asgi(upstream: int, **options: Any) -> contextlib.AbstractAsyncContextManager[int]:
+    return serve_forwarder(_resources(upstream), **options)
 
 
 PROXIES = {"gateway": _serve_gateway, "asgi": _serve_asgi}
@@ -456,7 +362,7 @@ def test_the_asgi_rate_limit_key_follows_trusted_proxies(
             limiter=MemoryLimiter(LimitReq(1, per="m")),
             trusted_proxies=trusted,
         )
-        async with _serve_uvicorn(app) as port:
+        async with asgi_in_thread(app) as port:
             statuses = await _statuses(port, ["203.0.113.1", "203.0.113.2", "203.0.113.1"])
         assert statuses == expected
 

@@ -16,10 +16,8 @@ from yarl import URL
 
 import ingresslib
 from ingresslib import _headers as header_rules
-from ingresslib.aiohttp import Gateway
-from ingresslib.asgi import HTTPForwarder, IngressMiddleware
-from ingresslib.endpoints import EndpointIndex
-from tests.support import ASGIServer, free_port
+from tests import support
+from tests.support import echo_manifests, free_port
 
 HOST = "ws.example.com"
 PROXIES = ("gateway", "asgi")
@@ -116,92 +114,25 @@ async def upstreams(*names: str) -> AsyncIterator[list[Upstream]]:
 
 
 def _resources(*ports: int) -> Any:
-    """An Ingress for HOST (`/` to Service shop/echo) and one EndpointSlice per port."""
-    docs: list[dict[str, Any]] = [
-        {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "Ingress",
-            "metadata": {"name": "ws", "namespace": "shop"},
-            "spec": {
-                "rules": [
-                    {
-                        "host": HOST,
-                        "http": {
-                            "paths": [
-                                {
-                                    "path": "/",
-                                    "pathType": "Prefix",
-                                    "backend": {
-                                        "service": {"name": "echo", "port": {"name": "http"}}
-                                    },
-                                }
-                            ]
-                        },
-                    }
-                ]
-            },
-        },
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": "echo", "namespace": "shop"},
-            "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]},
-        },
-    ]
-    docs.extend(
-        {
-            "apiVersion": "discovery.k8s.io/v1",
-            "kind": "EndpointSlice",
-            "metadata": {
-                "name": f"echo-{position}",
-                "namespace": "shop",
-                "labels": {"kubernetes.io/service-name": "echo"},
-            },
-            "addressType": "IPv4",
-            "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": True}}],
-            "ports": [{"name": "http", "port": port, "protocol": "TCP"}],
-        }
-        for position, port in enumerate(ports)
-    )
-    return ingresslib.load_manifests(docs, allow_loopback_endpoints=True)
+    """`/` to Service shop/echo, with one EndpointSlice per port."""
+    return ingresslib.load_manifests(echo_manifests(HOST, *ports), allow_loopback_endpoints=True)
 
 
 # --- the two proxies ---------------------------------------------------------------------------
 
 
-@contextlib.asynccontextmanager
-async def serve_gateway(*ports: int, **options: Any) -> AsyncIterator[int]:
-    """The aiohttp Gateway under aiohttp's AppRunner; yields its port."""
-    resources = _resources(*ports)
-    gateway = Gateway(
-        ingresslib.RouteTable.build(resources), EndpointIndex.build(resources), **options
-    )
-    runner = web.AppRunner(gateway.app, shutdown_timeout=2)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        yield runner.addresses[0][1]
-    finally:
-        await runner.cleanup()
+def serve_gateway(*ports: int, **options: Any) -> contextlib.AbstractAsyncContextManager[int]:
+    """The aiohttp Gateway; yields its port."""
+    return support.serve_gateway(_resources(*ports), **options)
 
 
-@contextlib.asynccontextmanager
-async def serve_asgi(*ports: int, **options: Any) -> AsyncIterator[int]:
+def serve_asgi(*ports: int, **options: Any) -> contextlib.AbstractAsyncContextManager[int]:
     """IngressMiddleware + HTTPForwarder under uvicorn (in a thread); yields its port.
 
     uvicorn only: hypercorn reports a client's close code as 1006 (docs/asgi.md), which the
     close-code tests would see as 1001.
     """
-    resources = _resources(*ports)
-    forwarder = HTTPForwarder(EndpointIndex.build(resources), **options)
-    app = IngressMiddleware(None, ingresslib.RouteTable.build(resources), forwarder=forwarder)
-    server = ASGIServer(app, "uvicorn", graceful_timeout=2)
-    port = await asyncio.to_thread(server.start)
-    try:
-        yield port
-    finally:
-        server.shutdown()
-        await asyncio.to_thread(server.join)
+    return support.serve_forwarder(_resources(*ports), **options)
 
 
 Serve = Callable[..., contextlib.AbstractAsyncContextManager[int]]
