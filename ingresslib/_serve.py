@@ -63,7 +63,7 @@ from ingresslib.ratelimit import (
 )
 from ingresslib.resources import ManifestError, ResourceSet, load_manifests
 from ingresslib.resources._loader import MANIFEST_SUFFIXES
-from ingresslib.routing import RouteMatch, RouteTable, RouteTableError, lint
+from ingresslib.routing import LintFinding, RouteMatch, RouteTable, RouteTableError, lint
 
 __all__ = [
     "Address",
@@ -252,6 +252,7 @@ def assemble_snapshot(
     table: RouteTable,
     index: EndpointIndex,
     certificates: CertificateStore | None = None,
+    findings: Sequence[LintFinding] | None = None,
 ) -> Snapshot:
     """A snapshot of `resources` already routed and indexed; warnings gathered.
 
@@ -261,12 +262,15 @@ def assemble_snapshot(
         index: their Services and EndpointSlices.
         certificates: the store, when the caller has an up-to-date one (else it is built
             from `certificate_sources(table, resources)`).
+        findings: `lint(table, resources)`, when the caller has it (else it is computed).
     """
     if certificates is None:
         certificates = CertificateStore.build(certificate_sources(table, resources))
+    if findings is None:
+        findings = lint(table, resources)
     warnings = [str(skipped) for skipped in resources.skipped]
     warnings += [f"certificate: {problem}" for problem in certificates.problems]
-    warnings += [str(finding) for finding in lint(table, resources)]
+    warnings += [str(finding) for finding in findings]
     return Snapshot(resources, table, index, certificates, tuple(warnings))
 
 

@@ -42,7 +42,8 @@ from ingresslib.kubernetes import LeaderElector, StatusWriter, Watcher
 from ingresslib.kubernetes import Snapshot as ClusterSnapshot
 from ingresslib.kubernetes._client import require_kubernetes_asyncio
 from ingresslib.plugins import PathMatcherError
-from ingresslib.resources import Ingress, Resource, ResourceSet, Secret
+from ingresslib.resources import Ingress, Resource, ResourceSet, Secret, Service
+from ingresslib.routing import LintFinding, RouteTable, lint
 
 __all__ = ["ClusterSource", "election_namespace", "open_cluster_server"]
 
@@ -53,6 +54,8 @@ SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/
 
 # Stores with at least this many TLS Ingresses get their certificates loaded in a thread.
 _THREAD_THRESHOLD = 50
+# Tables with at least this many Ingresses are linted in a thread (~2 ms per 1,000).
+_LINT_THREAD_THRESHOLD = 500
 
 _CertificateKey = tuple[tuple[Any, ...], tuple[tuple[tuple[str, str], Secret], ...]]
 
@@ -175,6 +178,7 @@ class ClusterSource:
                 raise SourceError(str(error)) from error
         self._generation = 0
         self._certificates: tuple[_CertificateKey, CertificateStore] | None = None
+        self._lint: tuple[RouteTable, tuple[Service, ...], list[LintFinding]] | None = None
 
     async def start(self) -> Snapshot:
         """Connect, wait for the first complete view of the cluster and return it.
@@ -224,8 +228,23 @@ class ClusterSource:
             else:
                 certificates = CertificateStore.build(sources)
             self._certificates = (key, certificates)
+        # PERF: lint reads the table and the Services only; an EndpointSlice or Secret change
+        # (most snapshots) keeps both, and its findings are reused rather than recomputed.
+        services = tuple(r for r in snapshot.resources if isinstance(r, Service))
+        linted = self._lint
+        if linted is not None and linted[0] is snapshot.table and linted[1] == services:
+            findings = linted[2]
+        elif len(snapshot.table.ingresses) >= _LINT_THREAD_THRESHOLD:
+            findings = await asyncio.to_thread(lint, snapshot.table, services)
+        else:
+            findings = lint(snapshot.table, services)
+        self._lint = (snapshot.table, services, findings)
         served = assemble_snapshot(
-            ResourceSet(snapshot.resources), snapshot.table, snapshot.endpoints, certificates
+            ResourceSet(snapshot.resources),
+            snapshot.table,
+            snapshot.endpoints,
+            certificates,
+            findings,
         )
         if snapshot.rejected:
             rejected = tuple(
