@@ -338,13 +338,8 @@ class StatusWriter:
         """Our addresses now: the fixed ones, or the published Service's."""
         if self._service is None:
             return self._fixed
-        for resource in snapshot.resources:
-            if (
-                isinstance(resource, Service)
-                and (resource.metadata.namespace, resource.metadata.name) == self._service
-            ):
-                return service_addresses(resource)
-        return []
+        service = snapshot.endpoints.services.get(self._service)
+        return [] if service is None else service_addresses(service)
 
     def _change(
         self, entries: Sequence[dict[str, Any]], wanted: Sequence[dict[str, str]]
