@@ -80,6 +80,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ingresslib._headers import HOP_BY_HOP  # what the naive proxy drops, as the Gateway
+
 HERE = Path(__file__).resolve().parent
 MANIFESTS = HERE / "manifests"
 LOOPBACK = "127.0.0.1"
@@ -87,19 +89,6 @@ HOST = "shop.bench.test"  # routed by the /api Prefix rule of manifests/ingress.
 PATH = "/api/items/42"
 UPSTREAM_BODY = b"hello from upstream\n"
 APP_BODY = b"hello from the app\n"
-HOP_BY_HOP = frozenset(
-    (
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "te",
-        "transfer-encoding",
-        "upgrade",
-        "proxy-authorization",
-        "proxy-authenticate",
-        "trailer",
-    )
-)
 
 
 # ---------------------------------------------------------------------------------------------
