@@ -30,9 +30,21 @@ from ingresslib.resources import (
     UnsupportedKindWarning,
     load_manifests,
 )
-from ingresslib.routing import Explanation, RouteMatch, RouteTable, RouteTableError
+from ingresslib.routing import (
+    Decision,
+    DecisionPolicy,
+    Explanation,
+    Request,
+    RouteMatch,
+    RouteTable,
+    RouteTableError,
+)
+from ingresslib.rules import Backend, WeightedBackend
 
 __all__ = [
+    "Backend",
+    "Decision",
+    "DecisionPolicy",
     "EndpointSlice",
     "Explanation",
     "FrozenMap",
@@ -43,6 +55,7 @@ __all__ = [
     "ManifestProblem",
     "ObjectMeta",
     "PathType",
+    "Request",
     "Resource",
     "ResourceSet",
     "RouteMatch",
@@ -52,6 +65,7 @@ __all__ = [
     "Service",
     "SkippedDocument",
     "UnsupportedKindWarning",
+    "WeightedBackend",
     "__version__",
     "load_manifests",
 ]

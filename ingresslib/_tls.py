@@ -25,8 +25,9 @@ from collections.abc import Callable, Iterable, Mapping
 import attrs
 
 from ingresslib.resources import Ingress, Secret
+from ingresslib.resources._meta import age_key
 from ingresslib.routing import RouteTable
-from ingresslib.routing._hosts import normalize_host, wildcard_parent
+from ingresslib.rules._hosts import normalize_host, wildcard_parent
 
 __all__ = [
     "Certificate",
@@ -35,8 +36,6 @@ __all__ = [
     "load_certificate",
     "sni_context",
 ]
-
-_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 
 @attrs.frozen(eq=False)
@@ -129,11 +128,6 @@ def load_certificate(
     return Certificate(name, chain_pem, key_pem, not_after, context)
 
 
-def _age_key(ingress: Ingress) -> tuple[datetime.datetime, str, str]:
-    meta = ingress.metadata
-    return (meta.creation_timestamp or _EPOCH, meta.namespace, meta.name)
-
-
 @attrs.frozen(eq=False)
 class CertificateStore:
     """Certificates by TLS host (exact names and `*.` wildcards), and an optional default.
@@ -181,7 +175,7 @@ class CertificateStore:
                 ingresses.append(resource)
             elif isinstance(resource, Secret):
                 secrets[(resource.metadata.namespace, resource.metadata.name)] = resource
-        ingresses.sort(key=_age_key)
+        ingresses.sort(key=age_key)  # the same order as routing: one rule
         loaded: dict[tuple[str, str], Certificate | str] = {}
         hosts: dict[str, Certificate] = {}
         owners: dict[str, str] = {}

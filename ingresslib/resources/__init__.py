@@ -31,7 +31,7 @@ from ingresslib.resources._errors import (
 )
 from ingresslib.resources._frozenmap import FrozenMap
 from ingresslib.resources._loader import MANIFEST_SUFFIXES, Resource, ResourceSet, load_manifests
-from ingresslib.resources._meta import ObjectMeta
+from ingresslib.resources._meta import ObjectMeta, age_key
 from ingresslib.resources._networking import (
     DEFAULT_CLASS_ANNOTATION,
     LEGACY_CLASS_ANNOTATION,
@@ -104,5 +104,6 @@ __all__ = [
     "SkippedDocument",
     "TypedLocalObjectReference",
     "UnsupportedKindWarning",
+    "age_key",
     "load_manifests",
 ]

@@ -9,7 +9,9 @@ import attrs
 
 from ingresslib.resources._frozenmap import FrozenMap
 
-__all__ = ["ObjectMeta", "ResourceBase"]
+__all__ = ["ObjectMeta", "ResourceBase", "age_key"]
+
+_FAR_FUTURE = datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)
 
 
 def _empty_map() -> FrozenMap[str, str]:
@@ -78,3 +80,15 @@ class ResourceBase:
         from ingresslib.resources._converter import unstructure_resource  # noqa: PLC0415 -- the converter imports the models, so it is imported on first use
 
         return unstructure_resource(self)
+
+
+def age_key(resource: ResourceBase) -> tuple[datetime.datetime, str, str]:
+    """The order of "oldest first" between objects that claim the same thing.
+
+    ingress-nginx's rule for identical claims, which ingresslib applies everywhere (routing,
+    TLS certificates, status): the oldest `creationTimestamp` wins, then `namespace/name`
+    order. An object without a timestamp (fresh from a file, never stored by an apiserver)
+    counts as newer than any that has one.
+    """
+    meta = resource.metadata
+    return (meta.creation_timestamp or _FAR_FUTURE, meta.namespace, meta.name)

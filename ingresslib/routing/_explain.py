@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import Any, Protocol
 
 import attrs
 
-from ingresslib.routing._hosts import normalize_host, wildcard_parent
-
-if TYPE_CHECKING:
-    from ingresslib.routing._table import Route, RouteMatch, RouteTable
+from ingresslib.routing._match import Route, RouteMatch
+from ingresslib.rules._hosts import normalize_host, wildcard_parent
 
 __all__ = ["Candidate", "Explanation", "explain"]
 
@@ -30,7 +29,7 @@ class Candidate:
 
     def __str__(self) -> str:
         r = self.route
-        source = f"{r.ingress.metadata.namespace}/{r.ingress.metadata.name} {r.field}"
+        source = f"{r.source.namespace}/{r.source.name} {r.field}"
         shown = r.http_path.path or '""'
         return (
             f"{shown} {r.http_path.path_type} ({r.matcher}) -> {r.result.backend.describe()}"
@@ -74,8 +73,9 @@ def _describe_result(result: RouteMatch | None) -> str:
     if result is None:
         return "no route (404)"
     origin = ""
-    if result.ingress is not None:
-        origin = f" from Ingress {result.ingress.metadata.namespace}/{result.ingress.metadata.name}"
+    source = result.source
+    if source is not None and source.kind != "Controller":
+        origin = f" from {source.kind} {source.namespace}/{source.name}"
     how = {
         "path": f"path {result.path!r} ({result.path_type})",
         "host-default": "the default backend of an Ingress with rules for this host",
@@ -105,7 +105,15 @@ def _matches(route: Route, path: str) -> bool:
     return bool(compiled.matches is not None and compiled.matches(path))
 
 
-def explain(table: RouteTable, host: str | None, path: str) -> Explanation:
+class _Table(Protocol):
+    """What explain reads of a RouteTable (which imports this module)."""
+
+    def match(self, host: str | None, path: str) -> RouteMatch | None: ...
+
+    def virtual_hosts(self) -> Iterator[Any]: ...
+
+
+def explain(table: _Table, host: str | None, path: str) -> Explanation:
     """Build the Explanation of `table.match(host, path)`."""
     result = table.match(host, path)
     name = normalize_host(host)
@@ -158,12 +166,13 @@ def explain(table: RouteTable, host: str | None, path: str) -> Explanation:
             verdict = "matches, but a longer path wins"
         candidates.append(Candidate(route, matches, verdict))
     for conflict in vhost.conflicts:
-        w = conflict.winner.ingress.metadata
+        w = conflict.winner.source
         candidates.append(
             Candidate(
                 conflict.loser,
                 _matches(conflict.loser, request_path),
-                f"never used: the identical claim of the older Ingress {w.namespace}/{w.name} wins",
+                f"never used: the identical claim of the older {w.kind} "
+                f"{w.namespace}/{w.name} wins",
             )
         )
     return Explanation(host, path, name, decision, tuple(candidates), result)

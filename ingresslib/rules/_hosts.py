@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["normalize_host", "wildcard_parent"]
+__all__ = ["host_covers", "normalize_host", "wildcard_parent"]
 
 
 def normalize_host(host: str | None) -> str:
@@ -43,3 +43,17 @@ def wildcard_parent(host: str) -> str | None:
     if dot <= 0 or dot == len(host) - 1:
         return None
     return host[dot + 1 :]
+
+
+def host_covers(rule_host: str, name: str) -> bool:
+    """Whether an Ingress rule or TLS host (normalised) covers a request host (normalised).
+
+    "Precise matches ... `foo.bar.com` matches `foo.bar.com`"; a wildcard covers exactly
+    one label: "`*.foo.com` matches `bar.foo.com` ... but not `baz.bar.foo.com`" nor
+    `foo.com`. The one rule for routing and for TLS (redirects, certificates) alike.
+    """
+    if rule_host == name:
+        return True
+    if not rule_host.startswith("*."):
+        return False
+    return wildcard_parent(name) == rule_host[2:]

@@ -1,0 +1,386 @@
+"""Ingress -> route IR: class selection, rules, precedence, default backends, TLS redirects.
+
+The first front-end. Everything Ingress-specific about routing is decided here, once, and
+written into rules (`ingresslib.rules`); the table that compiles them knows nothing of
+Ingress:
+
+- class selection (`select_ingresses`);
+- one rule per `spec.rules[i].http.paths[j]`, whose precedence key is the Ingress's age
+  ("the oldest creationTimestamp wins, then namespace/name", `ingresslib.resources.age_key`)
+  and then the rule and path order inside it; the table ranks longer paths first and Exact
+  before Prefix of the same length, as the API docs require;
+- the path matcher of each path: Exact and Prefix as the API defines them;
+  ImplementationSpecific "is up to the IngressClass": the `ingresslib.dev/path-matcher`
+  annotation, else the table's `implementation_specific` choice;
+- the fallbacks: per claimed host, "the spec.defaultBackend of an Ingress that defines
+  rules for that host (the oldest such Ingress that has one)", else the controller's
+  default backend; for requests no host claims, "the spec.defaultBackend of the oldest
+  Ingress that has one", else the controller's;
+- the HTTPS redirect of the TLS hosts of an Ingress (ingress-nginx: "By default the
+  controller redirects (308) to HTTPS if TLS is enabled for that ingress"), unless its
+  `nginx.ingress.kubernetes.io/ssl-redirect` annotation is "false".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+
+import attrs
+
+from ingresslib.resources._meta import age_key
+from ingresslib.resources._networking import (
+    Ingress,
+    IngressBackend,
+    IngressClass,
+    PathType,
+)
+from ingresslib.rules._hosts import normalize_host
+from ingresslib.rules._model import (
+    Backend,
+    Filter,
+    HTTPSRedirect,
+    Match,
+    PathMatch,
+    Rule,
+    RuleKind,
+    RuleSet,
+    Source,
+    WeightedBackend,
+)
+
+__all__ = [
+    "PATH_MATCHER_ANNOTATION",
+    "SSL_REDIRECT_ANNOTATION",
+    "IngressFrontEnd",
+    "IngressKey",
+    "IngressOptions",
+    "backend_of",
+    "ingress_rules",
+    "select_ingresses",
+]
+
+#: Per-Ingress choice of the ImplementationSpecific path matcher (e.g. "regex").
+PATH_MATCHER_ANNOTATION = "ingresslib.dev/path-matcher"
+
+#: ingress-nginx's per-Ingress switch: "false" keeps plain HTTP on a TLS host (no redirect).
+SSL_REDIRECT_ANNOTATION = "nginx.ingress.kubernetes.io/ssl-redirect"
+
+#: (namespace, name) of an Ingress.
+IngressKey = tuple[str, str]
+
+_CONTROLLER = Source(kind="Controller", namespace="", name="")
+
+
+@attrs.frozen
+class IngressOptions:
+    """How a table selects and reads Ingresses (the options of `RouteTable.build`).
+
+    Attributes:
+        controller: keep Ingresses whose class names an IngressClass with this controller.
+        ingress_class: or keep Ingresses of this class name.
+        watch_without_class: also keep Ingresses that name no class.
+        default_backend: the controller's own fallback backend.
+        implementation_specific: the path matcher of ImplementationSpecific paths.
+    """
+
+    controller: str | None = None
+    ingress_class: str | None = None
+    watch_without_class: bool = False
+    default_backend: IngressBackend | None = None
+    implementation_specific: str = "prefix"
+
+
+def key_of(ingress: Ingress) -> IngressKey:
+    """(namespace, name)."""
+    return (ingress.metadata.namespace, ingress.metadata.name)
+
+
+def select_ingresses(
+    ingresses: Iterable[Ingress],
+    classes: Iterable[IngressClass],
+    *,
+    controller: str | None,
+    ingress_class: str | None,
+    watch_without_class: bool,
+) -> tuple[list[Ingress], list[Ingress]]:
+    """Split Ingresses into (ours, not ours) by class, as DESIGN.md states."""
+    ingresses = list(ingresses)
+    if controller is None and ingress_class is None:
+        return ingresses, []
+    classes = list(classes)
+    if controller is not None:
+        ours = {c.name for c in classes if c.spec.controller == controller}
+        if ingress_class is not None:
+            ours &= {ingress_class}
+    else:
+        ours = {ingress_class} if ingress_class is not None else set()
+    # "When a single IngressClass resource has this annotation set to true, new Ingress
+    # resources without a class specified will be assigned this default class."
+    default_is_ours = any(c.is_default and c.name in ours for c in classes)
+    selected: list[Ingress] = []
+    ignored: list[Ingress] = []
+    for ingress in ingresses:
+        name = ingress.class_name
+        mine = name in ours if name is not None else (default_is_ours or watch_without_class)
+        (selected if mine else ignored).append(ingress)
+    return selected, ignored
+
+
+def backend_of(backend: IngressBackend, namespace: str) -> Backend:
+    """The IR form of an Ingress backend in `namespace` ("" for the controller's)."""
+    service = backend.service
+    if service is not None:
+        port = service.port
+        return Backend(
+            name=service.name,
+            namespace=namespace,
+            port=None if port.name else port.number,
+            port_name=port.name or None,
+            origin=backend,
+        )
+    resource = backend.resource
+    if resource is not None:
+        return Backend(
+            name=resource.name,
+            namespace=namespace,
+            kind=resource.kind,
+            group=resource.api_group or "",
+            origin=backend,
+        )
+    return Backend(name="", namespace=namespace, kind="", origin=backend)
+
+
+def _source(ingress: Ingress) -> Source:
+    meta = ingress.metadata
+    return Source("Ingress", meta.namespace, meta.name, meta.creation_timestamp, ingress)
+
+
+def _filters(ingress: Ingress) -> tuple[Filter, ...]:
+    if not ingress.spec.tls:
+        return ()
+    if ingress.metadata.annotations.get(SSL_REDIRECT_ANNOTATION) == "false":
+        return ()
+    hosts = frozenset(
+        name for tls in ingress.spec.tls for host in tls.hosts if (name := normalize_host(host))
+    )
+    return (HTTPSRedirect(hosts),) if hosts else ()
+
+
+def _matcher(path_type: str | None, ingress: Ingress, options: IngressOptions) -> str:
+    if path_type == PathType.EXACT:
+        return "exact"
+    if path_type == PathType.PREFIX:
+        return "prefix"
+    # "ImplementationSpecific: Interpretation of the Path matching is up to the IngressClass."
+    return ingress.metadata.annotations.get(
+        PATH_MATCHER_ANNOTATION, options.implementation_specific
+    )
+
+
+def ingress_rules(ingress: Ingress, options: IngressOptions) -> tuple[Rule, ...]:
+    """The path rules of one Ingress, in `spec.rules[i].http.paths[j]` order."""
+    source = _source(ingress)
+    namespace = ingress.metadata.namespace
+    age = age_key(ingress)
+    filters = _filters(ingress)
+    rules: list[Rule] = []
+    for rule_index, rule in enumerate(ingress.spec.rules):
+        if rule.http is None:
+            continue
+        hostnames = (rule.host.lower(),)
+        for path_index, http_path in enumerate(rule.http.paths):
+            match = Match(
+                PathMatch(
+                    _matcher(http_path.path_type, ingress, options),
+                    http_path.path,
+                    http_path.path_type,
+                )
+            )
+            rules.append(
+                Rule(
+                    source=source,
+                    field=f"spec.rules[{rule_index}].http.paths[{path_index}]",
+                    hostnames=hostnames,
+                    matches=(match,),
+                    backends=(WeightedBackend(backend_of(http_path.backend, namespace)),),
+                    filters=filters,
+                    precedence=(*age, rule_index, path_index),
+                )
+            )
+    return tuple(rules)
+
+
+def _default_rule(ingress: Ingress, kind: RuleKind) -> Rule:
+    backend = ingress.spec.default_backend
+    assert backend is not None
+    return Rule(
+        source=_source(ingress),
+        field="spec.defaultBackend",
+        hostnames=(),
+        matches=(),
+        backends=(WeightedBackend(backend_of(backend, ingress.metadata.namespace)),),
+        filters=_filters(ingress),
+        precedence=age_key(ingress),
+        kind=kind,
+    )
+
+
+# (the Ingress, its path rules, its rule hosts, its host-default rule, its catch-all rule)
+_Compiled = tuple[Ingress, tuple[Rule, ...], tuple[str, ...], "Rule | None", "Rule | None"]
+
+
+def _compile(ingress: Ingress, options: IngressOptions) -> _Compiled:
+    hosts = tuple(dict.fromkeys(rule.host.lower() for rule in ingress.spec.rules))
+    if ingress.spec.default_backend is None:
+        return (ingress, ingress_rules(ingress, options), hosts, None, None)
+    return (
+        ingress,
+        ingress_rules(ingress, options),
+        hosts,
+        _default_rule(ingress, "host-default"),
+        _default_rule(ingress, "default"),
+    )
+
+
+def _controller_rule(backend: IngressBackend) -> Rule:
+    return Rule(
+        source=_CONTROLLER,
+        field="",
+        hostnames=(),
+        matches=(),
+        backends=(WeightedBackend(backend_of(backend, "")),),
+        kind="controller-default",
+    )
+
+
+@attrs.frozen(eq=False)
+class IngressFrontEnd:
+    """The Ingress side of one table: its Ingresses, classes and the rules made of them.
+
+    Immutable; `with_changes` derives the next one, recompiling only the changed Ingresses.
+
+    Attributes:
+        options: how Ingresses are selected and read.
+        classes: every IngressClass known.
+        selected: the Ingresses the classes select, oldest first.
+        ignored: the Ingresses no class selects.
+    """
+
+    options: IngressOptions
+    classes: tuple[IngressClass, ...]
+    selected: tuple[Ingress, ...]
+    ignored: tuple[Ingress, ...]
+    # Per Ingress: its path rules, and its default backend as a host default and as the
+    # catch-all (None without one). PERF: compiled once per Ingress object, so that a
+    # changed Ingress recompiles alone.
+    _compiled: Mapping[IngressKey, _Compiled]
+    _controller_default: Rule | None
+
+    @classmethod
+    def build(
+        cls,
+        ingresses: Iterable[Ingress],
+        classes: Iterable[IngressClass],
+        options: IngressOptions,
+        previous: IngressFrontEnd | None = None,
+    ) -> IngressFrontEnd:
+        """Select and compile Ingresses (reusing `previous`'s rules of unchanged objects)."""
+        classes = tuple(classes)
+        selected, ignored = select_ingresses(
+            ingresses,
+            classes,
+            controller=options.controller,
+            ingress_class=options.ingress_class,
+            watch_without_class=options.watch_without_class,
+        )
+        selected.sort(key=age_key)
+        known = {} if previous is None else previous._compiled
+        compiled: dict[IngressKey, _Compiled] = {}
+        for ingress in selected:
+            key = key_of(ingress)
+            cached = known.get(key)
+            compiled[key] = (
+                cached
+                if cached is not None and cached[0] is ingress
+                else _compile(ingress, options)
+            )
+        default = options.default_backend
+        return cls(
+            options=options,
+            classes=classes,
+            selected=tuple(selected),
+            ignored=tuple(ignored),
+            compiled=compiled,
+            controller_default=None if default is None else _controller_rule(default),
+        )
+
+    def with_changes(
+        self,
+        upserted: Iterable[object],
+        deleted: Iterable[object | IngressKey],
+    ) -> tuple[IngressFrontEnd, set[str] | None]:
+        """The next front-end and the rule hosts it changed (None: every host changed).
+
+        Args:
+            upserted: new or changed resources (Ingresses, IngressClasses).
+            deleted: removed resources, or `(namespace, name)` keys of removed Ingresses.
+        """
+        ingresses: dict[IngressKey, Ingress] = {key_of(i): i for i in self.ignored}
+        ingresses.update((key_of(i), i) for i in self.selected)
+        classes = {c.name: c for c in self.classes}
+        dirty: set[str] = set()
+        classes_changed = False
+
+        def touch(ingress: Ingress | None) -> None:
+            if ingress is not None:
+                dirty.update(rule.host.lower() for rule in ingress.spec.rules)
+
+        for item in deleted:
+            if isinstance(item, IngressClass):
+                classes_changed |= classes.pop(item.name, None) is not None
+                continue
+            key = key_of(item) if isinstance(item, Ingress) else item
+            if isinstance(key, tuple):
+                touch(ingresses.pop(key, None))
+        for item in upserted:
+            if isinstance(item, IngressClass):
+                classes[item.name] = item
+                classes_changed = True
+            elif isinstance(item, Ingress):
+                touch(ingresses.get(key_of(item)))
+                touch(item)
+                ingresses[key_of(item)] = item
+        following = type(self).build(
+            ingresses.values(), classes.values(), self.options, previous=self
+        )
+        return following, None if classes_changed else dirty
+
+    def rules(self) -> Iterator[Rule]:
+        """Every path rule, oldest Ingress first."""
+        for ingress in self.selected:
+            yield from self._compiled[key_of(ingress)][1]
+
+    def rule_set(self) -> RuleSet:
+        """The rules and fallbacks of the selected Ingresses."""
+        rules: list[Rule] = []
+        # Every rule host, with or without paths, is a virtual host of its own.
+        host_defaults: dict[str, Rule | None] = {}
+        catch_all: Rule | None = None
+        for ingress in self.selected:  # oldest first
+            _, path_rules, hosts, host_default, default = self._compiled[key_of(ingress)]
+            rules.extend(path_rules)
+            if catch_all is None:
+                catch_all = default
+            for host in hosts:
+                if host_defaults.get(host) is None:
+                    host_defaults[host] = host_default
+        fallback = self._controller_default
+        if fallback is not None:
+            for host, found in host_defaults.items():
+                if found is None:
+                    host_defaults[host] = fallback
+        return RuleSet(
+            rules=tuple(rules),
+            host_defaults=host_defaults,
+            catch_all=catch_all or fallback,
+        )

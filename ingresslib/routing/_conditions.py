@@ -1,0 +1,117 @@
+"""Conditions of rules besides the path: method, headers, query parameters."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from urllib.parse import unquote
+
+from ingresslib.routing._match import RouteMatch, RouteTableError
+from ingresslib.rules._model import Match
+
+__all__ = ["GET", "Candidate", "Condition", "RequestView", "compile_conditions", "first"]
+
+
+class RequestView:
+    """What conditional rules read of a request: method, headers, query parameters.
+
+    Header values of a repeated field are joined with ", " (RFC 9110 §5.3: "A recipient MAY
+    combine multiple field lines within a field section that have the same field name into
+    one field line ... by appending each subsequent field line value to the initial field
+    line value in order, separated by a comma"); a repeated query parameter counts by its
+    first value (Gateway API: "implementations should match against the first value of the
+    param").
+    """
+
+    __slots__ = ("_headers", "_query", "_raw_headers", "_raw_query", "method")
+
+    def __init__(
+        self, method: str, headers: Sequence[tuple[str, str]] = (), query: str = ""
+    ) -> None:
+        self.method = method
+        self._raw_headers = headers
+        self._raw_query = query
+        self._headers: dict[str, str] | None = None
+        self._query: dict[str, str] | None = None
+
+    def header(self, name: str) -> str | None:
+        """The combined value of a header field (`name` lower case), or None."""
+        headers = self._headers
+        if headers is None:
+            headers = {}
+            for key, value in self._raw_headers:
+                lower = key.lower()
+                known = headers.get(lower)
+                headers[lower] = value if known is None else f"{known}, {value}"
+            self._headers = headers
+        return headers.get(name)
+
+    def query_param(self, name: str) -> str | None:
+        """The first value of a query parameter, percent-decoded, or None."""
+        query = self._query
+        if query is None:
+            query = {}
+            for item in self._raw_query.split("&") if self._raw_query else ():
+                key, _, value = item.partition("=")
+                query.setdefault(unquote(key), unquote(value))
+            self._query = query
+        return query.get(name)
+
+
+#: What `RouteTable.match(host, path)` shows conditional rules: a GET, no headers, no query.
+GET = RequestView("GET")
+
+#: A compiled condition.
+Condition = Callable[[RequestView], bool]
+
+
+def _string_test(kind: str, expected: str) -> Callable[[str], bool]:
+    if kind == "Exact":
+        return expected.__eq__
+    try:
+        pattern = re.compile(expected)
+    except re.error as error:
+        raise RouteTableError(f"invalid regular expression {expected!r}: {error}") from None
+    return lambda value: pattern.fullmatch(value) is not None
+
+
+def compile_conditions(match: Match) -> Condition | None:
+    """One predicate for every condition of `match` but its path (None: no condition)."""
+    if not match.conditional:
+        return None
+    tests: list[Condition] = []
+    if match.method is not None:
+        method = match.method
+        tests.append(lambda request: request.method == method)
+    for header in match.headers:
+        name, test = header.name, _string_test(header.type, header.value)
+
+        def header_holds(
+            request: RequestView, name: str = name, test: Callable[[str], bool] = test
+        ) -> bool:
+            value = request.header(name)
+            return value is not None and test(value)
+
+        tests.append(header_holds)
+    for param in match.query:
+        name, test = param.name, _string_test(param.type, param.value)
+
+        def param_holds(
+            request: RequestView, name: str = name, test: Callable[[str], bool] = test
+        ) -> bool:
+            value = request.query_param(name)
+            return value is not None and test(value)
+
+        tests.append(param_holds)
+    return lambda request: all(test(request) for test in tests)
+
+
+#: (conditions or None, result), in precedence order.
+Candidate = tuple["Condition | None", RouteMatch]
+
+
+def first(candidates: Sequence[Candidate], request: RequestView) -> RouteMatch | None:
+    for condition, result in candidates:
+        if condition is None or condition(request):
+            return result
+    return None

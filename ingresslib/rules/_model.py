@@ -1,0 +1,264 @@
+"""The route IR: what every front-end (Ingress, Gateway API) compiles its API into.
+
+The core speaks one language. A front-end turns its resources into `Rule`s; `RouteTable`
+compiles rules into its host index and path tries and never asks which API a rule came
+from. A rule says:
+
+- where it comes from (`Source`: kind, namespace/name, field path, creation time);
+- the hostnames it claims (`""`: every host; `*.foo.com`: a wildcard);
+- its `Match`es: a path (a named path matcher: `exact`, `prefix`, or a plugin such as
+  `regex`), and optionally a method, headers and query parameters, all of which must hold;
+- its filters, in order (`HTTPSRedirect` today; the Gateway API and annotation filters
+  join them);
+- its backends with weights (`WeightedBackend`);
+- a precedence key: among rules that claim the same path of the same host, the smallest
+  key wins. The front-end computes it from its own API's rules (Ingress: oldest Ingress,
+  then namespace/name; Gateway API: the spec's ordered list), so the table needs no
+  knowledge of either.
+
+A front-end also gives the fallbacks (`RuleSet.host_defaults`, `RuleSet.catch_all`): what a
+claimed host answers when no rule path matches, and what a request no host claims gets.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import attrs
+
+__all__ = [
+    "Backend",
+    "Filter",
+    "HTTPSRedirect",
+    "HeaderMatch",
+    "Match",
+    "PathMatch",
+    "QueryParamMatch",
+    "Rule",
+    "RuleKind",
+    "RuleSet",
+    "Source",
+    "StringMatchType",
+    "WeightedBackend",
+]
+
+#: How a header or query parameter value is compared.
+StringMatchType = Literal["Exact", "RegularExpression"]
+
+#: "path": a rule that matched the request path; "host-default": what a claimed host answers
+#: when none of its paths matches (Ingress: a default backend); "default": the catch-all of
+#: requests whose host no rule claims; "controller-default": the controller's own fallback.
+RuleKind = Literal["path", "host-default", "default", "controller-default"]
+
+
+@attrs.frozen
+class Source:
+    """Where a rule comes from.
+
+    Attributes:
+        kind: the resource kind ("Ingress", "HTTPRoute", ...; "Controller" for the
+            controller's own default backend).
+        namespace: the resource's namespace ("" when cluster-scoped or for the controller).
+        name: the resource's name.
+        created: its `metadata.creationTimestamp` (None: never stored by an apiserver).
+        resource: the resource object itself (None for the controller).
+    """
+
+    kind: str
+    namespace: str
+    name: str
+    created: datetime.datetime | None = None
+    resource: Any = attrs.field(default=None, eq=False, repr=False)
+
+    def __str__(self) -> str:
+        if self.namespace:
+            return f"{self.kind} {self.namespace}/{self.name}"
+        return f"{self.kind} {self.name}" if self.name else self.kind
+
+
+@attrs.frozen
+class PathMatch:
+    """The path part of a match.
+
+    Attributes:
+        matcher: the path matcher's name: "exact", "prefix", or a registered plugin
+            ("string-prefix", "regex", ...; `ingresslib.plugins.get_path_matcher`).
+        value: the path as the rule writes it.
+        path_type: the API's own name for the kind of path ("Exact", "Prefix",
+            "ImplementationSpecific", "RegularExpression", "PathPrefix"...), for display.
+    """
+
+    matcher: str
+    value: str
+    path_type: str | None = None
+
+
+def _lower(name: str) -> str:
+    return name.lower()
+
+
+@attrs.frozen
+class HeaderMatch:
+    """A header condition: one field of the request must have this value.
+
+    Header names compare case-insensitively (RFC 9110 §5.1: "Field names are
+    case-insensitive"), so `name` is kept lower-case.
+
+    Attributes:
+        name: the field name, lower case.
+        value: the value (or the pattern, for "RegularExpression").
+        type: "Exact" or "RegularExpression".
+    """
+
+    name: str = attrs.field(converter=_lower)
+    value: str
+    type: StringMatchType = "Exact"
+
+
+@attrs.frozen
+class QueryParamMatch:
+    """A query parameter condition (names compare exactly, case-sensitively).
+
+    Attributes:
+        name: the parameter name.
+        value: the value (or the pattern, for "RegularExpression").
+        type: "Exact" or "RegularExpression".
+    """
+
+    name: str
+    value: str
+    type: StringMatchType = "Exact"
+
+
+@attrs.frozen
+class Match:
+    """Conditions of a rule that must all hold for a request.
+
+    Attributes:
+        path: the path condition.
+        method: the request method it needs (None: any).
+        headers: header conditions, all of which must hold.
+        query: query parameter conditions, all of which must hold.
+    """
+
+    path: PathMatch
+    method: str | None = None
+    headers: tuple[HeaderMatch, ...] = ()
+    query: tuple[QueryParamMatch, ...] = ()
+
+    @property
+    def conditional(self) -> bool:
+        """Whether the match needs more of the request than its path."""
+        return self.method is not None or bool(self.headers) or bool(self.query)
+
+
+@attrs.frozen
+class Backend:
+    """A backend reference, the same for every API.
+
+    Attributes:
+        name: the referenced object's name (a Service's name).
+        namespace: its namespace ("" for the controller's default backend: the namespace
+            the executor is configured with).
+        port: the Service port number, or None when the reference names its port.
+        port_name: the port's name, when it is referenced by name.
+        kind: "Service", or the kind of another referenced resource.
+        group: the API group of that kind ("" for the core group).
+        origin: the API's own backend object (an `IngressBackend` for Ingress rules).
+    """
+
+    name: str
+    namespace: str
+    port: int | None = None
+    port_name: str | None = None
+    kind: str = "Service"
+    group: str = ""
+    origin: Any = attrs.field(default=None, eq=False, repr=False)
+
+    def describe(self) -> str:
+        """`name:port` (or `Kind name` for a resource backend), as messages show it."""
+        if self.kind != "Service" or self.group:
+            return f"{self.kind} {self.name}"
+        port = self.port if self.port is not None else self.port_name
+        return f"{self.name}:{port}"
+
+
+@attrs.frozen
+class WeightedBackend:
+    """One share of a rule's traffic.
+
+    Attributes:
+        backend: where this share goes.
+        weight: its weight relative to the rule's other backends (Ingress: 1).
+        invalid: None, or why this share cannot be served (its requests are then
+            answered 500: a refused cross-namespace reference, an unknown kind...).
+    """
+
+    backend: Backend
+    weight: int = 1
+    invalid: str | None = None
+
+
+@attrs.frozen
+class HTTPSRedirect:
+    """Redirect plain-HTTP requests for these hosts to `https://` (Ingress TLS hosts).
+
+    ingress-nginx: "By default the controller redirects (308) to HTTPS if TLS is enabled
+    for that ingress" (the `ssl-redirect` annotation, default "true").
+
+    Attributes:
+        hosts: the TLS hosts, normalised (`*.foo.com` covers one label, as Ingress does).
+        status: the redirect status.
+    """
+
+    hosts: frozenset[str]
+    status: int = 308
+
+
+#: Every filter a rule can carry (the Gateway API and annotation filters join the union).
+Filter = HTTPSRedirect
+
+
+@attrs.frozen
+class Rule:
+    """One route rule of the IR.
+
+    Attributes:
+        source: where it comes from.
+        field: the field path of the rule inside its resource (e.g.
+            "spec.rules[0].http.paths[1]").
+        hostnames: the hosts it claims, normalised ("" claims every host).
+        matches: the conditions, any one of which routes a request here (empty for
+            fallbacks: host defaults and the catch-all).
+        filters: applied in order to a request it routes.
+        backends: where the request goes, with weights.
+        precedence: among rules claiming the same path, the smallest key wins.
+        kind: what the rule is for (see `RuleKind`).
+    """
+
+    source: Source
+    field: str
+    hostnames: tuple[str, ...]
+    matches: tuple[Match, ...]
+    backends: tuple[WeightedBackend, ...]
+    filters: tuple[Filter, ...] = ()
+    precedence: tuple[Any, ...] = ()
+    kind: RuleKind = "path"
+
+
+@attrs.frozen
+class RuleSet:
+    """What a front-end hands to `RouteTable`: rules and fallbacks.
+
+    Attributes:
+        rules: every path rule, in any order (precedence decides).
+        host_defaults: every claimed host, with the rule it answers with when no path
+            matches (None: 404). A host named here is claimed even without path rules.
+        catch_all: the rule for requests whose host no rule claims (None: 404).
+    """
+
+    rules: tuple[Rule, ...]
+    host_defaults: Mapping[str, Rule | None] = attrs.field(factory=dict)
+    catch_all: Rule | None = None
