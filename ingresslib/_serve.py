@@ -50,16 +50,12 @@ from prometheus_client import (
 
 from ingresslib._headers import TrustedProxies
 from ingresslib._tls import CertificateStore, certificate_sources
-from ingresslib.aiohttp import MATCH_KEY, Gateway, Handler, _UpstreamError
+from ingresslib.aiohttp import MATCH_KEY, Gateway, Handler, _UpstreamError, decide, response_of
 from ingresslib.endpoints import Endpoint, EndpointIndex
+from ingresslib.proxy import LimitAnswer, escape_log_value
 from ingresslib.ratelimit import (
-    Decision,
     LimitReq,
     MemoryLimiter,
-    QuotaPolicy,
-    ratelimit_header,
-    ratelimit_policy_header,
-    retry_after_header,
 )
 from ingresslib.resources import ManifestError, ResourceSet, load_manifests
 from ingresslib.resources._loader import MANIFEST_SUFFIXES
@@ -416,7 +412,7 @@ class Server:
         self.snapshot = snapshot if snapshot is not None else build_snapshot(config)
         self.generation = 1
         self.limiter = None if config.rate_limit is None else MemoryLimiter(config.rate_limit)
-        self._policy: QuotaPolicy | None = (
+        self._limit_answer = LimitAnswer(
             None if config.rate_limit is None else config.rate_limit.policy("default")
         )
         tls = config.tls_listen
@@ -463,12 +459,14 @@ class Server:
             _, requests, latency, backend = self._series(match, status)
             requests.inc()
             latency.observe(duration)
+            # nginx's `escape=default`: a quote or a control byte in a field the client sent
+            # cannot forge another log line or field.
             access_logger.info(
                 '%s "%s %s %s" %d backend=%s upstream=%s %.1fms',
                 request.remote or "-",
-                request.method,
-                request.headers.get("Host", "-"),
-                request.raw_path,
+                escape_log_value(request.method),
+                escape_log_value(request.headers.get("Host", "-")),
+                escape_log_value(request.raw_path),
                 status,
                 backend if match is not None else "-",
                 request.get(UPSTREAM_KEY, "-"),
@@ -503,33 +501,17 @@ class Server:
         key = self.gateway.client_address(request)
         if limiter is None or key is None:
             return await handler(request)
-        host = request.headers.get("Host")
-        match = self.gateway.table.match(host, request.raw_path.split("?", 1)[0])
-        # The gateway uses this match instead of routing the request a second time.
-        request[MATCH_KEY] = match
-        if match is None:  # a 404 is not limited, as in ingresslib.asgi
+        # The gateway uses this decision instead of deciding the request a second time.
+        decision = decide(self.gateway, request, self.gateway.policy)
+        match = decision.match
+        if decision.action != "forward" or match is None:  # 404, 400, redirects: not limited
             return await handler(request)
-        decision = limiter.hit(key)
-        if decision.allowed:
+        limited = limiter.hit(key)
+        if limited.allowed:
             return await handler(request)
         route, _ = _labels(match, self.config.namespace)
         self.metrics.refusals.labels(route).inc()
-        return self._too_many(decision)
-
-    def _too_many(self, decision: Decision) -> web.Response:
-        headers = {"RateLimit": ratelimit_header("default", decision)}
-        if self._policy is not None:
-            headers["RateLimit-Policy"] = ratelimit_policy_header(self._policy)
-        retry_after = retry_after_header(decision)
-        if retry_after is not None:
-            headers["Retry-After"] = retry_after
-        return web.Response(
-            status=429,
-            text="429 Too Many Requests\n",
-            content_type="text/plain",
-            charset="utf-8",
-            headers=headers,
-        )
+        return response_of(self._limit_answer(limited))
 
     # --- admin -------------------------------------------------------------------------------
 

@@ -46,11 +46,7 @@ from yarl import URL
 from ingresslib import _headers
 from ingresslib._headers import TrustedProxies
 from ingresslib._tls import CertificateStore, sni_context
-from ingresslib.asgi import (
-    MATCH_SCOPE_KEY,
-    _is_tls_host,
-    _strip_port,
-)
+from ingresslib.asgi import DECISION_SCOPE_KEY, MATCH_SCOPE_KEY
 from ingresslib.endpoints import (
     Endpoint,
     EndpointIndex,
@@ -58,15 +54,20 @@ from ingresslib.endpoints import (
     RoundRobin,
 )
 from ingresslib.endpoints._backends import BackendCache, BalancerFactory, attempts
-from ingresslib.routing import RouteMatch, RouteTable
+from ingresslib.proxy import Canned, FailureKind, decision_response, failure_response, unresolved
+from ingresslib.routing import Decision, DecisionPolicy, Request, RouteMatch, RouteTable
 
 __all__ = [
+    "DECISION_KEY",
     "HOP_BY_HOP",
     "MATCH_KEY",
     "Gateway",
     "Handler",
     "TableHolder",
+    "decide",
     "ingress_middleware",
+    "request_of",
+    "response_of",
 ]
 
 logger = logging.getLogger("ingresslib.aiohttp")
@@ -84,6 +85,19 @@ def _match_key() -> web.RequestKey[RouteMatch | None]:
 #: The request key under which the RouteMatch (None: no route) is left for handlers:
 #: `request[MATCH_KEY]` (a `web.RequestKey` named "ingresslib.match").
 MATCH_KEY = _match_key()
+
+
+def _decision_key() -> web.RequestKey[Decision]:
+    key_type = getattr(web, "RequestKey", None)
+    if key_type is None:  # pragma: no cover - aiohttp < 3.14 takes (and prefers) plain str keys
+        return cast("web.RequestKey[Decision]", DECISION_SCOPE_KEY)
+    return cast("web.RequestKey[Decision]", key_type(DECISION_SCOPE_KEY))
+
+
+#: The request key under which the whole `ingresslib.Decision` is left: an outer middleware
+#: that decided the request (e.g. a rate limiter) leaves it, and the proxy uses it instead of
+#: deciding again.
+DECISION_KEY = _decision_key()
 
 #: RFC 9110 §7.6.1 hop-by-hop fields (lower case): `ingresslib._headers.HOP_BY_HOP`.
 HOP_BY_HOP = _headers.HOP_BY_HOP
@@ -113,17 +127,66 @@ def _plain(status: int, text: str, **headers: str) -> web.Response:
     )
 
 
-def _route(table: RouteTable, request: web.Request) -> tuple[RouteMatch | None, str | None, str]:
-    host = request.headers.get("Host")
-    path = request.raw_path.split("?", 1)[0]
-    return table.match(host, path), host, path
+def request_of(request: web.Request) -> Request:
+    """The `ingresslib.Request` of an aiohttp request: Host, target and fields as received.
+
+    aiohttp's parser gives the header fields as bytes (`raw_headers`); latin-1 keeps each
+    byte as one character, as the ASGI executor does.
+    """
+    headers = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in request.raw_headers]
+    host = None
+    for name, value in headers:
+        if name.lower() == "host":
+            host = value
+            break
+    path, _, query = request.raw_path.partition("?")
+    return Request(
+        method=request.method,
+        scheme="https" if request.secure else "http",
+        host=host,
+        path=path,
+        query=query,
+        headers=headers,
+        client=request.remote,
+    )
 
 
-def _redirect(request: web.Request, host: str | None, https_port: int) -> web.Response:
-    authority = _strip_port(host or "")
-    if https_port != 443:
-        authority = f"{authority}:{https_port}"
-    return _plain(308, "Permanent Redirect", Location=f"https://{authority}{request.raw_path}")
+def decide(
+    holder: TableHolder | RouteTable, request: web.Request, policy: DecisionPolicy
+) -> Decision:
+    """The request's Decision: the one an outer middleware left, else the table's.
+
+    Leaves it in `request[DECISION_KEY]` and its match in `request[MATCH_KEY]`: each
+    request is decided once, however many ingresslib middlewares and handlers it passes.
+    """
+    found: Decision | None = request.get(DECISION_KEY)
+    if found is not None:
+        return found
+    table = holder if isinstance(holder, RouteTable) else holder.table
+    decision = table.decide(request_of(request), policy)
+    request[DECISION_KEY] = decision
+    request[MATCH_KEY] = decision.match
+    return decision
+
+
+def response_of(answer: Canned) -> web.Response:
+    """A canned response as an aiohttp response (aiohttp sets Content-Length itself)."""
+    headers = CIMultiDict(
+        (n.decode("latin-1"), v.decode("latin-1"))
+        for n, v in answer.headers
+        if n not in (b"content-length", b"content-type")
+    )
+    return web.Response(
+        status=answer.status,
+        body=answer.body,
+        content_type="text/plain",
+        charset="utf-8",
+        headers=headers,
+    )
+
+
+def _answer(decision: Decision) -> web.Response:
+    return response_of(decision_response(decision))
 
 
 def _service_handler(match: RouteMatch, services: Mapping[str, Handler]) -> Handler | None:
@@ -161,17 +224,14 @@ def ingress_middleware(
         is left in `request[MATCH_KEY]`.
     """
     registered = dict(services or {})
+    policy = DecisionPolicy(https_redirect=https_redirect, https_port=https_port)
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        table = holder if isinstance(holder, RouteTable) else holder.table
-        match, host, _ = _route(table, request)
-        request[MATCH_KEY] = match
-        if match is None:
-            return _plain(404, "Not Found")
-        if https_redirect and not request.secure and _is_tls_host(match, host):
-            return _redirect(request, host, https_port)
-        target = _service_handler(match, registered)
+        decision = decide(holder, request, policy)
+        if decision.action != "forward" or decision.match is None:
+            return _answer(decision)
+        target = _service_handler(decision.match, registered)
         if target is not None:
             return await target(request)
         if passthrough:
@@ -244,34 +304,34 @@ def forwarded_response_headers(raw: Iterable[tuple[bytes, bytes]]) -> CIMultiDic
 
 
 class _UpstreamError(Exception):
-    def __init__(self, status: int, retryable: bool, cause: BaseException) -> None:
-        super().__init__(f"{status}: {cause!r}")
-        self.status = status
+    def __init__(self, kind: FailureKind, retryable: bool, cause: BaseException) -> None:
+        super().__init__(f"{kind}: {cause!r}")
+        self.kind: FailureKind = kind
         self.retryable = retryable
+
+    @property
+    def status(self) -> int:
+        """The status the client gets when this is the last failure."""
+        return failure_response(self.kind).status
 
     @classmethod
     def of(cls, error: aiohttp.ClientError | asyncio.TimeoutError) -> _UpstreamError:
         """What a failure of the client means to the client and to the retry.
 
-        504 for timeouts, else 502; retryable when the connection never opened (nothing was
-        sent).
+        Retryable when the connection never opened (nothing was sent).
         """
         if isinstance(error, aiohttp.ConnectionTimeoutError):
-            return cls(504, True, error)
+            return cls("connect-timeout", True, error)
         if isinstance(error, aiohttp.ClientConnectorError):
-            return cls(502, True, error)
+            return cls("connect", True, error)
         if isinstance(error, aiohttp.ServerTimeoutError | asyncio.TimeoutError):
-            return cls(504, False, error)
-        return cls(502, False, error)
+            return cls("timeout", False, error)
+        return cls("error", False, error)
 
     @staticmethod
     def answer(failure: _UpstreamError | None) -> web.Response:
         """The client's answer when no attempt succeeded (None: no endpoint to try)."""
-        if failure is None:
-            return _plain(503, "Service Unavailable: no-available-endpoint")
-        if failure.status == 504:
-            return _plain(504, "Gateway Timeout")
-        return _plain(502, "Bad Gateway")
+        return response_of(failure_response(None if failure is None else failure.kind))
 
 
 class _WebSocketRefusedError(Exception):
@@ -410,8 +470,6 @@ class Gateway(BackendCache):
         Raises:
             ValueError: a bad `https_port` or trusted proxy CIDR.
         """
-        if not 0 < https_port < 65536:
-            raise ValueError(f"https_port must be a TCP port, not {https_port}")
         self.table = table
         self.index = index
         self.certificates = certificates
@@ -419,6 +477,8 @@ class Gateway(BackendCache):
         self.namespace = namespace
         self.https_redirect = https_redirect
         self.https_port = https_port
+        #: How requests are decided (HTTPS redirects, path normalisation).
+        self.policy = DecisionPolicy(https_redirect=https_redirect, https_port=https_port)
         self.trusted_proxies = TrustedProxies.parse(trusted_proxies)
         self._timeout = aiohttp.ClientTimeout(
             total=None, connect=None, sock_connect=connect_timeout, sock_read=read_timeout
@@ -506,15 +566,10 @@ class Gateway(BackendCache):
         An outer middleware that already routed the request (e.g. a rate limiter) leaves
         its match in `request[MATCH_KEY]`; it is used instead of matching again.
         """
-        if MATCH_KEY in request:
-            match, host = request[MATCH_KEY], request.headers.get("Host")
-        else:
-            match, host, _ = _route(self.table, request)
-            request[MATCH_KEY] = match
-        if match is None:
-            return _plain(404, "Not Found")
-        if self.https_redirect and not request.secure and _is_tls_host(match, host):
-            return _redirect(request, host, self.https_port)
+        decision = decide(self, request, self.policy)
+        match = decision.match
+        if decision.action != "forward" or match is None:
+            return _answer(decision)
         upgrade = request.headers.get("Upgrade")
         # RFC 9110 §7.8: "A server MAY ignore a received Upgrade header field if it wishes to
         # continue using the current protocol on that connection." Other protocols (h2c) are
@@ -527,7 +582,7 @@ class Gateway(BackendCache):
             return await self._websocket(request, match)
         key, resolution = self._resolve(match)
         if not isinstance(resolution, EndpointSet):
-            return _plain(503, f"Service Unavailable: {resolution.reason}")
+            return response_of(unresolved(resolution.reason))
         balancer = self._balancer_for(key, resolution)
         failure: _UpstreamError | None = None
         for endpoint in attempts(balancer, len(resolution)):
@@ -606,7 +661,7 @@ class Gateway(BackendCache):
             return _plain(400, "Bad Request: invalid WebSocket handshake")
         key, resolution = self._resolve(match)
         if not isinstance(resolution, EndpointSet):
-            return _plain(503, f"Service Unavailable: {resolution.reason}")
+            return response_of(unresolved(resolution.reason))
         balancer = self._balancer_for(key, resolution)
         failure: _UpstreamError | None = None
         for endpoint in attempts(balancer, len(resolution)):
@@ -653,7 +708,7 @@ class Gateway(BackendCache):
             )
         except aiohttp.WSServerHandshakeError as error:
             if error.status == 101:  # a 101 that is not a valid WebSocket answer
-                raise _UpstreamError(502, False, error) from error
+                raise _UpstreamError("error", False, error) from error
             raise _WebSocketRefusedError(error.status, _refusal_headers(error.headers)) from error
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise _UpstreamError.of(error) from error
@@ -715,7 +770,10 @@ class Gateway(BackendCache):
 
 def _endpoint_url(request: web.Request, endpoint: Endpoint, scheme: str = "http") -> URL:
     host = f"[{endpoint.address}]" if ":" in endpoint.address else endpoint.address
-    path, _, query = request.raw_path.partition("?")
+    raw_path, _, query = request.raw_path.partition("?")
+    decision = request.get(DECISION_KEY)
+    # The path the router saw (normalised), in origin form even for an absolute-form target.
+    path = raw_path if decision is None else decision.path
     # encoded=True: the path goes byte for byte (no dot-segment removal, `%2F` kept).
     return URL.build(
         scheme=scheme,

@@ -36,29 +36,36 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import quote, unquote_to_bytes
+
+import attrs
 
 from ingresslib._headers import TrustedProxies
 from ingresslib.endpoints import (
     EndpointIndex,
     EndpointSet,
     RoundRobin,
-    Unresolved,
 )
 from ingresslib.endpoints._backends import BackendCache, BalancerFactory, attempts
-from ingresslib.ratelimit import (
-    Decision,
-    QuotaPolicy,
-    ratelimit_header,
-    ratelimit_policy_header,
-    retry_after_header,
+from ingresslib.ingress import SSL_REDIRECT_ANNOTATION
+from ingresslib.proxy import (
+    UNAVAILABLE,
+    Canned,
+    LimitAnswer,
+    decision_response,
+    failure_response,
+    unresolved,
 )
-from ingresslib.routing import RouteMatch, RouteTable
-from ingresslib.routing._hosts import normalize_host, wildcard_parent
+from ingresslib.proxy import canned as _canned
+from ingresslib.ratelimit import Decision as LimitDecision
+from ingresslib.ratelimit import QuotaPolicy
+from ingresslib.routing import Decision, DecisionPolicy, Request, RouteMatch, RouteTable
 
 if TYPE_CHECKING:
     from ingresslib import _httpproxy
 
 __all__ = [
+    "DECISION_SCOPE_KEY",
     "MATCH_SCOPE_KEY",
     "SSL_REDIRECT_ANNOTATION",
     "ASGIApp",
@@ -84,8 +91,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 #: limit key function and the app that takes the request.
 MATCH_SCOPE_KEY = "ingresslib.match"
 
-#: ingress-nginx's per-Ingress switch: "false" keeps plain HTTP on a TLS host (no redirect).
-SSL_REDIRECT_ANNOTATION = "nginx.ingress.kubernetes.io/ssl-redirect"
+#: The scope key under which the middleware leaves the whole `ingresslib.Decision` (its
+#: weighted backends, the upstream path and Host) for the forwarder and the app.
+DECISION_SCOPE_KEY = "ingresslib.decision"
 
 _EMPTY_SERVICES: Mapping[str, ASGIApp] = {}
 
@@ -95,9 +103,11 @@ _MEMO_SIZE = 4096
 _ROUTED_SCOPES = frozenset({"http", "websocket"})
 _MEMO_MAX_BYTES = 256
 
-# (match, TLS host of its Ingress, in-process app)
-_Dispatch = tuple["RouteMatch | None", bool, "ASGIApp | None"]
-_NO_MATCH: _Dispatch = (None, False, None)
+# (the decision, the in-process app of its backend)
+_Dispatch = tuple[Decision, "ASGIApp | None"]
+_UNSEEN: Any = object()
+# The characters a path keeps unescaped when a server gives no raw_path.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 
 
 class Limiter(Protocol):
@@ -107,7 +117,7 @@ class Limiter(Protocol):
     a lock); use `AsyncRedisLimiter` rather than the blocking `RedisLimiter` here.
     """
 
-    def hit(self, key: str) -> Decision | Awaitable[Decision]:
+    def hit(self, key: str) -> LimitDecision | Awaitable[LimitDecision]:
         """Decide one request for `key`."""
         ...
 
@@ -157,22 +167,6 @@ def client_address(
         return peer
     values = [v.decode("latin-1") for n, v in scope["headers"] if n.lower() == b"x-forwarded-for"]
     return proxies.client_address(peer, values)
-
-
-def _plain(status: int, text: str) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
-    body = f"{status} {text}\n".encode()
-    headers = [
-        (b"content-type", b"text/plain; charset=utf-8"),
-        (b"content-length", str(len(body)).encode()),
-    ]
-    return status, body, headers
-
-
-# PERF: the fixed error responses are built once, at import.
-_NOT_FOUND = _plain(404, "Not Found")
-_UNAVAILABLE = _plain(503, "Service Unavailable")
-_TOO_MANY = _plain(429, "Too Many Requests")
-_REDIRECT = _plain(308, "Permanent Redirect")
 
 
 class IngressMiddleware:
@@ -237,8 +231,6 @@ class IngressMiddleware:
         Raises:
             ValueError: a bad `https_port` or trusted proxy CIDR.
         """
-        if not 0 < https_port < 65536:
-            raise ValueError(f"https_port must be a TCP port, not {https_port}")
         self.app = app
         self.table = table
         self.services = services
@@ -252,10 +244,8 @@ class IngressMiddleware:
         if limit_key is client_address and self.trusted_proxies:
             self.limit_key = functools.partial(client_address, trusted_proxies=self.trusted_proxies)
         # Fixed once: the policy header and item name do not change per request.
-        self._policy_name = "default" if ratelimit_policy is None else ratelimit_policy.name
-        self._policy_header = (
-            None if ratelimit_policy is None else ratelimit_policy_header(ratelimit_policy)
-        )
+        self._limit_answer = LimitAnswer(ratelimit_policy)
+        self._policy = DecisionPolicy(https_redirect=https_redirect, https_port=https_port)
 
     @property
     def services(self) -> Mapping[str, ASGIApp]:
@@ -266,8 +256,8 @@ class IngressMiddleware:
     def services(self, services: Mapping[str, ASGIApp]) -> None:
         self._services: Mapping[str, ASGIApp] = MappingProxyType(dict(services))
         self._memo_table: RouteTable | None = None  # the memo is rebuilt for the new apps
-        self._memo: dict[tuple[bytes | None, bytes], _Dispatch] = {}
-        self._decisions: dict[tuple[int, bool], _Dispatch] = {}
+        self._memo: dict[tuple[str, bytes | None, bytes | None], _Dispatch] = {}
+        self._apps: dict[int, ASGIApp | None] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection."""
@@ -280,138 +270,125 @@ class IngressMiddleware:
             else:
                 raise RuntimeError(f"IngressMiddleware cannot handle a {kind!r} scope alone")
             return
-        # PERF: routing is inline here and in the plain function `_decide`, not in another
-        # coroutine: one coroutine frame less on the path every request takes.
-        match, tls_host, target = self._decide(scope)
+        # PERF: the decision is taken inline here and in the plain function `_dispatch`, not
+        # in another coroutine: one coroutine frame less on the path every request takes.
+        decision, target = self._dispatch(scope)
         # The ASGI spec: a middleware that changes the scope copies it first, so that the
-        # change cannot leak upstream. PERF: dict() then one item, not {**scope, key: value}
-        # (a plain copy of a compact dict is one block copy: ~30 ns less).
+        # change cannot leak upstream. PERF: dict() then the items, not {**scope, ...}.
         scope = dict(scope)
-        scope[MATCH_SCOPE_KEY] = match
-
-        if match is None:
-            if self.app is not None:
-                await self.app(scope, receive, send)
-            else:
-                await _refuse(scope, send, _NOT_FOUND, deny_websocket=True)
+        scope[MATCH_SCOPE_KEY] = decision.match
+        scope[DECISION_SCOPE_KEY] = decision
+        action = decision.action
+        if action != "forward":
+            if decision.match is None and decision.status == 404 and self.app is not None:
+                await self.app(scope, receive, send)  # unrouted: the wrapped app's
+                return
+            response = decision_response(decision)
+            if action == "redirect" and kind == "websocket":
+                # A WebSocket handshake is sent to wss://: the clients that follow a redirect
+                # of the handshake (e.g. websockets) accept only ws:// and wss:// targets.
+                location = (decision.location or "").replace("https://", "wss://", 1)
+                response = decision_response(attrs.evolve(decision, location=location))
+            await _refuse(scope, send, response, deny_websocket=decision.status == 404)
             return
-
-        if tls_host and self.https_redirect and scope.get("scheme") in ("http", "ws"):
-            await _refuse(scope, send, self._redirect(scope))
-            return
+        # The upstream and the app see the path the router saw (normalised).
+        raw_path = decision.path.encode("latin-1")
+        if raw_path != scope.get("raw_path"):
+            scope["raw_path"] = raw_path
+            scope["path"] = unquote_to_bytes(decision.path).decode("utf-8", "surrogateescape")
 
         if self.limiter is not None:
             key = self.limit_key(scope)
             if key is not None:
-                decision = self.limiter.hit(key)
+                limited = self.limiter.hit(key)
                 # PERF: an isinstance check on the NamedTuple is cheaper than
                 # inspect.isawaitable; only the async stores return an awaitable.
-                if not isinstance(decision, tuple):
-                    decision = await decision
-                if not decision.allowed:
-                    await _refuse(scope, send, self._too_many(decision))
+                if not isinstance(limited, tuple):
+                    limited = await limited
+                if not limited.allowed:
+                    await _refuse(scope, send, self._too_many(limited))
                     return
 
         if target is not None:
             await target(scope, receive, send)
         elif self.forwarder is not None:
-            await self.forwarder(match, scope, receive, send)
+            await self.forwarder(decision.match, scope, receive, send)  # type: ignore[arg-type]  # a forward always has its match
         else:
-            await _refuse(scope, send, _UNAVAILABLE)
+            await _refuse(scope, send, UNAVAILABLE)
 
-    def _decide(self, scope: Scope) -> _Dispatch:
-        """Route one http or websocket scope, through the memo of the current table."""
+    def _dispatch(self, scope: Scope) -> _Dispatch:
+        """Decide one http or websocket scope, through the memo of the current table."""
         # One read of the attribute: this request routes on one table, whatever is swapped in.
         table = self.table
         if table is not self._memo_table:
             self._memo = {}
-            self._decisions = {}
+            self._apps = {}
             self._memo_table = table
         raw_host: bytes | None = None
-        # PERF: a plain loop over the header list, stopping at Host (usually among the first).
+        hosts = 0
+        # PERF: a plain loop over the header list; a second Host is a 400 (decide says so).
         for name, value in scope["headers"]:
             if name == b"host":
                 raw_host = value
-                break
+                hosts += 1
         raw_path: bytes | None = scope.get("raw_path")
-        if not raw_path:
-            return self._dispatch(table, raw_host, scope.get("path") or "/")
-        # PERF: the whole decision (match, TLS host, in-process app) depends only on the Host
-        # and path bytes and the table: a repeated request is one dict lookup.
-        key = (raw_host, raw_path)
-        dispatch = self._memo.get(key)
-        if dispatch is None:
-            # Latin-1 maps bytes to code points one to one: the path is matched as received.
-            dispatch = self._dispatch(table, raw_host, raw_path.split(b"?", 1)[0].decode("latin-1"))
-            if len(raw_path) <= _MEMO_MAX_BYTES and len(raw_host or b"") <= _MEMO_MAX_BYTES:
-                if len(self._memo) >= _MEMO_SIZE:
-                    self._memo.clear()  # PERF: cheaper than LRU bookkeeping on every hit
-                self._memo[key] = dispatch
-        return dispatch
-
-    def _dispatch(self, table: RouteTable, raw_host: bytes | None, path: str) -> _Dispatch:
-        """Route one Host and path.
-
-        Returns:
-            The match, whether its host is a TLS host of its Ingress, and the in-process app
-            of its backend.
-        """
-        # Latin-1 maps bytes to code points one to one: the Host is matched as received.
-        host = None if raw_host is None else raw_host.decode("latin-1")
-        match = table.match(host, path)
-        if match is None:
-            return _NO_MATCH
-        tls_host = _is_tls_host(match, host)
-        # PERF: one decision object per (match, TLS) of the table, shared by every path that
-        # makes it, rather than a new tuple per memo entry (fewer objects for the collector
-        # to walk). The table keeps its matches alive, so their ids stay theirs.
-        key = (id(match), tls_host)
-        dispatch = self._decisions.get(key)
-        if dispatch is None:
-            dispatch = self._decisions[key] = (match, tls_host, self._service_app(match))
-        return dispatch
-
-    def _service_app(self, match: RouteMatch) -> ASGIApp | None:
-        service = match.backend.service
-        if service is None:  # a resource backend: nothing in-process serves it
-            return None
-        services = self._services
-        if match.ingress is not None:
-            app = services.get(f"{match.ingress.metadata.namespace}/{service.name}")
-            if app is not None:
-                return app
-        return services.get(service.name)
-
-    def _redirect(self, scope: Scope) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
-        status, body, headers = _REDIRECT
-        host = ""
-        for name, value in scope["headers"]:
-            if name == b"host":
-                host = value.decode("latin-1")
-                break
-        raw_path: bytes | None = scope.get("raw_path")
-        path = raw_path.split(b"?", 1)[0].decode("latin-1") if raw_path else scope.get("path")
-        authority = _strip_port(host)
-        if self.https_port != 443:
-            authority = f"{authority}:{self.https_port}"
-        # A WebSocket handshake is sent to wss://: the clients that follow a redirect of the
-        # handshake (e.g. websockets) accept only ws:// and wss:// targets.
-        secure = "wss" if scope["type"] == "websocket" else "https"
-        target = f"{secure}://{authority}{path or '/'}".encode("latin-1")
+        scheme = scope.get("scheme") or "http"
         query: bytes = scope.get("query_string") or b""
-        if query:
-            target += b"?" + query
-        return status, body, [*headers, (b"location", target)]
+        key = (scheme, raw_host, raw_path)
+        if hosts <= 1 and raw_path:
+            # PERF: a decision that depends only on the scheme, Host and path is one dict
+            # lookup for a repeated request.
+            dispatch = self._memo.get(key)
+            if dispatch is not None and (not query or dispatch[0].action != "redirect"):
+                return dispatch
+        # Latin-1 maps bytes to code points one to one: Host and path are decided as received.
+        if raw_path:
+            path = raw_path.split(b"?", 1)[0].decode("latin-1")
+        else:
+            path = quote(scope.get("path") or "/", safe=_PATH_SAFE)
+        request = Request(
+            method=scope.get("method") or "GET",
+            scheme="https" if scheme in ("https", "wss") else "http",
+            host=None if raw_host is None else raw_host.decode("latin-1"),
+            path=path,
+            query=query.decode("latin-1"),
+            headers=[(n.decode("latin-1"), v.decode("latin-1")) for n, v in scope["headers"]],
+        )
+        decision = table.decide(request, self._policy)
+        dispatch = (decision, self._service_app(decision))
+        if (
+            decision.reusable
+            and raw_path
+            and len(raw_path) <= _MEMO_MAX_BYTES
+            and len(raw_host or b"") <= _MEMO_MAX_BYTES
+        ):
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()  # PERF: cheaper than LRU bookkeeping on every hit
+            self._memo[key] = dispatch
+        return dispatch
 
-    def _too_many(self, decision: Decision) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
-        status, body, headers = _TOO_MANY
-        extra = [(b"ratelimit", ratelimit_header(self._policy_name, decision).encode())]
-        if self._policy_header is not None:
-            extra.append((b"ratelimit-policy", self._policy_header.encode()))
-        retry_after = retry_after_header(decision)
-        if retry_after is not None:
-            extra.append((b"retry-after", retry_after.encode()))
-        return status, body, headers + extra
+    def _service_app(self, decision: Decision) -> ASGIApp | None:
+        match = decision.match
+        if decision.action != "forward" or match is None:
+            return None
+        # PERF: one lookup per match of the table, shared by every path that makes it.
+        found = self._apps.get(id(match), _UNSEEN)
+        if found is not _UNSEEN:
+            return found  # type: ignore[no-any-return]  # the memo holds apps or None
+        app = None
+        service = match.backend.service
+        if service is not None:  # a resource backend: nothing in-process serves it
+            services = self._services
+            if match.ingress is not None:
+                app = services.get(f"{match.ingress.metadata.namespace}/{service.name}")
+            if app is None:
+                app = services.get(service.name)
+        # The table keeps its matches alive, so their ids stay theirs while it is current.
+        self._apps[id(match)] = app
+        return app
+
+    def _too_many(self, decision: LimitDecision) -> Canned:
+        return self._limit_answer(decision)
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         closing = getattr(self.forwarder, "aclose", None)
@@ -437,35 +414,10 @@ class IngressMiddleware:
                 return
 
 
-def _strip_port(host: str) -> str:
-    if host.startswith("["):
-        end = host.find("]")
-        return host if end < 0 else host[: end + 1]
-    return host.split(":", 1)[0]
-
-
-def _is_tls_host(match: RouteMatch, host: str | None) -> bool:
-    ingress = match.ingress
-    if ingress is None or not ingress.spec.tls:
-        return False
-    if ingress.metadata.annotations.get(SSL_REDIRECT_ANNOTATION) == "false":
-        return False
-    name = normalize_host(host)
-    if not name:
-        return False
-    parent = wildcard_parent(name)
-    for tls in ingress.spec.tls:
-        for tls_host in tls.hosts:
-            candidate = normalize_host(tls_host)
-            if candidate == name or (parent is not None and candidate == f"*.{parent}"):
-                return True
-    return False
-
-
 async def _refuse(
     scope: Scope,
     send: Send,
-    response: tuple[int, bytes, list[tuple[bytes, bytes]]],
+    response: Canned,
     *,
     deny_websocket: bool = False,
     close_code: int = 1008,
@@ -489,13 +441,7 @@ async def _refuse(
 
 _log = logging.getLogger("ingresslib.asgi")
 
-_BAD_GATEWAY = _plain(502, "Bad Gateway")
-_GATEWAY_TIMEOUT = _plain(504, "Gateway Timeout")
-_NO_WEBSOCKET = _plain(501, "Not Implemented: WebSocket proxying needs websockets")
-_NO_ENDPOINT = _plain(503, "Service Unavailable: no-available-endpoint")
-# One short body per Unresolved reason: the reason code, never the Service's name.
-_UNRESOLVED: dict[str, tuple[int, bytes, list[tuple[bytes, bytes]]]] = {}
-
+_NO_WEBSOCKET = _canned(501, "Not Implemented: WebSocket proxying needs websockets")
 
 _HTTPX_MISSING = "HTTPForwarder needs httpx, an optional dependency: pip install 'ingresslib[asgi]'"
 _WEBSOCKETS_MISSING = (
@@ -504,13 +450,6 @@ _WEBSOCKETS_MISSING = (
 #: RFC 6455 §7.4.1: 1011 "indicates that a server is terminating the connection because it
 #: encountered an unexpected condition": here, the endpoint failed or refused the handshake.
 _UPSTREAM_FAILED = 1011
-
-
-def _unresolved(reason: Unresolved) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
-    response = _UNRESOLVED.get(reason.reason)
-    if response is None:
-        response = _UNRESOLVED[reason.reason] = _plain(503, f"Service Unavailable: {reason.reason}")
-    return response
 
 
 class HTTPForwarder(BackendCache):
@@ -637,7 +576,7 @@ class HTTPForwarder(BackendCache):
             return
         key, resolution = self._resolve(match)
         if not isinstance(resolution, EndpointSet):
-            await _refuse(scope, send, _unresolved(resolution))
+            await _refuse(scope, send, unresolved(resolution.reason))
             return
         balancer = self._balancer_for(key, resolution)
         proxy = self._proxy
@@ -669,14 +608,7 @@ class HTTPForwarder(BackendCache):
                 # Reported once, even when the client went away (the task was cancelled).
                 balancer.report(endpoint, ok=ok, latency=latency)
             return
-        if failure is None:
-            await _refuse(scope, send, _NO_ENDPOINT)
-        elif failure.kind in ("connect-timeout", "timeout"):
-            await _refuse(scope, send, _GATEWAY_TIMEOUT)
-        elif failure.kind == "pool-timeout":
-            await _refuse(scope, send, _UNAVAILABLE)
-        else:
-            await _refuse(scope, send, _BAD_GATEWAY)
+        await _refuse(scope, send, failure_response(None if failure is None else failure.kind))
 
     async def _websocket(
         self, match: RouteMatch, scope: Scope, receive: Receive, send: Send
@@ -687,7 +619,7 @@ class HTTPForwarder(BackendCache):
             return
         key, resolution = self._resolve(match)
         if not isinstance(resolution, EndpointSet):
-            await _refuse(scope, send, _unresolved(resolution), close_code=_UPSTREAM_FAILED)
+            await _refuse(scope, send, unresolved(resolution.reason), close_code=_UPSTREAM_FAILED)
             return
         balancer = self._balancer_for(key, resolution)
         proxy = self._proxy
@@ -731,12 +663,9 @@ class HTTPForwarder(BackendCache):
                 # flight counts the session while it lasts).
                 balancer.report(endpoint, ok=True, latency=latency)
             return
-        if failure is None:
-            response = _NO_ENDPOINT
-        elif failure.kind in ("connect-timeout", "timeout"):
-            response = _GATEWAY_TIMEOUT
-        else:
-            response = _BAD_GATEWAY
+        kind = None if failure is None else failure.kind
+        # A WebSocket has no connection pool to wait for: a pool timeout is a timeout too.
+        response = failure_response("timeout" if kind == "pool-timeout" else kind)
         await _refuse(scope, send, response, close_code=_UPSTREAM_FAILED)
 
 
@@ -744,5 +673,7 @@ async def _websocket_refusal(
     scope: Scope, send: Send, error: _httpproxy.UpstreamRefusedError
 ) -> None:
     """The endpoint's own answer to the handshake (e.g. 403), for the client."""
-    headers = [*error.headers, (b"content-length", str(len(error.body)).encode())]
-    await _refuse(scope, send, (error.status, error.body, headers), close_code=_UPSTREAM_FAILED)
+    headers = (*error.headers, (b"content-length", str(len(error.body)).encode()))
+    await _refuse(
+        scope, send, Canned(error.status, error.body, headers), close_code=_UPSTREAM_FAILED
+    )
