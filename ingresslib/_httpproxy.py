@@ -21,8 +21,8 @@ from urllib.parse import quote
 import anyio
 import httpx
 
-from ingresslib import _headers
 from ingresslib.endpoints import Endpoint
+from ingresslib.proxy import _headers
 
 if TYPE_CHECKING:
     from websockets.asyncio.client import ClientConnection
@@ -48,7 +48,7 @@ __all__ = [
 
 logger = logging.getLogger("ingresslib.asgi")
 
-#: `ingresslib._headers.HOP_BY_HOP` and `REQUEST_ONLY` as the bytes ASGI headers use.
+#: `ingresslib.proxy._headers.HOP_BY_HOP` and `REQUEST_ONLY` as the bytes ASGI headers use.
 HOP_BY_HOP = frozenset(name.encode("ascii") for name in _headers.HOP_BY_HOP)
 _REQUEST_ONLY = frozenset(name.encode("ascii") for name in _headers.REQUEST_ONLY)
 _WEBSOCKET_HANDSHAKE = frozenset(name.encode("ascii") for name in _headers.WEBSOCKET_HANDSHAKE)

@@ -48,10 +48,10 @@ from prometheus_client import (
     generate_latest,
 )
 
-from ingresslib._headers import TrustedProxies
 from ingresslib._tls import CertificateStore, certificate_sources
 from ingresslib.aiohttp import MATCH_KEY, Gateway, Handler, _UpstreamError
 from ingresslib.endpoints import Endpoint, EndpointIndex
+from ingresslib.proxy._headers import TrustedProxies
 from ingresslib.ratelimit import (
     Decision,
     LimitReq,

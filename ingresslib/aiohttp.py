@@ -43,8 +43,6 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy, MultiMapping
 from yarl import URL
 
-from ingresslib import _headers
-from ingresslib._headers import TrustedProxies
 from ingresslib._tls import CertificateStore, sni_context
 from ingresslib.asgi import (
     MATCH_SCOPE_KEY,
@@ -58,6 +56,8 @@ from ingresslib.endpoints import (
     RoundRobin,
 )
 from ingresslib.endpoints._backends import BackendCache, BalancerFactory, attempts
+from ingresslib.proxy import _headers
+from ingresslib.proxy._headers import TrustedProxies
 from ingresslib.routing import RouteMatch, RouteTable
 
 __all__ = [
@@ -85,7 +85,7 @@ def _match_key() -> web.RequestKey[RouteMatch | None]:
 #: `request[MATCH_KEY]` (a `web.RequestKey` named "ingresslib.match").
 MATCH_KEY = _match_key()
 
-#: RFC 9110 §7.6.1 hop-by-hop fields (lower case): `ingresslib._headers.HOP_BY_HOP`.
+#: RFC 9110 §7.6.1 hop-by-hop fields (lower case): `ingresslib.proxy._headers.HOP_BY_HOP`.
 HOP_BY_HOP = _headers.HOP_BY_HOP
 _REQUEST_ONLY = _headers.REQUEST_ONLY
 _NOBODY = TrustedProxies()

@@ -37,7 +37,6 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMappi
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ingresslib._headers import TrustedProxies
 from ingresslib.endpoints import (
     EndpointIndex,
     EndpointSet,
@@ -45,6 +44,7 @@ from ingresslib.endpoints import (
     Unresolved,
 )
 from ingresslib.endpoints._backends import BackendCache, BalancerFactory, attempts
+from ingresslib.proxy._headers import TrustedProxies
 from ingresslib.ratelimit import (
     Decision,
     QuotaPolicy,

@@ -1,0 +1,27 @@
+"""Sans-IO pieces every executor shares (ASGI forwarder, aiohttp Gateway, `ingresslib serve`).
+
+No IO and no asyncio: the header rules of a forwarding hop (`_headers`), and, as the package
+grows, the path normalisation, forwarding plan and canned responses of docs/proxy.md.
+"""
+
+from ingresslib.proxy._headers import (
+    HOP_BY_HOP,
+    REQUEST_ONLY,
+    WEBSOCKET_HANDSHAKE,
+    TrustedProxies,
+    connection_tokens,
+    is_upgrade,
+    is_websocket,
+    websocket_close_code,
+)
+
+__all__ = [
+    "HOP_BY_HOP",
+    "REQUEST_ONLY",
+    "WEBSOCKET_HANDSHAKE",
+    "TrustedProxies",
+    "connection_tokens",
+    "is_upgrade",
+    "is_websocket",
+    "websocket_close_code",
+]
