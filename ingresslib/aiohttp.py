@@ -85,9 +85,8 @@ def _match_key() -> web.RequestKey[RouteMatch | None]:
 #: `request[MATCH_KEY]` (a `web.RequestKey` named "ingresslib.match").
 MATCH_KEY = _match_key()
 
-#: RFC 9110 §7.6.1 hop-by-hop fields (lower case): `ingresslib.proxy._headers.HOP_BY_HOP`.
+#: RFC 9110 §7.6.1 hop-by-hop fields (lower case): `ingresslib.proxy.HOP_BY_HOP`.
 HOP_BY_HOP = _headers.HOP_BY_HOP
-_REQUEST_ONLY = _headers.REQUEST_ONLY
 _NOBODY = TrustedProxies()
 #: RFC 6455 §7.4.1: 1011, "a server is terminating the connection because it encountered an
 #: unexpected condition": here, the endpoint vanished without a Close frame.
@@ -190,57 +189,38 @@ def _decode(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
     return [(n.decode("latin-1"), v.decode("latin-1")) for n, v in raw]
 
 
+def _latin1_headers(fields: Iterable[tuple[bytes, bytes]]) -> CIMultiDict[str]:
+    return CIMultiDict(_decode(fields))
+
+
 def forwarded_request_headers(
     request: web.Request, endpoint: Endpoint, trusted_proxies: TrustedProxies = _NOBODY
 ) -> CIMultiDict[str]:
-    """The headers sent upstream: hop-by-hop removed, Host kept, X-Forwarded-* set.
+    """The headers sent upstream for `request`, for aiohttp's client.
 
-    The rules of `ingresslib.asgi.HTTPForwarder` (ingress-nginx's `use-forwarded-headers`
-    by peer): from a peer in `trusted_proxies`, X-Forwarded-For is the incoming list with
-    the peer appended and X-Forwarded-Proto/-Host are kept when present; from any other
-    peer, X-Forwarded-For is the peer alone and X-Forwarded-Proto/-Host are set by us.
+    `ingresslib.proxy.forward_request_headers`, the rules both proxies share (docs/proxy.md),
+    on `request.raw_headers` with the peer (`request.remote`), the scheme and the endpoint's
+    `address:port` as the Host when the client sent none. The fields are latin-1 str, one
+    character per byte.
     """
-    raw = _decode(request.raw_headers)
-    drop = HOP_BY_HOP | _REQUEST_ONLY | _connection_tokens(raw)
-    peer = request.remote
-    trusted = trusted_proxies.trusts(peer)
-    headers: CIMultiDict[str] = CIMultiDict()
-    forwarded_for: list[str] = []
-    forwarded: list[tuple[str, str]] = []  # X-Forwarded-Proto/-Host as received
-    host: str | None = None
-    for name, value in raw:
-        lower = name.lower()
-        if lower == "x-forwarded-for":
-            if trusted and value.strip():
-                forwarded_for.append(value.strip())
-        elif lower in ("x-forwarded-proto", "x-forwarded-host"):
-            if trusted:
-                forwarded.append((name, value))
-        elif lower not in drop:
-            if lower == "host":
-                if host is not None:
-                    continue
-                host = value
-            headers.add(name, value)
-    if host is None:
-        host = endpoint.key
-        headers["Host"] = host
-    if peer:
-        forwarded_for.append(peer)
-    if forwarded_for:
-        headers["X-Forwarded-For"] = ", ".join(forwarded_for)
-    for name, value in forwarded:
-        headers.add(name, value)
-    headers.setdefault("X-Forwarded-Proto", "https" if request.secure else "http")
-    headers.setdefault("X-Forwarded-Host", host)
-    return headers
+    return _latin1_headers(
+        _headers.forward_request_headers(
+            request.raw_headers,
+            peer=request.remote,
+            scheme="https" if request.secure else "http",
+            trusted=trusted_proxies,
+            fallback_host=endpoint.key.encode("latin-1"),
+        )
+    )
 
 
 def forwarded_response_headers(raw: Iterable[tuple[bytes, bytes]]) -> CIMultiDict[str]:
-    """The upstream response headers sent to the client: hop-by-hop removed."""
-    decoded = _decode(raw)
-    drop = HOP_BY_HOP | _connection_tokens(decoded)
-    return CIMultiDict((n, v) for n, v in decoded if n.lower() not in drop)
+    """The upstream response headers sent to the client (latin-1 str, one per byte).
+
+    `ingresslib.proxy.forward_response_headers` with `server_owned=False`: aiohttp writes a
+    Date and a Server only when the response has none, so the endpoint's pass, once each.
+    """
+    return _latin1_headers(_headers.forward_response_headers(raw, server_owned=False))
 
 
 class _UpstreamError(Exception):

@@ -1,14 +1,18 @@
 """Header rules shared by the proxies (ASGI forwarder and aiohttp gateway): no IO.
 
-Hop-by-hop fields, the WebSocket handshake fields each hop generates itself, the close codes
-a proxy may relay, and `TrustedProxies`: which peers may tell us the client's address in
-`X-Forwarded-For` (nginx's realip module with `real_ip_recursive on`).
+`forward_request_headers` and `forward_response_headers` are what one forwarding hop sends
+on, written once, in bytes (ASGI gives bytes, aiohttp `raw_headers`): every executor calls
+them and only converts the result to what its client or server library takes. Around them:
+the hop-by-hop fields, the WebSocket handshake fields each hop generates itself, the close
+codes a proxy may relay, and `TrustedProxies`: which peers may tell us the client's address
+in `X-Forwarded-For` (nginx's realip module with `real_ip_recursive on`). docs/proxy.md has
+the rules with their sources.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import AnyStr, TypeAlias
 
 import attrs
@@ -16,9 +20,12 @@ import attrs
 __all__ = [
     "HOP_BY_HOP",
     "REQUEST_ONLY",
+    "SERVER_OWNED",
     "WEBSOCKET_HANDSHAKE",
     "TrustedProxies",
     "connection_tokens",
+    "forward_request_headers",
+    "forward_response_headers",
     "is_upgrade",
     "is_websocket",
     "websocket_close_code",
@@ -49,6 +56,11 @@ HOP_BY_HOP = frozenset(
 #: Request fields answered or set by the proxy itself, never passed through: the server in
 #: front already answered `Expect: 100-continue`; X-Forwarded-Proto/-Host are ours to set.
 REQUEST_ONLY = frozenset({"expect", "x-forwarded-proto", "x-forwarded-host"})
+
+#: Response fields the server in front writes itself, when it owns them (ASGI servers). nginx,
+#: proxy_hide_header: "By default, nginx does not pass the header fields "Date", "Server",
+#: "X-Pad", and "X-Accel-..." from the response of a proxied server to a client."
+SERVER_OWNED = frozenset({"date", "server"})
 
 #: The WebSocket handshake fields (RFC 6455 §4.1, §4.2.2) that belong to one connection: each
 #: hop's client library generates its own key, version and extension offer, and its server
@@ -250,3 +262,122 @@ def _parse_address(value: str, *, with_port: bool = False) -> _Address | None:
 
 def _is_port(suffix: str) -> bool:
     return suffix.startswith(":") and suffix[1:].isdigit()
+
+
+# --- what one hop forwards ---------------------------------------------------------------------
+
+_HOP_BY_HOP = frozenset(name.encode("ascii") for name in HOP_BY_HOP)
+_EXPECT = b"expect"
+_SERVER_OWNED = frozenset(name.encode("ascii") for name in SERVER_OWNED)
+# The scheme X-Forwarded-Proto names: a WebSocket handshake came over http or https.
+_SCHEMES = {"ws": b"http", "wss": b"https", "http": b"http", "https": b"https"}
+
+
+def forward_request_headers(
+    headers: Sequence[tuple[bytes, bytes]],
+    *,
+    peer: str | None,
+    scheme: str,
+    trusted: TrustedProxies,
+    fallback_host: bytes,
+    host: bytes | None = None,
+) -> list[tuple[bytes, bytes]]:
+    """The request fields sent upstream, from those received: bytes in, bytes out.
+
+    In order:
+
+    - **Hop-by-hop fields go**, with every field a `Connection` option names (RFC 9110
+      §7.6.1: "a proxy or gateway MUST parse a received Connection header field before a
+      message is forwarded and, for each connection-option in this field, remove any header
+      or trailer field(s) from the message with the same name as the connection-option");
+      `Expect` goes too (the server in front answered it).
+    - **One Host**: the first received (the one the request was routed by; a second is
+      dropped: RFC 9112 §3.2 has a server answer it 400, as nginx and both servers here do),
+      replaced in place by `host` when given (the authority of an absolute-form target, RFC
+      9112 §3.2.2), else `fallback_host` first when none came (HTTP/1.0).
+    - **Every other field passes unchanged**, in order, names and values byte for byte.
+    - **X-Forwarded-For/-Host/-Proto are ours**, at the end. From a peer that `trusted` does
+      not trust (ingress-nginx's default, `use-forwarded-headers: "false"`: "NGINX ignores
+      incoming X-Forwarded-* headers, filling them with the request information it sees"),
+      X-Forwarded-For is the peer alone, X-Forwarded-Host the Host sent, X-Forwarded-Proto
+      `scheme`. From a trusted peer (`use-forwarded-headers: "true"`, "NGINX passes the
+      incoming X-Forwarded-* headers to upstreams", with `compute-full-forwarded-for:
+      "true"`, "append the remote address to the X-Forwarded-For header instead of
+      replacing it"): X-Forwarded-For is the incoming list with the peer appended, and the
+      incoming X-Forwarded-Host and -Proto are kept (ours when absent).
+
+    Args:
+        headers: the (name, value) fields received, in order (ASGI `scope["headers"]`,
+            aiohttp `request.raw_headers`).
+        peer: the TCP peer's address (None: unknown; then no X-Forwarded-For).
+        scheme: how the request arrived: "http", "https", "ws" or "wss".
+        trusted: the peers whose X-Forwarded-* fields are believed.
+        fallback_host: the Host when none was received (the endpoint's `address:port`).
+        host: the Host to send instead of the one received.
+
+    Returns:
+        The fields to send: received names keep their case; ours are spelled
+        `X-Forwarded-For`.
+    """
+    drop = _HOP_BY_HOP | {_EXPECT} | connection_tokens(headers, b"connection")
+    believed = trusted.trusts(peer)
+    sent: list[tuple[bytes, bytes]] = []
+    incoming: dict[bytes, list[bytes]] = {}  # a trusted peer's X-Forwarded-* fields
+    host_at: int | None = None
+    for name, value in headers:
+        lower = name.lower()
+        if lower in (b"x-forwarded-for", b"x-forwarded-host", b"x-forwarded-proto"):
+            if believed and value.strip():
+                incoming.setdefault(lower, []).append(value.strip())
+        elif lower in drop:
+            continue
+        elif lower == b"host":
+            if host_at is None:
+                host_at = len(sent)
+                sent.append((name, value if host is None else host))
+        else:
+            sent.append((name, value))
+    if host_at is None:
+        sent.insert(0, (b"Host", fallback_host if host is None else host))
+        host_at = 0
+    sent_host = sent[host_at][1]
+
+    chain = [*incoming.get(b"x-forwarded-for", []), *([peer.encode("latin-1")] if peer else [])]
+    if chain:
+        sent.append((b"X-Forwarded-For", b", ".join(chain)))
+    hosts = incoming.get(b"x-forwarded-host", [sent_host])
+    sent.extend((b"X-Forwarded-Host", value) for value in hosts)
+    lowered = scheme.lower()
+    protos = incoming.get(b"x-forwarded-proto", [_SCHEMES.get(lowered, lowered.encode("latin-1"))])
+    sent.extend((b"X-Forwarded-Proto", value) for value in protos)
+    return sent
+
+
+def forward_response_headers(
+    headers: Iterable[tuple[bytes, bytes]], *, server_owned: bool
+) -> list[tuple[bytes, bytes]]:
+    """The response fields sent to the client, from the endpoint's: bytes in, bytes out.
+
+    Hop-by-hop fields go, with those the response's `Connection` names (RFC 9110 §7.6.1).
+    Every other field passes unchanged, names and values byte for byte, in order.
+
+    `server_owned` says whether the server in front writes its own `Date` and `Server` in any
+    case. ASGI servers do (uvicorn and hypercorn add both to every response, whatever the
+    app sent): the endpoint's are then dropped, else each would be sent twice (RFC 9110
+    §5.3: "A sender MUST NOT generate multiple field lines with the same name in a message
+    ... unless that field's definition allows multiple field line values to be recombined
+    as a comma-separated list"; Date's does not), as nginx's `proxy_hide_header` default
+    drops them. aiohttp adds them only when the response has none: with
+    `server_owned=False` the endpoint's pass, once each (aiohttp supplies a Date when the
+    endpoint sent none, as RFC 9110 §6.6.1 asks of "a recipient with a clock that receives
+    a response message without a Date header field").
+
+    Args:
+        headers: the endpoint's (name, value) fields, in order.
+        server_owned: the server in front writes Date and Server itself.
+    """
+    fields = list(headers)
+    drop = _HOP_BY_HOP | connection_tokens(fields, b"connection")
+    if server_owned:
+        drop |= _SERVER_OWNED
+    return [(name, value) for name, value in fields if name.lower() not in drop]

@@ -1,0 +1,296 @@
+"""Header hygiene of both proxies, asserted on the bytes on the wire.
+
+A raw asyncio backend on 127.0.0.1 answers every request with the exact bytes it received
+(request head and body) as its body, and a response header of non-ASCII bytes; a raw socket
+client writes a request byte for byte and reads the response byte for byte. Every test runs
+through both executors: the aiohttp `Gateway` and the ASGI `IngressMiddleware` +
+`HTTPForwarder` under uvicorn (`tests.support.serve_gateway` / `serve_forwarder`). The rules
+themselves are `ingresslib.proxy.forward_request_headers` / `forward_response_headers`, also
+checked directly at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import attrs
+import pytest
+
+import ingresslib
+from ingresslib.proxy import TrustedProxies, forward_request_headers, forward_response_headers
+from tests.support import echo_manifests, serve_forwarder, serve_gateway
+
+HOST = b"app.example.com"
+#: Valid UTF-8 ("café") and bytes that are no UTF-8 at all: both must cross unchanged.
+NON_ASCII = b"caf\xc3\xa9 \xff\xfe"
+#: The backend's own response fields (its Connection names a field and Content-Length).
+RESPONSE_FIELDS = (
+    b"X-Raw-Response: " + NON_ASCII + b"\r\n"
+    b"Connection: close, X-Upstream-Hop, Content-Length\r\n"
+    b"X-Upstream-Hop: 1\r\n"
+    b"X-Upstream-Kept: 1\r\n"
+)
+
+Headers = list[tuple[bytes, bytes]]
+
+
+# --- the raw backend and the raw client ----------------------------------------------------------
+
+
+@attrs.define
+class Backend:
+    """An HTTP/1.1 backend that answers each request with the bytes it received."""
+
+    port: int = 0
+    received: list[bytes] = attrs.field(factory=list)
+
+
+async def _read_body(reader: asyncio.StreamReader, head: bytes) -> bytes:
+    _, fields = _parse_head(head)
+    length = _field(fields, b"content-length")
+    if length is not None:
+        return await reader.readexactly(int(length))
+    if (_field(fields, b"transfer-encoding") or b"").lower() == b"chunked":
+        body = b""
+        while not body.endswith(b"0\r\n\r\n"):  # a test body never ends with "0" itself
+            body += await reader.read(65536)
+        return body
+    return b""
+
+
+@contextlib.asynccontextmanager
+async def raw_backend() -> AsyncIterator[Backend]:
+    """The echo backend on a free loopback port: one request per connection."""
+    backend = Backend()
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            received = head + await _read_body(reader, head)
+            backend.received.append(received)
+            writer.write(
+                b"HTTP/1.1 200 OK\r\n"
+                + RESPONSE_FIELDS
+                + b"Content-Type: application/octet-stream\r\n"
+                + b"Content-Length: "
+                + str(len(received)).encode()
+                + b"\r\n\r\n"
+                + received
+            )
+            await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    backend.port = server.sockets[0].getsockname()[1]
+    try:
+        yield backend
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+@attrs.frozen
+class Response:
+    """A response as read from the socket: status, fields as on the wire, de-chunked body."""
+
+    status: int
+    headers: Headers
+    body: bytes
+
+
+def _parse_head(head: bytes) -> tuple[bytes, Headers]:
+    start, *lines = head.rstrip(b"\r\n").split(b"\r\n")
+    fields = []
+    for line in lines:
+        name, _, value = line.partition(b":")
+        fields.append((name, value.strip(b" \t")))
+    return start, fields
+
+
+def _field(fields: Headers, name: bytes) -> bytes | None:
+    values = _fields(fields, name)
+    return values[0] if values else None
+
+
+def _fields(fields: Headers, name: bytes) -> list[bytes]:
+    return [value for key, value in fields if key.lower() == name]
+
+
+def _dechunk(body: bytes) -> bytes:
+    out = b""
+    while body:
+        size, _, body = body.partition(b"\r\n")
+        length = int(size.split(b";")[0], 16)
+        if length == 0:
+            break
+        out, body = out + body[:length], body[length + 2 :]
+    return out
+
+
+async def raw_exchange(port: int, request: bytes) -> Response:
+    """Write `request` byte for byte; read the whole response (the request asks to close)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        data = await reader.read()
+    finally:
+        writer.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    start, fields = _parse_head(head)
+    if (_field(fields, b"transfer-encoding") or b"").lower() == b"chunked":
+        body = _dechunk(body)
+    return Response(int(start.split()[1]), fields, body)
+
+
+def upstream_request(response: Response, backend: Backend) -> tuple[bytes, Headers, bytes]:
+    """What the backend received: the request line, the fields, the body (also echoed)."""
+    assert response.status == 200, response
+    (received,) = backend.received
+    assert response.body == received
+    head, _, body = received.partition(b"\r\n\r\n")
+    start, fields = _parse_head(head)
+    return start, fields, body
+
+
+# --- both executors ------------------------------------------------------------------------------
+
+Serve = Callable[..., contextlib.AbstractAsyncContextManager[int]]
+
+
+def _resources(backend: Backend) -> Any:
+    return ingresslib.load_manifests(
+        echo_manifests(HOST.decode(), backend.port), allow_loopback_endpoints=True
+    )
+
+
+EXECUTORS: dict[str, Serve] = {
+    "gateway": lambda backend, **options: serve_gateway(_resources(backend), **options),
+    "asgi": lambda backend, **options: serve_forwarder(_resources(backend), **options),
+}
+
+
+@pytest.fixture(params=sorted(EXECUTORS))
+def executor(request: pytest.FixtureRequest) -> str:
+    """The executor under test: "asgi" (uvicorn) or "gateway" (aiohttp)."""
+    name: str = request.param
+    return name
+
+
+def run(main: Callable[[], Awaitable[None]]) -> None:
+    asyncio.run(asyncio.wait_for(main(), 30))
+
+
+async def through(executor: str, request: bytes, **options: Any) -> tuple[Response, Backend, int]:
+    """`request` through the executor to a raw backend: the response, the backend, the port."""
+    async with raw_backend() as backend, EXECUTORS[executor](backend, **options) as port:
+        response = await raw_exchange(port, request)
+    return response, backend, port
+
+
+# --- Host ----------------------------------------------------------------------------------------
+
+
+def test_a_second_host_never_reaches_the_backend(executor: str) -> None:
+    # RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to any
+    # HTTP/1.1 request message ... that contains more than one Host header field". nginx does
+    # ("client sent duplicate host header"), and so do both servers here, before the proxy
+    # runs: aiohttp's parser (Host is a singleton field) and uvicorn's h11 ("Found multiple
+    # Host: headers"). `forward_request_headers` would send the first one only (below).
+    request = (
+        b"GET /h HTTP/1.1\r\n"
+        b"Host: app.example.com\r\n"
+        b"Host: 10.0.0.1:8080\r\n"
+        b"Connection: close\r\n"
+        b"\r\n"
+    )
+
+    async def main() -> None:
+        response, backend, _ = await through(executor, request)
+        assert response.status == 400
+        assert backend.received == []
+
+    run(main)
+
+
+# --- the rules themselves, without IO ------------------------------------------------------------
+
+NOBODY = TrustedProxies()
+LOOPBACK = TrustedProxies.parse(["127.0.0.1/32"])
+
+
+def _forward(headers: Headers, **options: Any) -> Headers:
+    arguments: dict[str, Any] = {
+        "peer": "127.0.0.1",
+        "scheme": "http",
+        "trusted": NOBODY,
+        "fallback_host": b"10.0.0.7:8080",
+        **options,
+    }
+    return forward_request_headers(headers, **arguments)
+
+
+def test_forward_request_headers_order_and_names() -> None:
+    sent = _forward([(b"host", HOST), (b"accept", b"*/*"), (b"connection", b"keep-alive")])
+    assert sent == [
+        (b"host", HOST),
+        (b"accept", b"*/*"),
+        (b"X-Forwarded-For", b"127.0.0.1"),
+        (b"X-Forwarded-Host", HOST),
+        (b"X-Forwarded-Proto", b"http"),
+    ]
+
+
+def test_forward_request_headers_host_fallback_and_replacement() -> None:
+    # No Host (HTTP/1.0): the endpoint's address, first.
+    sent = _forward([(b"Accept", b"*/*")], peer=None)
+    assert sent[0] == (b"Host", b"10.0.0.7:8080")
+    assert (b"X-Forwarded-Host", b"10.0.0.7:8080") in sent
+    # Unknown peer: no X-Forwarded-For.
+    assert b"x-forwarded-for" not in {name.lower() for name, _ in sent}
+    # `host` (an absolute-form target's authority) replaces the Host received, in place.
+    sent = _forward([(b"Accept", b"*/*"), (b"Host", HOST)], host=b"other.example:81")
+    assert sent[:2] == [(b"Accept", b"*/*"), (b"Host", b"other.example:81")]
+    assert (b"X-Forwarded-Host", b"other.example:81") in sent
+    # Two Host fields: one is sent, the first.
+    sent = _forward([(b"Host", HOST), (b"Host", b"10.9.9.9")])
+    assert [value for name, value in sent if name.lower() == b"host"] == [HOST]
+
+
+def test_forward_request_headers_websocket_schemes_and_trust() -> None:
+    sent = dict(_forward([(b"Host", HOST)], scheme="wss"))
+    assert sent[b"X-Forwarded-Proto"] == b"https"
+    # A trusted peer's list is extended.
+    sent = dict(_forward([(b"Host", HOST), (b"X-Forwarded-For", b"127.0.0.1")], trusted=LOOPBACK))
+    assert sent[b"X-Forwarded-For"] == b"127.0.0.1, 127.0.0.1"
+
+
+def test_forward_response_headers_server_owned() -> None:
+    received = [
+        (b"Date", b"Mon, 01 Jan 2024 00:00:00 GMT"),
+        (b"Server", b"upstream"),
+        (b"Connection", b"close, X-Hop"),
+        (b"X-Hop", b"1"),
+        (b"Keep-Alive", b"timeout=5"),
+        (b"Transfer-Encoding", b"chunked"),
+        (b"Content-Length", b"3"),
+        (b"X-Raw", NON_ASCII),
+    ]
+    # ASGI: the server writes its own Date and Server.
+    assert forward_response_headers(received, server_owned=True) == [
+        (b"Content-Length", b"3"),
+        (b"X-Raw", NON_ASCII),
+    ]
+    # aiohttp: it adds Date and Server only when absent, so the upstream's are kept.
+    assert forward_response_headers(received, server_owned=False) == [
+        (b"Date", b"Mon, 01 Jan 2024 00:00:00 GMT"),
+        (b"Server", b"upstream"),
+        (b"Content-Length", b"3"),
+        (b"X-Raw", NON_ASCII),
+    ]
