@@ -194,6 +194,62 @@ async def through(executor: str, request: bytes, **options: Any) -> tuple[Respon
     return response, backend, port
 
 
+# --- Connection never strips Host, Content-Length or the fields we set ---------------------------
+
+
+def test_connection_tokens_never_strip_host_content_length_or_our_fields(executor: str) -> None:
+    # RFC 9110 §7.6.1 has a proxy remove the fields Connection names; a client that names
+    # Host must not make the proxy send the pod address as Host (nor Content-Length its body
+    # chunked, nor X-Forwarded-For go missing).
+    request = (
+        b"POST /echo HTTP/1.1\r\n"
+        b"Host: app.example.com\r\n"
+        b"Connection: close, Host, Content-Length, X-Forwarded-For, X-Forwarded-Proto, "
+        b"X-Forwarded-Host, X-Client-Hop\r\n"
+        b"X-Client-Hop: 1\r\n"
+        b"X-Kept: yes\r\n"
+        b"Content-Length: 5\r\n"
+        b"\r\n"
+        b"hello"
+    )
+
+    async def main() -> None:
+        response, backend, _ = await through(executor, request)
+        start, fields, body = upstream_request(response, backend)
+        assert start == b"POST /echo HTTP/1.1"
+        assert _fields(fields, b"host") == [HOST]
+        assert _fields(fields, b"content-length") == [b"5"]
+        assert _fields(fields, b"transfer-encoding") == []
+        assert body == b"hello"
+        assert _fields(fields, b"x-forwarded-for") == [b"127.0.0.1"]
+        assert _fields(fields, b"x-forwarded-proto") == [b"http"]
+        assert _fields(fields, b"x-forwarded-host") == [HOST]
+        assert _fields(fields, b"x-kept") == [b"yes"]
+        # Connection itself and the client's own hop-by-hop field named in it are gone.
+        assert _fields(fields, b"connection") == []
+        assert _fields(fields, b"x-client-hop") == []
+
+    run(main)
+
+
+def test_connection_tokens_of_a_response_never_strip_content_length(executor: str) -> None:
+    request = b"GET /r HTTP/1.1\r\nHost: app.example.com\r\nConnection: close\r\n\r\n"
+
+    async def main() -> None:
+        response, backend, _ = await through(executor, request)
+        assert response.status == 200
+        # The backend's Content-Length (named in its Connection) frames the response.
+        assert _fields(response.headers, b"content-length") == [
+            str(len(backend.received[0])).encode()
+        ]
+        assert _fields(response.headers, b"transfer-encoding") == []
+        assert response.body == backend.received[0]
+        assert _fields(response.headers, b"x-upstream-hop") == []
+        assert _fields(response.headers, b"x-upstream-kept") == [b"1"]
+
+    run(main)
+
+
 # --- Host ----------------------------------------------------------------------------------------
 
 
@@ -275,7 +331,7 @@ def test_forward_response_headers_server_owned() -> None:
     received = [
         (b"Date", b"Mon, 01 Jan 2024 00:00:00 GMT"),
         (b"Server", b"upstream"),
-        (b"Connection", b"close, X-Hop"),
+        (b"Connection", b"close, X-Hop, Content-Length"),
         (b"X-Hop", b"1"),
         (b"Keep-Alive", b"timeout=5"),
         (b"Transfer-Encoding", b"chunked"),

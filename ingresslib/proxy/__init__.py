@@ -6,6 +6,7 @@ grows, the path normalisation, forwarding plan and canned responses of docs/prox
 
 from ingresslib.proxy._headers import (
     HOP_BY_HOP,
+    PROTECTED_FROM_CONNECTION,
     REQUEST_ONLY,
     SERVER_OWNED,
     WEBSOCKET_HANDSHAKE,
@@ -20,6 +21,7 @@ from ingresslib.proxy._headers import (
 
 __all__ = [
     "HOP_BY_HOP",
+    "PROTECTED_FROM_CONNECTION",
     "REQUEST_ONLY",
     "SERVER_OWNED",
     "WEBSOCKET_HANDSHAKE",

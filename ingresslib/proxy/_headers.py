@@ -19,6 +19,7 @@ import attrs
 
 __all__ = [
     "HOP_BY_HOP",
+    "PROTECTED_FROM_CONNECTION",
     "REQUEST_ONLY",
     "SERVER_OWNED",
     "WEBSOCKET_HANDSHAKE",
@@ -56,6 +57,17 @@ HOP_BY_HOP = frozenset(
 #: Request fields answered or set by the proxy itself, never passed through: the server in
 #: front already answered `Expect: 100-continue`; X-Forwarded-Proto/-Host are ours to set.
 REQUEST_ONLY = frozenset({"expect", "x-forwarded-proto", "x-forwarded-host"})
+
+#: The fields a `Connection` option never removes, in either direction. RFC 9110 §7.6.1 has
+#: a proxy remove the fields its `Connection` names; nginx does not read the options at all
+#: (its proxy module copies every request field but those `proxy_set_header` redefines, and
+#: ingress-nginx sets `Connection $connection_upgrade`). We keep removing them, except:
+#: `Host` (else the endpoint's address would be sent in its place), `Content-Length` (the
+#: message's framing; `Transfer-Encoding` is hop-by-hop anyway and each hop frames its own
+#: message) and the forwarding fields we set, which only the peer's trust decides.
+PROTECTED_FROM_CONNECTION = frozenset(
+    {"host", "content-length", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto"}
+)
 
 #: Response fields the server in front writes itself, when it owns them (ASGI servers). nginx,
 #: proxy_hide_header: "By default, nginx does not pass the header fields "Date", "Server",
@@ -268,6 +280,7 @@ def _is_port(suffix: str) -> bool:
 
 _HOP_BY_HOP = frozenset(name.encode("ascii") for name in HOP_BY_HOP)
 _EXPECT = b"expect"
+_PROTECTED = frozenset(name.encode("ascii") for name in PROTECTED_FROM_CONNECTION)
 _SERVER_OWNED = frozenset(name.encode("ascii") for name in SERVER_OWNED)
 # The scheme X-Forwarded-Proto names: a WebSocket handshake came over http or https.
 _SCHEMES = {"ws": b"http", "wss": b"https", "http": b"http", "https": b"https"}
@@ -289,8 +302,9 @@ def forward_request_headers(
     - **Hop-by-hop fields go**, with every field a `Connection` option names (RFC 9110
       §7.6.1: "a proxy or gateway MUST parse a received Connection header field before a
       message is forwarded and, for each connection-option in this field, remove any header
-      or trailer field(s) from the message with the same name as the connection-option");
-      `Expect` goes too (the server in front answered it).
+      or trailer field(s) from the message with the same name as the connection-option"),
+      except `PROTECTED_FROM_CONNECTION`: `Connection: close, Host` does not make the
+      endpoint's address the Host; `Expect` goes too (the server in front answered it).
     - **One Host**: the first received (the one the request was routed by; a second is
       dropped: RFC 9112 §3.2 has a server answer it 400, as nginx and both servers here do),
       replaced in place by `host` when given (the authority of an absolute-form target, RFC
@@ -319,7 +333,7 @@ def forward_request_headers(
         The fields to send: received names keep their case; ours are spelled
         `X-Forwarded-For`.
     """
-    drop = _HOP_BY_HOP | {_EXPECT} | connection_tokens(headers, b"connection")
+    drop = _HOP_BY_HOP | {_EXPECT} | (connection_tokens(headers, b"connection") - _PROTECTED)
     believed = trusted.trusts(peer)
     sent: list[tuple[bytes, bytes]] = []
     incoming: dict[bytes, list[bytes]] = {}  # a trusted peer's X-Forwarded-* fields
@@ -358,8 +372,10 @@ def forward_response_headers(
 ) -> list[tuple[bytes, bytes]]:
     """The response fields sent to the client, from the endpoint's: bytes in, bytes out.
 
-    Hop-by-hop fields go, with those the response's `Connection` names (RFC 9110 §7.6.1).
-    Every other field passes unchanged, names and values byte for byte, in order.
+    Hop-by-hop fields go, with those the response's `Connection` names (RFC 9110 §7.6.1),
+    except `Content-Length` (the framing of the body relayed: the server in front frames it
+    with that length, or chunked when there is none). Every other field passes unchanged,
+    names and values byte for byte, in order.
 
     `server_owned` says whether the server in front writes its own `Date` and `Server` in any
     case. ASGI servers do (uvicorn and hypercorn add both to every response, whatever the
@@ -377,7 +393,7 @@ def forward_response_headers(
         server_owned: the server in front writes Date and Server itself.
     """
     fields = list(headers)
-    drop = _HOP_BY_HOP | connection_tokens(fields, b"connection")
+    drop = _HOP_BY_HOP | (connection_tokens(fields, b"connection") - _PROTECTED)
     if server_owned:
         drop |= _SERVER_OWNED
     return [(name, value) for name, value in fields if name.lower() not in drop]
