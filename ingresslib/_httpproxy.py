@@ -106,8 +106,9 @@ def forwarded_request_headers(
     """The headers sent upstream for the client's request in `scope`.
 
     `ingresslib.proxy.forward_request_headers`, the rules both proxies share (docs/proxy.md),
-    with what the scope says: the peer (`scope["client"]`), the scheme, and the endpoint's
-    `address:port` as the Host when the client sent none (HTTP/1.0).
+    with what the scope says: the peer (`scope["client"]`), the scheme, the port the request
+    arrived on (`scope["server"]`), and the endpoint's `address:port` as the Host when the
+    client sent none (HTTP/1.0).
 
     Args:
         scope: the ASGI http or websocket scope of the client's request.
@@ -119,12 +120,15 @@ def forwarded_request_headers(
         nginx.tmpl spells them.
     """
     client = scope.get("client")
+    server = scope.get("server")
+    port = server[1] if server and isinstance(server[1], int) else None
     return _headers.forward_request_headers(
         scope["headers"],
         peer=str(client[0]) if client else None,
         scheme=str(scope.get("scheme") or "http"),
         trusted=trusted_proxies,
         fallback_host=endpoint.key.encode("latin-1"),
+        port=port,
     )
 
 

@@ -189,6 +189,15 @@ def _decode(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
     return [(n.decode("latin-1"), v.decode("latin-1")) for n, v in raw]
 
 
+def _arrival_port(request: web.BaseRequest) -> int | None:
+    """The port of the listening socket the request arrived on (None: not a TCP socket)."""
+    transport = request.transport
+    sockname = transport.get_extra_info("sockname") if transport is not None else None
+    if isinstance(sockname, tuple) and len(sockname) >= 2 and isinstance(sockname[1], int):
+        return sockname[1]
+    return None
+
+
 def _latin1_headers(fields: Iterable[tuple[bytes, bytes]]) -> CIMultiDict[str]:
     return CIMultiDict(_decode(fields))
 
@@ -199,9 +208,9 @@ def forwarded_request_headers(
     """The headers sent upstream for `request`, for aiohttp's client.
 
     `ingresslib.proxy.forward_request_headers`, the rules both proxies share (docs/proxy.md),
-    on `request.raw_headers` with the peer (`request.remote`), the scheme and the endpoint's
-    `address:port` as the Host when the client sent none. The fields are latin-1 str, one
-    character per byte.
+    on `request.raw_headers` with the peer (`request.remote`), the scheme, the port of the
+    listening socket and the endpoint's `address:port` as the Host when the client sent
+    none. The fields are latin-1 str, one character per byte.
     """
     return _latin1_headers(
         _headers.forward_request_headers(
@@ -210,6 +219,7 @@ def forwarded_request_headers(
             scheme="https" if request.secure else "http",
             trusted=trusted_proxies,
             fallback_host=endpoint.key.encode("latin-1"),
+            port=_arrival_port(request),
         )
     )
 

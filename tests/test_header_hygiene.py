@@ -194,18 +194,31 @@ async def through(executor: str, request: bytes, **options: Any) -> tuple[Respon
     return response, backend, port
 
 
+SPOOFED = (
+    b"X-Forwarded-For: 203.0.113.9\r\n"
+    b"X-Real-IP: 203.0.113.9\r\n"
+    b"Forwarded: for=203.0.113.9;proto=https;host=evil.example\r\n"
+    b"X-Forwarded-Port: 8443\r\n"
+    b"X-Forwarded-Proto: https\r\n"
+    b"X-Forwarded-Host: evil.example\r\n"
+    b"X-Forwarded-Scheme: https\r\n"
+    b"X-Scheme: https\r\n"
+    b"Proxy: http://evil.example:3128\r\n"
+)
+
+
 # --- Connection never strips Host, Content-Length or the fields we set ---------------------------
 
 
 def test_connection_tokens_never_strip_host_content_length_or_our_fields(executor: str) -> None:
     # RFC 9110 §7.6.1 has a proxy remove the fields Connection names; a client that names
     # Host must not make the proxy send the pod address as Host (nor Content-Length its body
-    # chunked, nor X-Forwarded-For go missing).
+    # chunked, nor X-Forwarded-For / X-Real-IP go missing).
     request = (
         b"POST /echo HTTP/1.1\r\n"
         b"Host: app.example.com\r\n"
-        b"Connection: close, Host, Content-Length, X-Forwarded-For, X-Forwarded-Proto, "
-        b"X-Forwarded-Host, X-Client-Hop\r\n"
+        b"Connection: close, Host, Content-Length, X-Forwarded-For, X-Real-IP, "
+        b"X-Forwarded-Port, X-Forwarded-Proto, X-Forwarded-Host, X-Client-Hop\r\n"
         b"X-Client-Hop: 1\r\n"
         b"X-Kept: yes\r\n"
         b"Content-Length: 5\r\n"
@@ -214,7 +227,7 @@ def test_connection_tokens_never_strip_host_content_length_or_our_fields(executo
     )
 
     async def main() -> None:
-        response, backend, _ = await through(executor, request)
+        response, backend, port = await through(executor, request)
         start, fields, body = upstream_request(response, backend)
         assert start == b"POST /echo HTTP/1.1"
         assert _fields(fields, b"host") == [HOST]
@@ -222,6 +235,8 @@ def test_connection_tokens_never_strip_host_content_length_or_our_fields(executo
         assert _fields(fields, b"transfer-encoding") == []
         assert body == b"hello"
         assert _fields(fields, b"x-forwarded-for") == [b"127.0.0.1"]
+        assert _fields(fields, b"x-real-ip") == [b"127.0.0.1"]
+        assert _fields(fields, b"x-forwarded-port") == [str(port).encode()]
         assert _fields(fields, b"x-forwarded-proto") == [b"http"]
         assert _fields(fields, b"x-forwarded-host") == [HOST]
         assert _fields(fields, b"x-kept") == [b"yes"]
@@ -275,6 +290,60 @@ def test_a_second_host_never_reaches_the_backend(executor: str) -> None:
     run(main)
 
 
+# --- forwarding fields by peer -------------------------------------------------------------------
+
+
+def test_untrusted_forwarding_fields_are_replaced_or_dropped(executor: str) -> None:
+    request = (
+        b"GET /f HTTP/1.1\r\nHost: app.example.com\r\nConnection: close\r\n" + SPOOFED + b"\r\n"
+    )
+
+    async def main() -> None:
+        response, backend, port = await through(executor, request)
+        _, fields, _ = upstream_request(response, backend)
+        # ingress-nginx's default, use-forwarded-headers: "false": "NGINX ignores incoming
+        # X-Forwarded-* headers, filling them with the request information it sees".
+        assert _fields(fields, b"x-forwarded-for") == [b"127.0.0.1"]
+        assert _fields(fields, b"x-real-ip") == [b"127.0.0.1"]
+        assert _fields(fields, b"x-forwarded-port") == [str(port).encode()]
+        assert _fields(fields, b"x-forwarded-proto") == [b"http"]
+        assert _fields(fields, b"x-forwarded-host") == [HOST]
+        assert _fields(fields, b"x-forwarded-scheme") == [b"http"]
+        assert _fields(fields, b"x-scheme") == [b"http"]
+        # Forwarded (RFC 7239) is not set by us: a client's own is dropped.
+        assert _fields(fields, b"forwarded") == []
+        # httpoxy: ingress-nginx's `proxy_set_header Proxy "";`.
+        assert _fields(fields, b"proxy") == []
+
+    run(main)
+
+
+def test_trusted_forwarding_fields_are_kept(executor: str) -> None:
+    request = (
+        b"GET /f HTTP/1.1\r\nHost: app.example.com\r\nConnection: close\r\n" + SPOOFED + b"\r\n"
+    )
+
+    async def main() -> None:
+        response, backend, _ = await through(executor, request, trusted_proxies=["127.0.0.1/32"])
+        _, fields, _ = upstream_request(response, backend)
+        # use-forwarded-headers: "true" with compute-full-forwarded-for: "true".
+        assert _fields(fields, b"x-forwarded-for") == [b"203.0.113.9, 127.0.0.1"]
+        # X-Real-IP is nginx's $remote_addr after the realip module: the client address the
+        # trusted peer's X-Forwarded-For names.
+        assert _fields(fields, b"x-real-ip") == [b"203.0.113.9"]
+        assert _fields(fields, b"forwarded") == [b"for=203.0.113.9;proto=https;host=evil.example"]
+        assert _fields(fields, b"x-forwarded-port") == [b"8443"]
+        assert _fields(fields, b"x-forwarded-proto") == [b"https"]
+        assert _fields(fields, b"x-forwarded-host") == [b"evil.example"]
+        # $pass_access_scheme: the trusted X-Forwarded-Proto.
+        assert _fields(fields, b"x-forwarded-scheme") == [b"https"]
+        assert _fields(fields, b"x-scheme") == [b"https"]
+        assert _fields(fields, b"proxy") == []
+        assert _fields(fields, b"host") == [HOST]
+
+    run(main)
+
+
 # --- the rules themselves, without IO ------------------------------------------------------------
 
 NOBODY = TrustedProxies()
@@ -287,6 +356,7 @@ def _forward(headers: Headers, **options: Any) -> Headers:
         "scheme": "http",
         "trusted": NOBODY,
         "fallback_host": b"10.0.0.7:8080",
+        "port": 8080,
         **options,
     }
     return forward_request_headers(headers, **arguments)
@@ -297,19 +367,24 @@ def test_forward_request_headers_order_and_names() -> None:
     assert sent == [
         (b"host", HOST),
         (b"accept", b"*/*"),
+        (b"X-Real-IP", b"127.0.0.1"),
         (b"X-Forwarded-For", b"127.0.0.1"),
         (b"X-Forwarded-Host", HOST),
+        (b"X-Forwarded-Port", b"8080"),
         (b"X-Forwarded-Proto", b"http"),
+        (b"X-Forwarded-Scheme", b"http"),
+        (b"X-Scheme", b"http"),
     ]
 
 
 def test_forward_request_headers_host_fallback_and_replacement() -> None:
     # No Host (HTTP/1.0): the endpoint's address, first.
-    sent = _forward([(b"Accept", b"*/*")], peer=None)
+    sent = _forward([(b"Accept", b"*/*")], port=None, peer=None)
     assert sent[0] == (b"Host", b"10.0.0.7:8080")
     assert (b"X-Forwarded-Host", b"10.0.0.7:8080") in sent
-    # Unknown peer: no X-Forwarded-For.
-    assert b"x-forwarded-for" not in {name.lower() for name, _ in sent}
+    # Unknown peer and port: no X-Forwarded-For, X-Real-IP or X-Forwarded-Port of ours.
+    names = {name.lower() for name, _ in sent}
+    assert not names & {b"x-forwarded-for", b"x-real-ip", b"x-forwarded-port"}
     # `host` (an absolute-form target's authority) replaces the Host received, in place.
     sent = _forward([(b"Accept", b"*/*"), (b"Host", HOST)], host=b"other.example:81")
     assert sent[:2] == [(b"Accept", b"*/*"), (b"Host", b"other.example:81")]
@@ -321,10 +396,11 @@ def test_forward_request_headers_host_fallback_and_replacement() -> None:
 
 def test_forward_request_headers_websocket_schemes_and_trust() -> None:
     sent = dict(_forward([(b"Host", HOST)], scheme="wss"))
-    assert sent[b"X-Forwarded-Proto"] == b"https"
-    # A trusted peer's list is extended.
+    assert sent[b"X-Forwarded-Proto"] == sent[b"X-Scheme"] == b"https"
+    # A trusted peer whose X-Forwarded-For names only trusted hops: the left-most.
     sent = dict(_forward([(b"Host", HOST), (b"X-Forwarded-For", b"127.0.0.1")], trusted=LOOPBACK))
     assert sent[b"X-Forwarded-For"] == b"127.0.0.1, 127.0.0.1"
+    assert sent[b"X-Real-IP"] == b"127.0.0.1"
 
 
 def test_forward_response_headers_server_owned() -> None:

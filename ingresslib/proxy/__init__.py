@@ -5,6 +5,7 @@ grows, the path normalisation, forwarding plan and canned responses of docs/prox
 """
 
 from ingresslib.proxy._headers import (
+    FORWARDING_FIELDS,
     HOP_BY_HOP,
     PROTECTED_FROM_CONNECTION,
     REQUEST_ONLY,
@@ -20,6 +21,7 @@ from ingresslib.proxy._headers import (
 )
 
 __all__ = [
+    "FORWARDING_FIELDS",
     "HOP_BY_HOP",
     "PROTECTED_FROM_CONNECTION",
     "REQUEST_ONLY",

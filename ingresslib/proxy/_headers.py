@@ -18,6 +18,7 @@ from typing import AnyStr, TypeAlias
 import attrs
 
 __all__ = [
+    "FORWARDING_FIELDS",
     "HOP_BY_HOP",
     "PROTECTED_FROM_CONNECTION",
     "REQUEST_ONLY",
@@ -54,9 +55,28 @@ HOP_BY_HOP = frozenset(
     }
 )
 
-#: Request fields answered or set by the proxy itself, never passed through: the server in
-#: front already answered `Expect: 100-continue`; X-Forwarded-Proto/-Host are ours to set.
-REQUEST_ONLY = frozenset({"expect", "x-forwarded-proto", "x-forwarded-host"})
+#: Request fields the proxy consumes, never passed through: the server in front already
+#: answered `Expect: 100-continue`; `Proxy` is the httpoxy vector (a CGI-style backend reads
+#: it as `HTTP_PROXY`), which ingress-nginx removes (nginx.tmpl: "mitigate HTTPoxy
+#: Vulnerability", `proxy_set_header Proxy "";`).
+REQUEST_ONLY = frozenset({"expect", "proxy"})
+
+#: The request fields the proxy sets from the peer and its trust (`forward_request_headers`):
+#: the ones ingress-nginx's nginx.tmpl sets with `proxy_set_header`, and `Forwarded` (RFC
+#: 7239), which only a trusted peer's passes. From any other peer the client's are dropped:
+#: the endpoint never sees what a client claims about itself.
+FORWARDING_FIELDS = frozenset(
+    {
+        "x-real-ip",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-port",
+        "x-forwarded-proto",
+        "x-forwarded-scheme",
+        "x-scheme",
+        "forwarded",
+    }
+)
 
 #: The fields a `Connection` option never removes, in either direction. RFC 9110 §7.6.1 has
 #: a proxy remove the fields its `Connection` names; nginx does not read the options at all
@@ -65,9 +85,7 @@ REQUEST_ONLY = frozenset({"expect", "x-forwarded-proto", "x-forwarded-host"})
 #: `Host` (else the endpoint's address would be sent in its place), `Content-Length` (the
 #: message's framing; `Transfer-Encoding` is hop-by-hop anyway and each hop frames its own
 #: message) and the forwarding fields we set, which only the peer's trust decides.
-PROTECTED_FROM_CONNECTION = frozenset(
-    {"host", "content-length", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto"}
-)
+PROTECTED_FROM_CONNECTION = frozenset({"host", "content-length"} | FORWARDING_FIELDS)
 
 #: Response fields the server in front writes itself, when it owns them (ASGI servers). nginx,
 #: proxy_hide_header: "By default, nginx does not pass the header fields "Date", "Server",
@@ -279,7 +297,8 @@ def _is_port(suffix: str) -> bool:
 # --- what one hop forwards ---------------------------------------------------------------------
 
 _HOP_BY_HOP = frozenset(name.encode("ascii") for name in HOP_BY_HOP)
-_EXPECT = b"expect"
+_REQUEST_ONLY = frozenset(name.encode("ascii") for name in REQUEST_ONLY)
+_FORWARDING = frozenset(name.encode("ascii") for name in FORWARDING_FIELDS)
 _PROTECTED = frozenset(name.encode("ascii") for name in PROTECTED_FROM_CONNECTION)
 _SERVER_OWNED = frozenset(name.encode("ascii") for name in SERVER_OWNED)
 # The scheme X-Forwarded-Proto names: a WebSocket handshake came over http or https.
@@ -294,6 +313,7 @@ def forward_request_headers(
     trusted: TrustedProxies,
     fallback_host: bytes,
     host: bytes | None = None,
+    port: int | None = None,
 ) -> list[tuple[bytes, bytes]]:
     """The request fields sent upstream, from those received: bytes in, bytes out.
 
@@ -304,44 +324,56 @@ def forward_request_headers(
       message is forwarded and, for each connection-option in this field, remove any header
       or trailer field(s) from the message with the same name as the connection-option"),
       except `PROTECTED_FROM_CONNECTION`: `Connection: close, Host` does not make the
-      endpoint's address the Host; `Expect` goes too (the server in front answered it).
+      endpoint's address the Host; `Expect` and `Proxy` go too (`REQUEST_ONLY`).
     - **One Host**: the first received (the one the request was routed by; a second is
       dropped: RFC 9112 §3.2 has a server answer it 400, as nginx and both servers here do),
       replaced in place by `host` when given (the authority of an absolute-form target, RFC
       9112 §3.2.2), else `fallback_host` first when none came (HTTP/1.0).
     - **Every other field passes unchanged**, in order, names and values byte for byte.
-    - **X-Forwarded-For/-Host/-Proto are ours**, at the end. From a peer that `trusted` does
-      not trust (ingress-nginx's default, `use-forwarded-headers: "false"`: "NGINX ignores
-      incoming X-Forwarded-* headers, filling them with the request information it sees"),
-      X-Forwarded-For is the peer alone, X-Forwarded-Host the Host sent, X-Forwarded-Proto
-      `scheme`. From a trusted peer (`use-forwarded-headers: "true"`, "NGINX passes the
-      incoming X-Forwarded-* headers to upstreams", with `compute-full-forwarded-for:
-      "true"`, "append the remote address to the X-Forwarded-For header instead of
-      replacing it"): X-Forwarded-For is the incoming list with the peer appended, and the
-      incoming X-Forwarded-Host and -Proto are kept (ours when absent).
+    - **The forwarding fields are ours** (`FORWARDING_FIELDS`), as ingress-nginx's nginx.tmpl
+      sets them with `proxy_set_header`, in its order, at the end: `X-Real-IP $remote_addr`
+      (the client address: nginx's realip module), `X-Forwarded-For`, `X-Forwarded-Host
+      $best_http_host`, `X-Forwarded-Port $pass_port`, `X-Forwarded-Proto`,
+      `X-Forwarded-Scheme` and `X-Scheme $pass_access_scheme`. From a peer that `trusted`
+      does not trust (ingress-nginx's default, `use-forwarded-headers: "false"`: "NGINX
+      ignores incoming X-Forwarded-* headers, filling them with the request information it
+      sees"), the client's are dropped, `Forwarded` among them: X-Forwarded-For is the peer
+      alone, X-Real-IP the peer, X-Forwarded-Host the Host sent, X-Forwarded-Port `port`,
+      X-Forwarded-Proto `scheme`. From a trusted peer (`use-forwarded-headers: "true"`,
+      "NGINX passes the incoming X-Forwarded-* headers to upstreams", with
+      `compute-full-forwarded-for: "true"`, "append the remote address to the
+      X-Forwarded-For header instead of replacing it"): X-Forwarded-For is the incoming list
+      with the peer appended, X-Real-IP the client address it names
+      (`TrustedProxies.client_address`), and the incoming `Forwarded`, X-Forwarded-Host,
+      -Port and -Proto are kept (ours when absent). X-Forwarded-Scheme and X-Scheme always
+      repeat the X-Forwarded-Proto sent, as `$pass_access_scheme` does.
 
     Args:
         headers: the (name, value) fields received, in order (ASGI `scope["headers"]`,
             aiohttp `request.raw_headers`).
-        peer: the TCP peer's address (None: unknown; then no X-Forwarded-For).
+        peer: the TCP peer's address (None: unknown; then no X-Forwarded-For or X-Real-IP).
         scheme: how the request arrived: "http", "https", "ws" or "wss".
-        trusted: the peers whose X-Forwarded-* fields are believed.
+        trusted: the peers whose forwarding fields are believed.
         fallback_host: the Host when none was received (the endpoint's `address:port`).
         host: the Host to send instead of the one received.
+        port: the port the request arrived on, for X-Forwarded-Port (None: unknown, none
+            sent).
 
     Returns:
-        The fields to send: received names keep their case; ours are spelled
-        `X-Forwarded-For`.
+        The fields to send: received names keep their case; ours are spelled as nginx.tmpl
+        spells them (`X-Forwarded-For`).
     """
-    drop = _HOP_BY_HOP | {_EXPECT} | (connection_tokens(headers, b"connection") - _PROTECTED)
+    drop = _HOP_BY_HOP | _REQUEST_ONLY | (connection_tokens(headers, b"connection") - _PROTECTED)
     believed = trusted.trusts(peer)
     sent: list[tuple[bytes, bytes]] = []
-    incoming: dict[bytes, list[bytes]] = {}  # a trusted peer's X-Forwarded-* fields
+    incoming: dict[bytes, list[bytes]] = {}  # a trusted peer's forwarding fields
     host_at: int | None = None
     for name, value in headers:
         lower = name.lower()
-        if lower in (b"x-forwarded-for", b"x-forwarded-host", b"x-forwarded-proto"):
-            if believed and value.strip():
+        if lower in _FORWARDING:
+            if believed and lower == b"forwarded":
+                sent.append((name, value))
+            elif believed and value.strip():
                 incoming.setdefault(lower, []).append(value.strip())
         elif lower in drop:
             continue
@@ -356,14 +388,24 @@ def forward_request_headers(
         host_at = 0
     sent_host = sent[host_at][1]
 
-    chain = [*incoming.get(b"x-forwarded-for", []), *([peer.encode("latin-1")] if peer else [])]
+    forwarded_for = incoming.get(b"x-forwarded-for", [])
+    client = peer
+    if believed:
+        client = trusted.client_address(peer, [v.decode("latin-1") for v in forwarded_for])
+    if client:
+        sent.append((b"X-Real-IP", client.encode("latin-1")))
+    chain = [*forwarded_for, *([peer.encode("latin-1")] if peer else [])]
     if chain:
         sent.append((b"X-Forwarded-For", b", ".join(chain)))
     hosts = incoming.get(b"x-forwarded-host", [sent_host])
     sent.extend((b"X-Forwarded-Host", value) for value in hosts)
+    ports = incoming.get(b"x-forwarded-port", [b"%d" % port] if port is not None else [])
+    sent.extend((b"X-Forwarded-Port", value) for value in ports)
     lowered = scheme.lower()
     protos = incoming.get(b"x-forwarded-proto", [_SCHEMES.get(lowered, lowered.encode("latin-1"))])
     sent.extend((b"X-Forwarded-Proto", value) for value in protos)
+    sent.append((b"X-Forwarded-Scheme", protos[0]))
+    sent.append((b"X-Scheme", protos[0]))
     return sent
 
 
