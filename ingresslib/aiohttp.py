@@ -43,6 +43,7 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy, MultiMapping
 from yarl import URL
 
+from ingresslib._aiohttp_bytes import exact_header_bytes, latin1_headers
 from ingresslib._tls import CertificateStore, sni_context
 from ingresslib.asgi import (
     MATCH_SCOPE_KEY,
@@ -198,10 +199,6 @@ def _arrival_port(request: web.BaseRequest) -> int | None:
     return None
 
 
-def _latin1_headers(fields: Iterable[tuple[bytes, bytes]]) -> CIMultiDict[str]:
-    return CIMultiDict(_decode(fields))
-
-
 def forwarded_request_headers(
     request: web.Request, endpoint: Endpoint, trusted_proxies: TrustedProxies = _NOBODY
 ) -> CIMultiDict[str]:
@@ -210,9 +207,10 @@ def forwarded_request_headers(
     `ingresslib.proxy.forward_request_headers`, the rules both proxies share (docs/proxy.md),
     on `request.raw_headers` with the peer (`request.remote`), the scheme, the port of the
     listening socket and the endpoint's `address:port` as the Host when the client sent
-    none. The fields are latin-1 str, one character per byte.
+    none. The fields are latin-1 str, one character per byte: send them inside
+    `exact_header_bytes()` for the bytes received to be the bytes sent.
     """
-    return _latin1_headers(
+    return latin1_headers(
         _headers.forward_request_headers(
             request.raw_headers,
             peer=request.remote,
@@ -230,7 +228,7 @@ def forwarded_response_headers(raw: Iterable[tuple[bytes, bytes]]) -> CIMultiDic
     `ingresslib.proxy.forward_response_headers` with `server_owned=False`: aiohttp writes a
     Date and a Server only when the response has none, so the endpoint's pass, once each.
     """
-    return _latin1_headers(_headers.forward_response_headers(raw, server_owned=False))
+    return latin1_headers(_headers.forward_response_headers(raw, server_owned=False))
 
 
 class _UpstreamError(Exception):
@@ -545,15 +543,16 @@ class Gateway(BackendCache):
         url = _endpoint_url(request, endpoint)
         data = request.content if request.body_exists else None
         try:
-            return await self._get_session().request(
-                request.method,
-                url,
-                headers=forwarded_request_headers(request, endpoint, self.trusted_proxies),
-                data=data,
-                allow_redirects=False,
-                compress=None,
-                raise_for_status=False,
-            )
+            with exact_header_bytes():  # the request head is serialised before this returns
+                return await self._get_session().request(
+                    request.method,
+                    url,
+                    headers=forwarded_request_headers(request, endpoint, self.trusted_proxies),
+                    data=data,
+                    allow_redirects=False,
+                    compress=None,
+                    raise_for_status=False,
+                )
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise _UpstreamError.of(error) from error
 
@@ -566,7 +565,8 @@ class Gateway(BackendCache):
             reason=upstream.reason,
             headers=forwarded_response_headers(upstream.raw_headers),
         )
-        await response.prepare(request)
+        with exact_header_bytes():
+            await response.prepare(request)
         try:
             async for chunk in upstream.content.iter_any():
                 await response.write(chunk)
@@ -634,13 +634,14 @@ class Gateway(BackendCache):
         handshake: list[CIMultiDictProxy[str]] = []
         token = _HANDSHAKE.set(handshake)
         try:
-            upstream = await self._get_session().ws_connect(
-                _endpoint_url(request, endpoint),
-                protocols=protocols,
-                headers=headers,
-                autoclose=False,  # a close is relayed with its code before it is answered
-                autoping=True,
-            )
+            with exact_header_bytes():
+                upstream = await self._get_session().ws_connect(
+                    _endpoint_url(request, endpoint),
+                    protocols=protocols,
+                    headers=headers,
+                    autoclose=False,  # a close is relayed with its code before it is answered
+                    autoping=True,
+                )
         except aiohttp.WSServerHandshakeError as error:
             if error.status == 101:  # a 101 that is not a valid WebSocket answer
                 raise _UpstreamError(502, False, error) from error

@@ -344,6 +344,29 @@ def test_trusted_forwarding_fields_are_kept(executor: str) -> None:
     run(main)
 
 
+# --- bytes pass through unchanged ----------------------------------------------------------------
+
+
+def test_non_ascii_header_bytes_cross_unchanged_both_ways(executor: str) -> None:
+    request = (
+        b"GET /bytes HTTP/1.1\r\n"
+        b"Host: app.example.com\r\n"
+        b"X-Raw: " + NON_ASCII + b"\r\n"
+        b"X-Latin: \xe9t\xe9\r\n"
+        b"Connection: close\r\n"
+        b"\r\n"
+    )
+
+    async def main() -> None:
+        response, backend, _ = await through(executor, request)
+        _, fields, _ = upstream_request(response, backend)
+        assert _fields(fields, b"x-raw") == [NON_ASCII]
+        assert _fields(fields, b"x-latin") == [b"\xe9t\xe9"]
+        assert _fields(response.headers, b"x-raw-response") == [NON_ASCII]
+
+    run(main)
+
+
 # --- the rules themselves, without IO ------------------------------------------------------------
 
 NOBODY = TrustedProxies()
