@@ -21,8 +21,8 @@ from urllib.parse import quote
 import anyio
 import httpx
 
-from ingresslib import _headers
 from ingresslib.endpoints import Endpoint
+from ingresslib.proxy import _headers
 
 if TYPE_CHECKING:
     from websockets.asyncio.client import ClientConnection
@@ -48,13 +48,10 @@ __all__ = [
 
 logger = logging.getLogger("ingresslib.asgi")
 
-#: `ingresslib._headers.HOP_BY_HOP` and `REQUEST_ONLY` as the bytes ASGI headers use.
+#: `ingresslib.proxy.HOP_BY_HOP` as the bytes ASGI headers use.
 HOP_BY_HOP = frozenset(name.encode("ascii") for name in _headers.HOP_BY_HOP)
-_REQUEST_ONLY = frozenset(name.encode("ascii") for name in _headers.REQUEST_ONLY)
 _WEBSOCKET_HANDSHAKE = frozenset(name.encode("ascii") for name in _headers.WEBSOCKET_HANDSHAKE)
 _NOBODY = _headers.TrustedProxies()
-# The scheme an X-Forwarded-Proto names: a WebSocket handshake came over http or https.
-_SCHEMES = {"ws": b"http", "wss": b"https", "http": b"http", "https": b"https"}
 #: The largest WebSocket message taken from an endpoint (aiohttp's default, as the Gateway).
 MAX_WEBSOCKET_MESSAGE = 4 * 1024 * 1024
 
@@ -103,82 +100,52 @@ class ClientDisconnectedError(Exception):
     """The client went away while its request body was being forwarded."""
 
 
-def _connection_tokens(headers: Iterable[tuple[bytes, bytes]]) -> set[bytes]:
-    return _headers.connection_tokens(headers, b"connection")
-
-
 def forwarded_request_headers(
     scope: Scope, endpoint: Endpoint, trusted_proxies: _headers.TrustedProxies = _NOBODY
 ) -> list[tuple[bytes, bytes]]:
-    """The headers sent upstream: hop-by-hop removed, Host kept, X-Forwarded-* set.
+    """The headers sent upstream for the client's request in `scope`.
 
-    What ingress-nginx does with its ConfigMap's `use-forwarded-headers` and
-    `compute-full-forwarded-for`, by peer. From a peer in `trusted_proxies` (as with
-    `use-forwarded-headers: "true"`: "NGINX passes the incoming X-Forwarded-* headers to
-    upstreams"), X-Forwarded-For is the incoming list with the peer appended
-    (`compute-full-forwarded-for`: "append the remote address to the X-Forwarded-For header
-    instead of replacing it"), and X-Forwarded-Proto/-Host are kept when present. From any
-    other peer (the default, `use-forwarded-headers: "false"`: "NGINX ignores incoming
-    X-Forwarded-* headers, filling them with the request information it sees"),
-    X-Forwarded-For is the peer alone and X-Forwarded-Proto/-Host are ours.
+    `ingresslib.proxy.forward_request_headers`, the rules both proxies share (docs/proxy.md),
+    with what the scope says: the peer (`scope["client"]`), the scheme, the port the request
+    arrived on (`scope["server"]`), and the endpoint's `address:port` as the Host when the
+    client sent none (HTTP/1.0).
 
     Args:
         scope: the ASGI http or websocket scope of the client's request.
-        endpoint: the endpoint the request goes to (its `address:port` becomes the Host
-            when the client sent none, e.g. HTTP/1.0).
-        trusted_proxies: the peers whose X-Forwarded-* fields are believed.
+        endpoint: the endpoint the request goes to.
+        trusted_proxies: the peers whose forwarding fields are believed.
 
     Returns:
-        The header list, names lower case as ASGI gives them.
+        The header list: the client's names as ASGI gives them (lower case), ours as
+        nginx.tmpl spells them.
     """
-    raw: list[tuple[bytes, bytes]] = scope["headers"]
-    drop = HOP_BY_HOP | _REQUEST_ONLY | _connection_tokens(raw)
     client = scope.get("client")
-    peer = str(client[0]) if client else None
-    trusted = trusted_proxies.trusts(peer)
-    headers: list[tuple[bytes, bytes]] = []
-    forwarded_for: list[bytes] = []
-    forwarded: list[tuple[bytes, bytes]] = []  # X-Forwarded-Proto/-Host as received
-    host: bytes | None = None
-    for name, value in raw:
-        lower = name.lower()
-        if lower == b"x-forwarded-for":
-            if trusted and value.strip():
-                forwarded_for.append(value.strip())
-        elif lower in (b"x-forwarded-proto", b"x-forwarded-host"):
-            if trusted:
-                forwarded.append((lower, value))
-        elif lower not in drop:
-            if lower == b"host" and host is None:
-                host = value
-            headers.append((lower, value))
-    if host is None:
-        host = endpoint.key.encode("latin-1")
-        headers.insert(0, (b"host", host))
-    if peer:
-        forwarded_for.append(peer.encode("latin-1"))
-    if forwarded_for:
-        headers.append((b"x-forwarded-for", b", ".join(forwarded_for)))
-    if not any(name == b"x-forwarded-proto" for name, _ in forwarded):
-        scheme = str(scope.get("scheme") or "http")
-        forwarded.append((b"x-forwarded-proto", _SCHEMES.get(scheme, scheme.encode("latin-1"))))
-    if not any(name == b"x-forwarded-host" for name, _ in forwarded):
-        forwarded.append((b"x-forwarded-host", host))
-    headers.extend(forwarded)
-    return headers
-
-
-# nginx, proxy_hide_header: "By default, nginx does not pass the header fields "Date",
-# "Server", ... from the response of a proxied server to a client." The ASGI server sends its
-# own Date and Server: the endpoint's would make each appear twice (Date must be single).
-_SERVER_OWNED = frozenset({b"date", b"server"})
+    server = scope.get("server")
+    port = server[1] if server and isinstance(server[1], int) else None
+    # An absolute-form target's authority is the Host (RFC 9112 §3.2.2), as decided.
+    decision = scope.get("ingresslib.decision")
+    authority = getattr(decision, "authority", None)
+    return _headers.forward_request_headers(
+        scope["headers"],
+        peer=str(client[0]) if client else None,
+        scheme=str(scope.get("scheme") or "http"),
+        trusted=trusted_proxies,
+        fallback_host=endpoint.key.encode("latin-1"),
+        port=port,
+        host=None if authority is None else authority.encode("latin-1"),
+    )
 
 
 def forwarded_response_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """The upstream response headers sent to the client: hop-by-hop, Date and Server removed."""
-    raw = list(raw)
-    drop = HOP_BY_HOP | _SERVER_OWNED | _connection_tokens(raw)
-    return [(name.lower(), value) for name, value in raw if name.lower() not in drop]
+    """The upstream response headers sent to the client, names lower case as ASGI wants them.
+
+    `ingresslib.proxy.forward_response_headers` with `server_owned=True`: the ASGI server
+    writes its own Date and Server, so the endpoint's would appear twice.
+    """
+    return [
+        (name.lower(), value)
+        for name, value in _headers.forward_response_headers(raw, server_owned=True)
+    ]
 
 
 def request_target(scope: Scope) -> bytes:
@@ -323,7 +290,7 @@ class UpstreamClient:
             ClientDisconnectedError: the client went away while its body was being sent.
         """
         headers = forwarded_request_headers(scope, endpoint, self.trusted_proxies)
-        if not body.empty and not any(n == b"content-length" for n, _ in headers):
+        if not body.empty and not any(n.lower() == b"content-length" for n, _ in headers):
             headers.append((b"transfer-encoding", b"chunked"))
         url = _TargetURL(f"http://{endpoint.key}/", request_target(scope))
         # `stream=` rather than `content=`: httpx then adds no header of its own (no
@@ -496,11 +463,12 @@ async def open_websocket(
     from websockets.typing import Subprotocol  # noqa: PLC0415
 
     headers = forwarded_request_headers(scope, endpoint, trusted_proxies)
-    host = next(value for name, value in headers if name == b"host")
+    host = next(value for name, value in headers if name.lower() == b"host")
+    # websockets writes header values as ISO-8859-1: the bytes go as received.
     additional = [
         (name.decode("latin-1"), value.decode("latin-1"))
         for name, value in headers
-        if name != b"host" and name not in _WEBSOCKET_HANDSHAKE
+        if name.lower() != b"host" and name.lower() not in _WEBSOCKET_HANDSHAKE
     ]
     start = time.monotonic()
     try:

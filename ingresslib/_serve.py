@@ -48,11 +48,11 @@ from prometheus_client import (
     generate_latest,
 )
 
-from ingresslib._headers import TrustedProxies
 from ingresslib._tls import CertificateStore, certificate_sources
 from ingresslib.aiohttp import MATCH_KEY, Gateway, Handler, _UpstreamError, decide, response_of
 from ingresslib.endpoints import Endpoint, EndpointIndex
 from ingresslib.proxy import LimitAnswer, escape_log_value
+from ingresslib.proxy._headers import TrustedProxies
 from ingresslib.ratelimit import (
     LimitReq,
     MemoryLimiter,

@@ -43,8 +43,7 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy, MultiMapping
 from yarl import URL
 
-from ingresslib import _headers
-from ingresslib._headers import TrustedProxies
+from ingresslib._aiohttp_bytes import exact_header_bytes, latin1_headers
 from ingresslib._tls import CertificateStore, sni_context
 from ingresslib.asgi import DECISION_SCOPE_KEY, MATCH_SCOPE_KEY
 from ingresslib.endpoints import (
@@ -54,7 +53,15 @@ from ingresslib.endpoints import (
     RoundRobin,
 )
 from ingresslib.endpoints._backends import BackendCache, BalancerFactory, attempts
-from ingresslib.proxy import Canned, FailureKind, decision_response, failure_response, unresolved
+from ingresslib.proxy import (
+    Canned,
+    FailureKind,
+    _headers,
+    decision_response,
+    failure_response,
+    unresolved,
+)
+from ingresslib.proxy._headers import TrustedProxies
 from ingresslib.routing import Decision, DecisionPolicy, Request, RouteMatch, RouteTable
 
 __all__ = [
@@ -99,9 +106,8 @@ def _decision_key() -> web.RequestKey[Decision]:
 #: deciding again.
 DECISION_KEY = _decision_key()
 
-#: RFC 9110 §7.6.1 hop-by-hop fields (lower case): `ingresslib._headers.HOP_BY_HOP`.
+#: RFC 9110 §7.6.1 hop-by-hop fields (lower case): `ingresslib.proxy.HOP_BY_HOP`.
 HOP_BY_HOP = _headers.HOP_BY_HOP
-_REQUEST_ONLY = _headers.REQUEST_ONLY
 _NOBODY = TrustedProxies()
 #: RFC 6455 §7.4.1: 1011, "a server is terminating the connection because it encountered an
 #: unexpected condition": here, the endpoint vanished without a Close frame.
@@ -250,57 +256,49 @@ def _decode(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
     return [(n.decode("latin-1"), v.decode("latin-1")) for n, v in raw]
 
 
+def _arrival_port(request: web.BaseRequest) -> int | None:
+    """The port of the listening socket the request arrived on (None: not a TCP socket)."""
+    transport = request.transport
+    sockname = transport.get_extra_info("sockname") if transport is not None else None
+    if isinstance(sockname, tuple) and len(sockname) >= 2 and isinstance(sockname[1], int):
+        return sockname[1]
+    return None
+
+
 def forwarded_request_headers(
     request: web.Request, endpoint: Endpoint, trusted_proxies: TrustedProxies = _NOBODY
 ) -> CIMultiDict[str]:
-    """The headers sent upstream: hop-by-hop removed, Host kept, X-Forwarded-* set.
+    """The headers sent upstream for `request`, for aiohttp's client.
 
-    The rules of `ingresslib.asgi.HTTPForwarder` (ingress-nginx's `use-forwarded-headers`
-    by peer): from a peer in `trusted_proxies`, X-Forwarded-For is the incoming list with
-    the peer appended and X-Forwarded-Proto/-Host are kept when present; from any other
-    peer, X-Forwarded-For is the peer alone and X-Forwarded-Proto/-Host are set by us.
+    `ingresslib.proxy.forward_request_headers`, the rules both proxies share (docs/proxy.md),
+    on `request.raw_headers` with the peer (`request.remote`), the scheme, the port of the
+    listening socket and the endpoint's `address:port` as the Host when the client sent
+    none. The fields are latin-1 str, one character per byte: send them inside
+    `exact_header_bytes()` for the bytes received to be the bytes sent.
     """
-    raw = _decode(request.raw_headers)
-    drop = HOP_BY_HOP | _REQUEST_ONLY | _connection_tokens(raw)
-    peer = request.remote
-    trusted = trusted_proxies.trusts(peer)
-    headers: CIMultiDict[str] = CIMultiDict()
-    forwarded_for: list[str] = []
-    forwarded: list[tuple[str, str]] = []  # X-Forwarded-Proto/-Host as received
-    host: str | None = None
-    for name, value in raw:
-        lower = name.lower()
-        if lower == "x-forwarded-for":
-            if trusted and value.strip():
-                forwarded_for.append(value.strip())
-        elif lower in ("x-forwarded-proto", "x-forwarded-host"):
-            if trusted:
-                forwarded.append((name, value))
-        elif lower not in drop:
-            if lower == "host":
-                if host is not None:
-                    continue
-                host = value
-            headers.add(name, value)
-    if host is None:
-        host = endpoint.key
-        headers["Host"] = host
-    if peer:
-        forwarded_for.append(peer)
-    if forwarded_for:
-        headers["X-Forwarded-For"] = ", ".join(forwarded_for)
-    for name, value in forwarded:
-        headers.add(name, value)
-    headers.setdefault("X-Forwarded-Proto", "https" if request.secure else "http")
-    headers.setdefault("X-Forwarded-Host", host)
-    return headers
+    decision = request.get(DECISION_KEY)
+    # An absolute-form target's authority is the Host (RFC 9112 §3.2.2), as decided.
+    authority = None if decision is None else decision.authority
+    return latin1_headers(
+        _headers.forward_request_headers(
+            request.raw_headers,
+            peer=request.remote,
+            scheme="https" if request.secure else "http",
+            trusted=trusted_proxies,
+            fallback_host=endpoint.key.encode("latin-1"),
+            port=_arrival_port(request),
+            host=None if authority is None else authority.encode("latin-1"),
+        )
+    )
 
 
 def forwarded_response_headers(raw: Iterable[tuple[bytes, bytes]]) -> CIMultiDict[str]:
-    """The upstream response headers sent to the client: hop-by-hop removed."""
-    decoded = _decode(raw)
-    drop = HOP_BY_HOP | _connection_tokens(decoded)
-    return CIMultiDict((n, v) for n, v in decoded if n.lower() not in drop)
+    """The upstream response headers sent to the client (latin-1 str, one per byte).
+
+    `ingresslib.proxy.forward_response_headers` with `server_owned=False`: aiohttp writes a
+    Date and a Server only when the response has none, so the endpoint's pass, once each.
+    """
+    return latin1_headers(_headers.forward_response_headers(raw, server_owned=False))
 
 
 class _UpstreamError(Exception):
@@ -610,15 +608,16 @@ class Gateway(BackendCache):
         url = _endpoint_url(request, endpoint)
         data = request.content if request.body_exists else None
         try:
-            return await self._get_session().request(
-                request.method,
-                url,
-                headers=forwarded_request_headers(request, endpoint, self.trusted_proxies),
-                data=data,
-                allow_redirects=False,
-                compress=None,
-                raise_for_status=False,
-            )
+            with exact_header_bytes():  # the request head is serialised before this returns
+                return await self._get_session().request(
+                    request.method,
+                    url,
+                    headers=forwarded_request_headers(request, endpoint, self.trusted_proxies),
+                    data=data,
+                    allow_redirects=False,
+                    compress=None,
+                    raise_for_status=False,
+                )
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise _UpstreamError.of(error) from error
 
@@ -631,7 +630,8 @@ class Gateway(BackendCache):
             reason=upstream.reason,
             headers=forwarded_response_headers(upstream.raw_headers),
         )
-        await response.prepare(request)
+        with exact_header_bytes():
+            await response.prepare(request)
         try:
             async for chunk in upstream.content.iter_any():
                 await response.write(chunk)
@@ -699,13 +699,14 @@ class Gateway(BackendCache):
         handshake: list[CIMultiDictProxy[str]] = []
         token = _HANDSHAKE.set(handshake)
         try:
-            upstream = await self._get_session().ws_connect(
-                _endpoint_url(request, endpoint),
-                protocols=protocols,
-                headers=headers,
-                autoclose=False,  # a close is relayed with its code before it is answered
-                autoping=True,
-            )
+            with exact_header_bytes():
+                upstream = await self._get_session().ws_connect(
+                    _endpoint_url(request, endpoint),
+                    protocols=protocols,
+                    headers=headers,
+                    autoclose=False,  # a close is relayed with its code before it is answered
+                    autoping=True,
+                )
         except aiohttp.WSServerHandshakeError as error:
             if error.status == 101:  # a 101 that is not a valid WebSocket answer
                 raise _UpstreamError("error", False, error) from error

@@ -40,7 +40,6 @@ from urllib.parse import quote, unquote_to_bytes
 
 import attrs
 
-from ingresslib._headers import TrustedProxies
 from ingresslib.endpoints import (
     EndpointIndex,
     EndpointSet,
@@ -57,6 +56,7 @@ from ingresslib.proxy import (
     unresolved,
 )
 from ingresslib.proxy import canned as _canned
+from ingresslib.proxy._headers import TrustedProxies
 from ingresslib.ratelimit import Decision as LimitDecision
 from ingresslib.ratelimit import QuotaPolicy
 from ingresslib.routing import Decision, DecisionPolicy, Request, RouteMatch, RouteTable

@@ -275,12 +275,17 @@ def test_the_exact_raw_path_reaches_the_upstream() -> None:
         assert status == 200, body
         echoed = json.loads(body)
         assert echoed["raw_path"] == target.decode()
-        # No header of aiohttp's own (User-Agent, Accept, Accept-Encoding, Content-Type).
+        # No header of aiohttp's own (User-Agent, Accept, Accept-Encoding, Content-Type):
+        # only the forwarding fields ingress-nginx sets (docs/proxy.md).
         assert sorted(k.lower() for k, _ in echoed["headers"]) == [
             "host",
             "x-forwarded-for",
             "x-forwarded-host",
+            "x-forwarded-port",
             "x-forwarded-proto",
+            "x-forwarded-scheme",
+            "x-real-ip",
+            "x-scheme",
         ]
 
     run(main)

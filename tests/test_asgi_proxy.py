@@ -211,8 +211,18 @@ def test_the_exact_raw_path_and_query_reach_the_upstream(
     names = {k for k, _ in echoed["headers"]}
     assert "transfer-encoding" not in names
     assert "content-length" not in names
-    # The proxy's own client adds no header of its own (User-Agent, Accept, ...).
-    assert sorted(names) == ["host", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto"]
+    # The proxy's own client adds no header of its own (User-Agent, Accept, ...): only the
+    # forwarding fields ingress-nginx sets (docs/proxy.md).
+    assert sorted(names) == [
+        "host",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-port",
+        "x-forwarded-proto",
+        "x-forwarded-scheme",
+        "x-real-ip",
+        "x-scheme",
+    ]
 
 
 def test_a_large_body_streams_both_ways(

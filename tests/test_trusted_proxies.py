@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 
 import ingresslib
 from ingresslib import _serve
-from ingresslib._headers import TrustedProxies
 from ingresslib.aiohttp import Gateway
 from ingresslib.asgi import (
     IngressMiddleware,
@@ -31,6 +30,7 @@ from ingresslib.asgi import (
 )
 from ingresslib.cli import main as cli_main
 from ingresslib.endpoints import EndpointIndex
+from ingresslib.proxy import TrustedProxies
 from ingresslib.ratelimit import LimitReq, MemoryLimiter
 from tests.support import asgi_in_thread, echo_manifests, free_port, serve_forwarder, serve_gateway
 

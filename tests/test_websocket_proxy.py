@@ -15,7 +15,7 @@ from aiohttp import web
 from yarl import URL
 
 import ingresslib
-from ingresslib import _headers as header_rules
+from ingresslib.proxy import _headers as header_rules
 from tests import support
 from tests.support import echo_manifests, free_port
 

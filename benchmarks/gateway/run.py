@@ -80,7 +80,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingresslib._headers import HOP_BY_HOP  # what the naive proxy drops, as the Gateway
+from ingresslib.proxy import HOP_BY_HOP  # what the naive proxy drops, as the Gateway
 
 HERE = Path(__file__).resolve().parent
 MANIFESTS = HERE / "manifests"

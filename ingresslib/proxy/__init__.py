@@ -1,11 +1,27 @@
-"""Sans-IO pieces every executor shares: request paths, hosts, responses, access-log escaping.
+"""Sans-IO pieces every executor shares (ASGI forwarder, aiohttp proxy, `ingresslib serve`).
 
-Pure functions (no IO, no asyncio): `normalize_path` and `split_target` (RFC 3986,
-RFC 9112, with nginx's answers where the RFCs leave a choice), `validate_host` (nginx's
-`ngx_http_validate_host`), `escape_log_value` (nginx's `escape=default`), and the canned
-responses executors answer with. A `BadRequest` is to be answered with 400.
+No IO and no asyncio: `normalize_path` and `split_target` (RFC 3986, RFC 9112, with nginx's
+answers where the RFCs leave a choice), `validate_host` (nginx's `ngx_http_validate_host`),
+the header rules of a forwarding hop (hop-by-hop fields, X-Forwarded-*, trusted proxies),
+the canned responses executors answer with, and `escape_log_value` (nginx's
+`escape=default`). A `BadRequest` is to be answered with 400. docs/proxy.md has the rules.
 """
 
+from ingresslib.proxy._headers import (
+    FORWARDING_FIELDS,
+    HOP_BY_HOP,
+    PROTECTED_FROM_CONNECTION,
+    REQUEST_ONLY,
+    SERVER_OWNED,
+    WEBSOCKET_HANDSHAKE,
+    TrustedProxies,
+    connection_tokens,
+    forward_request_headers,
+    forward_response_headers,
+    is_upgrade,
+    is_websocket,
+    websocket_close_code,
+)
 from ingresslib.proxy._hosts import validate_host
 from ingresslib.proxy._log import escape_log_value
 from ingresslib.proxy._paths import (
@@ -32,22 +48,35 @@ from ingresslib.proxy._responses import (
 
 __all__ = [
     "BAD_GATEWAY",
+    "FORWARDING_FIELDS",
     "GATEWAY_TIMEOUT",
+    "HOP_BY_HOP",
     "NOT_FOUND",
     "NO_ENDPOINT",
+    "PROTECTED_FROM_CONNECTION",
+    "REQUEST_ONLY",
+    "SERVER_OWNED",
     "UNAVAILABLE",
+    "WEBSOCKET_HANDSHAKE",
     "BadRequest",
     "Canned",
     "EncodedSlashPolicy",
     "FailureKind",
     "LimitAnswer",
     "PathPolicy",
+    "TrustedProxies",
     "canned",
+    "connection_tokens",
     "decision_response",
     "escape_log_value",
     "failure_response",
+    "forward_request_headers",
+    "forward_response_headers",
+    "is_upgrade",
+    "is_websocket",
     "normalize_path",
     "split_target",
     "unresolved",
     "validate_host",
+    "websocket_close_code",
 ]
