@@ -1,0 +1,22 @@
+"""Sans-IO pieces every executor shares: request paths, hosts, access-log escaping.
+
+Pure functions (no IO, no asyncio): `normalize_path` and `split_target` (RFC 3986,
+RFC 9112, with nginx's answers where the RFCs leave a choice). A `BadRequest` is to be
+answered with 400.
+"""
+
+from ingresslib.proxy._paths import (
+    BadRequest,
+    EncodedSlashPolicy,
+    PathPolicy,
+    normalize_path,
+    split_target,
+)
+
+__all__ = [
+    "BadRequest",
+    "EncodedSlashPolicy",
+    "PathPolicy",
+    "normalize_path",
+    "split_target",
+]
