@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: all install lint typecheck redis k8s-fixtures test run examples fuzz bench bench-gateway lock clean
+.PHONY: all install lint typecheck redis nginx k8s-fixtures test run examples fuzz bench bench-gateway lock clean
 
 all: test
 
@@ -33,6 +33,14 @@ redis:
 	  if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi; \
 	  $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server; }
 
+# The differential tests (tests/test_proxy_*.py) start their own nginx (tests/nginx_fixture.py)
+# on a free loopback port in a temporary directory; this installs Debian's nginx when it is
+# missing (Debian puts it in /usr/sbin, which is not on a user's PATH).
+nginx:
+	@{ command -v nginx || test -x /usr/sbin/nginx; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y nginx; }
+
 # kube-apiserver + etcd for tests/kubernetes, built from tools/ (Go modules) into
 # ~/.cache/ingresslib/k8s/<version>, reused while tools/ is unchanged (cold build ~6 min).
 # Without Go (outside CI) the Kubernetes tests skip and say why; CI has Go and runs them.
@@ -41,7 +49,7 @@ k8s-fixtures:
 	else echo "k8s-fixtures: no go command; tests/kubernetes will be skipped" >&2; fi
 
 # pytest exits 5 when it collected no test: that is a failure here, not a pass.
-test: lint typecheck redis k8s-fixtures
+test: lint typecheck redis nginx k8s-fixtures
 	@status=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status

@@ -57,6 +57,7 @@ PATHS_PER_INGRESS = 50
 #: Column order of the table; the value is the distribution a row needs (None: always).
 ROUTERS: dict[str, str | None] = {
     "ingresslib": None,
+    "decide": None,
     "floor": None,
     "falcon": "falcon",
     "sanic-routing": "sanic-routing",
@@ -217,6 +218,22 @@ def _ingresslib(work: Workload) -> tuple[Match, Identify]:
         return None if found is None else int(found.backend.service.name[3:])
 
     return table.match, identify
+
+
+def _ingresslib_decide(work: Workload) -> tuple[Match, Identify]:
+    """`RouteTable.decide` for a plain forward, a Request built per call, normalisation on."""
+    table = build_table(work)
+    decide, request = table.decide, ingresslib.Request
+
+    def match(host: str, path: str) -> Any:
+        return decide(request(host=host, path=path))
+
+    def identify(found: Any) -> int | None:
+        if found.match is None:
+            return None
+        return int(found.match.backend.service.name[3:])
+
+    return match, identify
 
 
 def build_table(work: Workload) -> ingresslib.RouteTable:
@@ -384,6 +401,7 @@ def _http_router(work: Workload) -> tuple[Match, Identify]:
 
 ADAPTERS: dict[str, Callable[[Workload], tuple[Match, Identify]]] = {
     "ingresslib": _ingresslib,
+    "decide": _ingresslib_decide,
     "floor": _floor,
     "falcon": _falcon,
     "sanic-routing": _sanic,
@@ -524,6 +542,7 @@ def format_table(results: dict[tuple[int, int], dict[str, float]]) -> str:
         "falcon / ingresslib",
         "ingresslib / floor",
         "ingresslib / ingresslib@10 rules",
+        "decide / match",
     ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---:|" * len(header)]
     base = results.get((10, 1), {}).get("ingresslib")
@@ -534,6 +553,7 @@ def format_table(results: dict[tuple[int, int], dict[str, float]]) -> str:
             _ratio(row.get("falcon"), ours),
             _ratio(ours, row.get("floor")),
             _ratio(ours, base),
+            _ratio(row.get("decide"), ours),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

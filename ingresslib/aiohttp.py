@@ -56,6 +56,7 @@ from ingresslib.endpoints._backends import BackendCache, BalancerFactory, attemp
 from ingresslib.proxy import (
     Canned,
     FailureKind,
+    PathPolicy,
     _headers,
     decision_response,
     failure_response,
@@ -213,6 +214,7 @@ def ingress_middleware(
     https_redirect: bool = True,
     https_port: int = 443,
     passthrough: bool = False,
+    paths: PathPolicy = "keep",
 ) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
     """An aiohttp.web middleware that routes by Host and raw path through a RouteTable.
 
@@ -224,13 +226,14 @@ def ingress_middleware(
         https_port: the port of the redirect target (443 is left out of the URL).
         passthrough: a routed request whose Service has no handler goes to the app's own
             router instead of being answered 503.
+        paths: the request path normalisation (`ingresslib.DecisionPolicy.paths`).
 
     Returns:
         The middleware: `web.Application(middlewares=[ingress_middleware(...)])`. The match
         is left in `request[MATCH_KEY]`.
     """
     registered = dict(services or {})
-    policy = DecisionPolicy(https_redirect=https_redirect, https_port=https_port)
+    policy = DecisionPolicy(paths=paths, https_redirect=https_redirect, https_port=https_port)
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -443,6 +446,7 @@ class Gateway(BackendCache):
         keepalive_timeout: float = 60.0,
         client_max_size: int = 1024**2,
         trusted_proxies: Iterable[str] = (),
+        paths: PathPolicy = "keep",
     ) -> None:
         """Create the gateway (its client session is created at the first proxied request).
 
@@ -463,7 +467,9 @@ class Gateway(BackendCache):
             client_max_size: aiohttp's limit for bodies read whole (the proxy streams them).
             trusted_proxies: CIDRs of the proxies in front whose X-Forwarded-For names the
                 client and whose X-Forwarded-* fields are passed on (default: nobody; see
-                `ingresslib.asgi.TrustedProxies`).
+                `ingresslib.proxy.TrustedProxies`).
+            paths: the request path normalisation (`ingresslib.DecisionPolicy.paths`):
+                "keep" (the default), "reject", "decode", or "raw" (no normalisation).
 
         Raises:
             ValueError: a bad `https_port` or trusted proxy CIDR.
@@ -476,7 +482,9 @@ class Gateway(BackendCache):
         self.https_redirect = https_redirect
         self.https_port = https_port
         #: How requests are decided (HTTPS redirects, path normalisation).
-        self.policy = DecisionPolicy(https_redirect=https_redirect, https_port=https_port)
+        self.policy = DecisionPolicy(
+            paths=paths, https_redirect=https_redirect, https_port=https_port
+        )
         self.trusted_proxies = TrustedProxies.parse(trusted_proxies)
         self._timeout = aiohttp.ClientTimeout(
             total=None, connect=None, sock_connect=connect_timeout, sock_read=read_timeout

@@ -51,6 +51,7 @@ from ingresslib.proxy import (
     UNAVAILABLE,
     Canned,
     LimitAnswer,
+    PathPolicy,
     decision_response,
     failure_response,
     unresolved,
@@ -212,6 +213,7 @@ class IngressMiddleware:
         https_port: int = 443,
         forwarder: Forwarder | None = None,
         trusted_proxies: Iterable[str] = (),
+        paths: PathPolicy = "keep",
     ) -> None:
         """Create the middleware.
 
@@ -227,6 +229,8 @@ class IngressMiddleware:
             forwarder: the extension point for backends without an in-process app.
             trusted_proxies: CIDRs of the proxies in front whose X-Forwarded-For is believed
                 by the default `limit_key` (default: nobody; see `client_address`).
+            paths: the request path normalisation (`ingresslib.DecisionPolicy.paths`):
+                "keep" (the default), "reject", "decode", or "raw" (no normalisation).
 
         Raises:
             ValueError: a bad `https_port` or trusted proxy CIDR.
@@ -245,7 +249,9 @@ class IngressMiddleware:
             self.limit_key = functools.partial(client_address, trusted_proxies=self.trusted_proxies)
         # Fixed once: the policy header and item name do not change per request.
         self._limit_answer = LimitAnswer(ratelimit_policy)
-        self._policy = DecisionPolicy(https_redirect=https_redirect, https_port=https_port)
+        self._policy = DecisionPolicy(
+            paths=paths, https_redirect=https_redirect, https_port=https_port
+        )
 
     @property
     def services(self) -> Mapping[str, ASGIApp]:

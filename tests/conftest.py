@@ -4,6 +4,7 @@
 (function): a server of the test's own, which it may stop, pause and start again on the same
 port. Without redis-server these tests skip, with the reason shown by `-ra`; in CI (`CI` set)
 they fail instead: tests that need Redis must run there (`make test` installs it).
+`nginx` (session, tests/nginx_fixture.py): a private nginx for differential tests.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.nginx_fixture import nginx  # noqa: F401 -- the session fixture, for every module
 from tests.support import free_port
 
 

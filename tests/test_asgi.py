@@ -225,7 +225,8 @@ def test_plain_http_to_a_tls_host_is_redirected_308_to_https(serve: Serve) -> No
     with serve(IngressMiddleware(None, _table(), services=SERVICES)) as port, _client(port) as c:
         response = c.get("/a/b%2Fc?q=1&r=2", headers={"Host": "Secure.example.com:80"})
         assert response.status_code == 308
-        assert response.headers["location"] == "https://Secure.example.com/a/b%2Fc?q=1&r=2"
+        # Built from the validated, normalised host (issue 11: never a Host the client made up).
+        assert response.headers["location"] == "https://secure.example.com/a/b%2Fc?q=1&r=2"
         assert response.headers["content-length"] == str(len(response.content))
         # A host without TLS is served over plain HTTP.
         assert c.get("/", headers={"Host": "shop.example.com"}).status_code == 200

@@ -191,12 +191,23 @@ def _down_port() -> int:
 # --- tests ---------------------------------------------------------------------------------------
 
 
-def test_the_exact_raw_path_and_query_reach_the_upstream(
-    serve: Serve, upstreams: tuple[int, int]
+@pytest.mark.parametrize(
+    ("paths", "expected"),
+    [
+        # The router and the upstream see the same normalised path (RFC 3986 §6.2.2); the
+        # query is forwarded as received.
+        ("keep", "/c/d/e..?x=%2F&y=a+b&z=..%2F"),
+        ("raw", "/a%2Fb/../c/./d//e%2e%2E?x=%2F&y=a+b&z=..%2F"),
+    ],
+)
+def test_the_decided_path_and_query_reach_the_upstream(
+    serve: Serve, upstreams: tuple[int, int], paths: Any, expected: str
 ) -> None:
     resources = _resources(upstreams[0])
     forwarder = HTTPForwarder(EndpointIndex.build(resources))
-    app = IngressMiddleware(None, ingresslib.RouteTable.build(resources), forwarder=forwarder)
+    app = IngressMiddleware(
+        None, ingresslib.RouteTable.build(resources), forwarder=forwarder, paths=paths
+    )
     target = b"/a%2Fb/../c/./d//e%2e%2E?x=%2F&y=a+b&z=..%2F"
     with serve(app) as port:
         status, _, body = _raw_request(
@@ -205,7 +216,7 @@ def test_the_exact_raw_path_and_query_reach_the_upstream(
         )
     assert status == 200
     echoed = json.loads(body)
-    assert echoed["raw_path"] + "?" + echoed["query"] == target.decode()
+    assert echoed["raw_path"] + "?" + echoed["query"] == expected
     assert echoed["method"] == "GET"
     # A GET without a body is forwarded without one (no framing header invented).
     names = {k for k, _ in echoed["headers"]}
