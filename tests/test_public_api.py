@@ -9,6 +9,9 @@ import types
 import ingresslib
 
 EXPECTED_ROOT_NAMES = {
+    "Backend",
+    "Decision",
+    "DecisionPolicy",
     "EndpointSlice",
     "Explanation",
     "FrozenMap",
@@ -20,6 +23,7 @@ EXPECTED_ROOT_NAMES = {
     "ObjectMeta",
     "PathType",
     "Resource",
+    "Request",
     "ResourceSet",
     "RouteMatch",
     "RouteTable",
@@ -28,6 +32,7 @@ EXPECTED_ROOT_NAMES = {
     "Service",
     "SkippedDocument",
     "UnsupportedKindWarning",
+    "WeightedBackend",
     "__version__",
     "load_manifests",
 }
