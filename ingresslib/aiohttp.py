@@ -176,10 +176,19 @@ def decide(
     return decision
 
 
+# The spelling of the fields a canned response carries, as aiohttp sends names as given.
+_FIELD_NAMES = {
+    b"location": "Location",
+    b"retry-after": "Retry-After",
+    b"ratelimit": "RateLimit",
+    b"ratelimit-policy": "RateLimit-Policy",
+}
+
+
 def response_of(answer: Canned) -> web.Response:
     """A canned response as an aiohttp response (aiohttp sets Content-Length itself)."""
     headers = CIMultiDict(
-        (n.decode("latin-1"), v.decode("latin-1"))
+        (_FIELD_NAMES.get(n) or n.decode("latin-1").title(), v.decode("latin-1"))
         for n, v in answer.headers
         if n not in (b"content-length", b"content-type")
     )
