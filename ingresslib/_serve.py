@@ -2,7 +2,7 @@
 
 `serve(config)` loads the manifests (Ingress, IngressClass, Service, EndpointSlice, Secret),
 builds a `RouteTable`, an `EndpointIndex` and a `CertificateStore`, and serves an
-`ingresslib.aiohttp.Gateway` on a plain-HTTP listener and a TLS listener (the certificate of
+`ingresslib.aiohttp.ReverseProxy` on a plain-HTTP listener and a TLS listener (the certificate of
 each SNI name comes from the current store). Certificate problems and lint warnings are logged
 at start and at each reload.
 
@@ -49,7 +49,7 @@ from prometheus_client import (
 )
 
 from ingresslib._tls import CertificateStore, certificate_sources
-from ingresslib.aiohttp import MATCH_KEY, Gateway, Handler, _UpstreamError, decide, response_of
+from ingresslib.aiohttp import MATCH_KEY, Handler, ReverseProxy, _UpstreamError, decide, response_of
 from ingresslib.endpoints import Endpoint, EndpointIndex
 from ingresslib.proxy import LimitAnswer, escape_log_value
 from ingresslib.proxy._headers import TrustedProxies
@@ -356,7 +356,7 @@ def _labels(match: RouteMatch | None, namespace: str) -> tuple[str, str]:
     return route, f"{ns}/{match.backend.describe()}"
 
 
-class _ServeGateway(Gateway):
+class _ServeGateway(ReverseProxy):
     """The Gateway, remembering the endpoint of each attempt and counting upstream errors."""
 
     metrics: Metrics
@@ -429,7 +429,7 @@ class Server:
         gateway.app.middlewares.append(self._observe)
         if self.limiter is not None:
             gateway.app.middlewares.append(self._limit)
-        self.gateway: Gateway = gateway
+        self.gateway: ReverseProxy = gateway
         self.metrics.routes.set(len(self.snapshot.table))
         self.metrics.last_reload_ok.set(1)
         self._series_cache: dict[tuple[int, int], _Series] = {}

@@ -1,4 +1,4 @@
-"""aiohttp adapters: `ingress_middleware` for aiohttp.web apps and `Gateway`, a reverse proxy.
+"""aiohttp adapters: `ingress_middleware` for aiohttp.web apps and `ReverseProxy`.
 
 `ingress_middleware(holder, services=...)` routes each request of an aiohttp.web app by Host and
 raw path through the holder's current `RouteTable`: no route is 404; a TLS host of its Ingress
@@ -6,9 +6,12 @@ reached over plain HTTP is redirected (308) to https; a backend Service with a h
 `services` gets the request; any other backend is 503 (or, with `passthrough=True`, the app's
 own router takes it).
 
-`Gateway(table, index, certificates)` is a whole reverse proxy as an `aiohttp.web.Application`
-(`gateway.app`): the same routing, then the backend's endpoints are resolved in the
-`EndpointIndex`, one is picked by a balancer, and the request is streamed to it with one pooled
+Both execute `RouteTable.decide()`: each request is decided once (docs/pipeline.md).
+
+`ReverseProxy(table, index, certificates)` (named `Gateway` before: renamed so that it does not
+collide with the Gateway API kind; the old name still works, with a DeprecationWarning) is a
+whole reverse proxy as an `aiohttp.web.Application` (`proxy.app`): the same decision, then
+the backend's endpoints are resolved in the `EndpointIndex`, one is picked by a balancer, and the request is streamed to it with one pooled
 keep-alive `aiohttp.ClientSession`, the response streamed back. The semantics are those of
 `ingresslib.asgi.HTTPForwarder`: the exact raw path and query are forwarded, hop-by-hop headers
 are removed both ways, X-Forwarded-For/-Proto/-Host are set (the incoming ones are believed only
@@ -69,8 +72,8 @@ __all__ = [
     "DECISION_KEY",
     "HOP_BY_HOP",
     "MATCH_KEY",
-    "Gateway",
     "Handler",
+    "ReverseProxy",
     "TableHolder",
     "decide",
     "ingress_middleware",
@@ -118,7 +121,7 @@ _CLIENT_GONE = 1001
 
 
 class TableHolder(Protocol):
-    """Anything with a current `table` attribute (e.g. a `Gateway`); swapped by assignment."""
+    """Anything with a current `table` attribute (e.g. a `ReverseProxy`); swapped by assignment."""
 
     table: RouteTable
 
@@ -417,13 +420,13 @@ def _subprotocols(request: web.Request) -> list[str]:
     return offered
 
 
-class Gateway(BackendCache):
+class ReverseProxy(BackendCache):
     """An aiohttp.web reverse proxy from a RouteTable to the endpoints of an EndpointIndex.
 
     Example::
 
         resources = ingresslib.load_manifests("manifests/")
-        gateway = Gateway(
+        gateway = ReverseProxy(
             RouteTable.build(resources),
             EndpointIndex.build(resources),
             CertificateStore.build(resources),
@@ -846,3 +849,18 @@ async def _downstream(
                 return
     except ConnectionResetError:
         return  # the client went away: the other side sees it
+
+
+def __getattr__(name: str) -> object:
+    """`Gateway`, the old name of `ReverseProxy`, with a DeprecationWarning."""
+    if name == "Gateway":
+        import warnings  # noqa: PLC0415 -- only the deprecated name needs it
+
+        warnings.warn(
+            "ingresslib.aiohttp.Gateway is now ingresslib.aiohttp.ReverseProxy "
+            "(it is not a Gateway API Gateway)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return ReverseProxy
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -196,13 +196,13 @@ def serve_asgi(app: ASGIApp, kind: str = "uvicorn") -> Iterator[int]:
 
 @contextlib.asynccontextmanager
 async def serve_gateway(resources: Any, **options: Any) -> AsyncIterator[int]:
-    """`ingresslib.aiohttp.Gateway` for `resources` under aiohttp's AppRunner; yields its port."""
+    """`ingresslib.aiohttp.ReverseProxy` for `resources` under an AppRunner; yields its port."""
     from aiohttp import web
 
     import ingresslib
-    from ingresslib.aiohttp import Gateway
+    from ingresslib.aiohttp import ReverseProxy
 
-    gateway = Gateway(
+    gateway = ReverseProxy(
         ingresslib.RouteTable.build(resources), EndpointIndex.build(resources), **options
     )
     runner = web.AppRunner(gateway.app, shutdown_timeout=2)

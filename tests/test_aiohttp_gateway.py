@@ -19,7 +19,7 @@ from aiohttp import web
 
 import ingresslib
 from ingresslib._tls import CertificateStore, load_certificate
-from ingresslib.aiohttp import MATCH_KEY, Gateway, ingress_middleware
+from ingresslib.aiohttp import MATCH_KEY, ReverseProxy, ingress_middleware
 from ingresslib.endpoints import EndpointIndex
 from tests.certificates import CA
 from tests.support import echo_manifests, free_port
@@ -140,7 +140,7 @@ def _resources(*ports: int, extra: list[dict[str, Any]] | None = None) -> Any:
 
 
 class Running:
-    def __init__(self, gateway: Gateway, port: int, tls_port: int | None) -> None:
+    def __init__(self, gateway: ReverseProxy, port: int, tls_port: int | None) -> None:
         self.gateway = gateway
         self.port = port
         self.tls_port = tls_port
@@ -156,7 +156,7 @@ async def _serve_gateway(
         extra = [_secret("a-tls", *ca.leaf("a.test")), _secret("b-tls", *ca.leaf("*.b.test"))]
     resources = _resources(*ports, extra=extra)
     store = CertificateStore.build(resources)
-    gateway = Gateway(
+    gateway = ReverseProxy(
         ingresslib.RouteTable.build(resources), EndpointIndex.build(resources), store, **options
     )
     runner = web.AppRunner(gateway.app, shutdown_timeout=2)
@@ -625,3 +625,11 @@ def test_ingress_middleware_routes_to_service_handlers() -> None:
                 await runner.cleanup()
 
     run(main)
+
+
+def test_gateway_is_the_deprecated_name_of_reverse_proxy() -> None:
+    import ingresslib.aiohttp
+
+    with pytest.warns(DeprecationWarning, match="ReverseProxy"):
+        old = ingresslib.aiohttp.Gateway  # type: ignore[attr-defined]  # the deprecated name
+    assert old is ReverseProxy

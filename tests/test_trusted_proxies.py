@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import ingresslib
 from ingresslib import _serve
-from ingresslib.aiohttp import Gateway
+from ingresslib.aiohttp import ReverseProxy
 from ingresslib.asgi import (
     IngressMiddleware,
     Receive,
@@ -295,7 +295,7 @@ def test_gateway_client_address() -> None:
 
         async with _upstream() as upstream:
             resources = _resources(upstream)
-            gateway = Gateway(
+            gateway = ReverseProxy(
                 ingresslib.RouteTable.build(resources),
                 EndpointIndex.build(resources),
                 trusted_proxies=["127.0.0.0/8"],

@@ -12,7 +12,7 @@ Method. Every server runs in its own subprocess on a free 127.0.0.1 port, starte
 
 - the **upstream**: a raw asyncio HTTP/1.1 server (uvloop when importable) answering every
   request with the same 20-byte body; every proxy row forwards to this one process;
-- the ingresslib **Gateway** (`ingresslib.aiohttp.Gateway`) built from `manifests/` (an Ingress
+- the ingresslib **Gateway** (`ingresslib.aiohttp.ReverseProxy`) built from `manifests/` (an Ingress
   with a few hosts and paths, a Service, an EndpointSlice whose port is set to the upstream's),
   served by `aiohttp.web.run_app` on uvloop, access log off;
 - **`ingresslib serve`** on the same manifests, as a user runs it (`ingresslib.cli.main`): the
@@ -191,11 +191,11 @@ def _serve_upstream(port: int) -> None:
 
 def _gateway_app(upstream_port: int) -> Any:
     import ingresslib
-    from ingresslib.aiohttp import Gateway
+    from ingresslib.aiohttp import ReverseProxy
     from ingresslib.endpoints import EndpointIndex
 
     resources = _resources(upstream_port)
-    return Gateway(ingresslib.RouteTable.build(resources), EndpointIndex.build(resources)).app
+    return ReverseProxy(ingresslib.RouteTable.build(resources), EndpointIndex.build(resources)).app
 
 
 def _naive_app(upstream_port: int) -> Any:
