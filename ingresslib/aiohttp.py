@@ -11,9 +11,10 @@ Both execute `RouteTable.decide()`: each request is decided once (docs/pipeline.
 `ReverseProxy(table, index, certificates)` (named `Gateway` before: renamed so that it does not
 collide with the Gateway API kind; the old name still works, with a DeprecationWarning) is a
 whole reverse proxy as an `aiohttp.web.Application` (`proxy.app`): the same decision, then
-the backend's endpoints are resolved in the `EndpointIndex`, one is picked by a balancer, and the request is streamed to it with one pooled
-keep-alive `aiohttp.ClientSession`, the response streamed back. The semantics are those of
-`ingresslib.asgi.HTTPForwarder`: the exact raw path and query are forwarded, hop-by-hop headers
+the backend's endpoints are resolved in the `EndpointIndex`, one is picked by a balancer, and
+the request is streamed to it with one pooled keep-alive `aiohttp.ClientSession`, the response
+streamed back. The semantics are those of `ingresslib.asgi.HTTPForwarder`: the decided
+(normalised) path and the query as received are forwarded, hop-by-hop headers
 are removed both ways, X-Forwarded-For/-Proto/-Host are set (the incoming ones are believed only
 from `trusted_proxies`), a connection that fails before any byte was sent is retried once on
 another endpoint, connect and read timeouts are 504, other failures 502. A WebSocket handshake
