@@ -130,7 +130,9 @@ def normalize_path(path: str, policy: PathPolicy = "keep") -> str:
     # PERF: most paths have nothing to normalise. Four substring scans (C memchr/fastsearch)
     # and a one-character comparison find them: without "%" nothing is encoded, without
     # "//" nothing merges, and a dot segment needs "/." (so "/.well-known" takes the slow
-    # path and comes back unchanged). ~80 ns for "/api/v1/orders/123" on CPython 3.11.
+    # path and comes back unchanged). timeit, CPython 3.11 on a shared 2-vCPU Xeon (an empty
+    # call ~30 ns): ~150 ns a call for "/api/v1/orders/123", against 0.9-1.9 us for a path
+    # with escapes, dot segments or "//".
     if (
         path[:1] == "/"
         and "%" not in path
