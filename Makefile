@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict ingresslib
+	$(BIN)/mypy --strict ingresslib tests benchmarks
 
 # The Redis tests start their own redis-server (tests/conftest.py) on a free loopback port in a
 # temporary directory and stop it; this installs Debian's redis-server when it is missing.

@@ -12,20 +12,24 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import yaml
 
 from ingresslib.asgi import ASGIApp
 from ingresslib.endpoints import Endpoint, EndpointIndex
+from ingresslib.ratelimit import Decision, RateAlgorithm
 
 if TYPE_CHECKING:
+    import hypercorn.typing
     import uvicorn
 
 __all__ = [
     "ASGI_SERVERS",
     "ASGIServer",
+    "Decides",
     "FakeClock",
+    "PureRateAlgorithm",
     "asgi_in_thread",
     "echo_manifests",
     "endpoints",
@@ -44,6 +48,26 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+S = TypeVar("S")
+
+
+class Decides(Protocol[S]):
+    """A pure rate-limit algorithm's `decide`: state, time and cost in; decision, state out.
+
+    `TokenBucket`, `LimitReq`, `FixedWindow` and `SlidingWindow` all have one, for their own S.
+    """
+
+    def decide(
+        self, state: S | None, now: float, cost: int = 1, max_delay: float | None = None
+    ) -> tuple[Decision, S | None]:
+        """Decide one request; the decision and the key's next state."""
+        ...
+
+
+class PureRateAlgorithm(RateAlgorithm[S], Decides[S], Protocol[S]):
+    """A rate-limit algorithm as the tests drive it: the stores' protocol and `decide`."""
 
 
 class FakeClock:
@@ -123,7 +147,9 @@ class ASGIServer:
             log_level="warning",
             proxy_headers=False,
             log_config=None,
-            timeout_graceful_shutdown=self.graceful_timeout,
+            # uvicorn annotates this int, but only passes it to asyncio.wait_for(timeout=...),
+            # which takes any number of seconds.
+            timeout_graceful_shutdown=self.graceful_timeout,  # type: ignore[arg-type]
         )
         self._uvicorn = uvicorn.Server(config)
         self._uvicorn.run()
@@ -139,7 +165,10 @@ class ASGIServer:
         config.accesslog = None
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        await hypercorn.asyncio.serve(self.app, config, shutdown_trigger=self._stop.wait)
+        # hypercorn types an ASGI app with its TypedDict scopes and events; ingresslib's
+        # ASGIApp takes any MutableMapping, the same callable at runtime.
+        app = cast("hypercorn.typing.ASGIFramework", self.app)
+        await hypercorn.asyncio.serve(app, config, shutdown_trigger=self._stop.wait)
 
     def _accepts(self) -> bool:
         if self.kind == "uvicorn":

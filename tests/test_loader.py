@@ -40,6 +40,7 @@ spec:
 
 def problems_of(source: object, **kwargs: object) -> list[str]:
     with pytest.raises(ManifestError) as caught:
+        # Deliberately ill-typed sources and options: the errors are what is tested.
         ingresslib.load_manifests(source, **kwargs)  # type: ignore[arg-type]
     assert isinstance(caught.value, ValueError)
     return [str(problem) for problem in caught.value.errors]
