@@ -19,9 +19,11 @@ $(STAMP): requirements-dev.txt pyproject.toml
 
 install: $(STAMP)
 
+# lint-imports: the import contracts of pyproject.toml ([tool.importlinter]: the layers of DESIGN.md).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict ingresslib tests benchmarks
@@ -92,4 +94,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache build dist
