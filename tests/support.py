@@ -12,8 +12,9 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar, cast
 
+import pytest
 import yaml
 
 from ingresslib.asgi import ASGIApp
@@ -26,11 +27,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ASGI_SERVERS",
+    "CONFORMANCE",
     "ASGIServer",
     "Decides",
     "FakeClock",
     "PureRateAlgorithm",
     "asgi_in_thread",
+    "conformance_dir",
     "echo_manifests",
     "endpoints",
     "free_port",
@@ -38,8 +41,36 @@ __all__ = [
     "serve_asgi",
     "serve_forwarder",
     "serve_gateway",
+    "skip_or_fail_in_ci",
     "write_atomically",
 ]
+
+#: The upstream conformance suites' manifests, shared beside the repository (../shared/conformance).
+CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance"
+
+
+def skip_or_fail_in_ci(reason: str) -> NoReturn:
+    """Skip the test for `reason`, or fail it when `CI` is set: in CI every test must run.
+
+    The project's rule for what a test needs from its environment (tests/conftest.py applies it
+    to redis-server): a developer without it sees the skip and its reason (`-ra`); CI does not
+    get a green run that checked less.
+    """
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set: this test must run)")
+    pytest.skip(reason)
+
+
+def conformance_dir(*parts: str) -> Path:
+    """`../shared/conformance/<parts>`, the directory a test reads; a missing one skips the test
+    (saying so) or, in CI, fails it."""
+    path = CONFORMANCE.joinpath(*parts)
+    if not path.is_dir():
+        skip_or_fail_in_ci(
+            f"the shared conformance directory {path} is missing"
+            " (../shared/conformance beside the repository)"
+        )
+    return path
 
 
 def free_port() -> int:
