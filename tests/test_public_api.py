@@ -1,10 +1,19 @@
-"""The package's public names, pinned; and every module declares `__all__`."""
+"""The package's public names, pinned; and every module declares `__all__`.
+
+`PUBLIC_ALL` pins the exact `__all__` of every public module (no part of its name starts with
+"_"): a name added, removed or renamed is a change of the public API, made here on purpose.
+The routing one will change with the route-IR redesign (issue 11): pin the new one then.
+"""
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
 import types
+from pathlib import Path
+
+import pytest
 
 import ingresslib
 
@@ -31,6 +40,200 @@ EXPECTED_ROOT_NAMES = {
     "__version__",
     "load_manifests",
 }
+
+
+#: The exact `__all__` of each public module, sorted.
+PUBLIC_ALL: dict[str, list[str]] = {
+    "ingresslib": [
+        "EndpointSlice",
+        "Explanation",
+        "FrozenMap",
+        "Ingress",
+        "IngressBackend",
+        "IngressClass",
+        "ManifestError",
+        "ManifestProblem",
+        "ObjectMeta",
+        "PathType",
+        "Resource",
+        "ResourceSet",
+        "RouteMatch",
+        "RouteTable",
+        "RouteTableError",
+        "Secret",
+        "Service",
+        "SkippedDocument",
+        "UnsupportedKindWarning",
+        "__version__",
+        "load_manifests",
+    ],
+    "ingresslib.aiohttp": [
+        "Gateway",
+        "HOP_BY_HOP",
+        "Handler",
+        "MATCH_KEY",
+        "TableHolder",
+        "ingress_middleware",
+    ],
+    "ingresslib.asgi": [
+        "ASGIApp",
+        "Forwarder",
+        "HTTPForwarder",
+        "IngressMiddleware",
+        "Limiter",
+        "MATCH_SCOPE_KEY",
+        "Message",
+        "Receive",
+        "SSL_REDIRECT_ANNOTATION",
+        "Scope",
+        "Send",
+        "TrustedProxies",
+        "client_address",
+    ],
+    "ingresslib.cli": [
+        "main",
+        "run",
+    ],
+    "ingresslib.endpoints": [
+        "AffinityMode",
+        "Balancer",
+        "BalancerBase",
+        "CookieAffinity",
+        "Endpoint",
+        "EndpointIndex",
+        "EndpointSet",
+        "EndpointState",
+        "HealthPolicy",
+        "LeastRequest",
+        "Maglev",
+        "PeakEwma",
+        "RandomBalancer",
+        "Resolution",
+        "RingHash",
+        "RoundRobin",
+        "SmoothWeightedRoundRobin",
+        "Unresolved",
+        "UnresolvedReason",
+        "WeightedRandom",
+        "hash64",
+        "persistent_cookie_value",
+        "resolve_endpoints",
+    ],
+    "ingresslib.kubernetes": [
+        "Backoff",
+        "KINDS",
+        "KindSpec",
+        "LeaderElector",
+        "Snapshot",
+        "SnapshotCallback",
+        "StatusWriter",
+        "StatusWriterStats",
+        "Watcher",
+        "WatcherStats",
+    ],
+    "ingresslib.plugins": [
+        "CompiledPath",
+        "ENTRY_POINT_GROUP",
+        "PathMatcher",
+        "PathMatcherError",
+        "available_path_matchers",
+        "get_path_matcher",
+        "register_path_matcher",
+    ],
+    "ingresslib.ratelimit": [
+        "AsyncRedisLimiter",
+        "ConcurrencyLimiter",
+        "Decision",
+        "FailurePolicy",
+        "FixedWindow",
+        "Hold",
+        "LimitReq",
+        "MemoryLimiter",
+        "QuotaPolicy",
+        "RateAlgorithm",
+        "RedisLimiter",
+        "SlidingWindow",
+        "TokenBucket",
+        "ratelimit_header",
+        "ratelimit_policy_header",
+        "retry_after_header",
+    ],
+    "ingresslib.resources": [
+        "DEFAULT_CLASS_ANNOTATION",
+        "Endpoint",
+        "EndpointConditions",
+        "EndpointHints",
+        "EndpointPort",
+        "EndpointSlice",
+        "ForNode",
+        "ForZone",
+        "FrozenMap",
+        "HTTPIngressPath",
+        "HTTPIngressRuleValue",
+        "Ingress",
+        "IngressBackend",
+        "IngressClass",
+        "IngressClassParametersReference",
+        "IngressClassSpec",
+        "IngressLoadBalancerIngress",
+        "IngressLoadBalancerStatus",
+        "IngressPortStatus",
+        "IngressRule",
+        "IngressServiceBackend",
+        "IngressSpec",
+        "IngressStatus",
+        "IngressTLS",
+        "IntOrString",
+        "LEGACY_CLASS_ANNOTATION",
+        "MANIFEST_SUFFIXES",
+        "ManifestError",
+        "ManifestProblem",
+        "ObjectMeta",
+        "PathType",
+        "Resource",
+        "ResourceSet",
+        "SERVICE_NAME_LABEL",
+        "Secret",
+        "Service",
+        "ServiceBackendPort",
+        "ServiceLoadBalancerIngress",
+        "ServiceLoadBalancerStatus",
+        "ServicePort",
+        "ServiceSpec",
+        "ServiceStatus",
+        "SkippedDocument",
+        "TLS_CERT_KEY",
+        "TLS_PRIVATE_KEY_KEY",
+        "TLS_SECRET_TYPE",
+        "TypedLocalObjectReference",
+        "UnsupportedKindWarning",
+        "load_manifests",
+    ],
+    "ingresslib.routing": [
+        "Candidate",
+        "Conflict",
+        "Explanation",
+        "LintFinding",
+        "PATH_MATCHER_ANNOTATION",
+        "Route",
+        "RouteMatch",
+        "RouteTable",
+        "RouteTableError",
+        "lint",
+        "normalize_host",
+    ],
+}
+
+PACKAGE = Path(ingresslib.__file__).resolve().parent
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+#: Every module of the package, from its files (importing none).
+FILES = {_module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
 
 
 def test_root_exports_exactly_the_public_api() -> None:
@@ -64,3 +267,47 @@ def test_every_module_declares_all_and_exports_what_it_has() -> None:
 
 def test_manifest_error_is_a_value_error() -> None:
     assert issubclass(ingresslib.ManifestError, ValueError)
+
+
+def test_every_public_module_is_pinned() -> None:
+    public = {
+        name
+        for name in FILES
+        if name != "ingresslib.__main__"  # `python -m ingresslib`, not imported
+        and not any(part.startswith("_") for part in name.split("."))
+    }
+    assert sorted(PUBLIC_ALL) == sorted(public)
+    assert set(PUBLIC_ALL["ingresslib"]) == EXPECTED_ROOT_NAMES
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC_ALL))
+def test_public_all_is_pinned(name: str) -> None:
+    pinned = PUBLIC_ALL[name]
+    assert pinned == sorted(pinned), "keep the pin sorted"
+    module = importlib.import_module(name)
+    exported = list(module.__all__)
+    assert len(exported) == len(set(exported)), f"{name}.__all__ lists a name twice"
+    assert sorted(exported) == pinned
+    missing = [item for item in exported if not hasattr(module, item)]
+    assert not missing, f"{name}.__all__ names what it lacks: {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_every_module_file_declares_a_literal_all(name: str) -> None:
+    # Read, not imported: also for __main__, and for modules whose optional extra is missing.
+    tree = ast.parse(FILES[name].read_text(), str(FILES[name]))
+    values = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        and any(
+            isinstance(target, ast.Name) and target.id == "__all__"
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        )
+    ]
+    assert len(values) == 1, f"{name} declares __all__ {len(values)} times at its top level"
+    value = values[0]
+    assert isinstance(value, ast.List | ast.Tuple), f"{name}.__all__ is not a literal list"
+    assert all(
+        isinstance(item, ast.Constant) and isinstance(item.value, str) for item in value.elts
+    )
