@@ -19,12 +19,14 @@ $(STAMP): requirements-dev.txt pyproject.toml
 
 install: $(STAMP)
 
+# lint-imports: the import contracts of pyproject.toml ([tool.importlinter]: the layers of DESIGN.md).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict ingresslib
+	$(BIN)/mypy --strict ingresslib tests benchmarks
 
 # The Redis tests start their own redis-server (tests/conftest.py) on a free loopback port in a
 # temporary directory and stop it; this installs Debian's redis-server when it is missing.
@@ -100,4 +102,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache build dist

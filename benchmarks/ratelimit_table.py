@@ -48,7 +48,7 @@ import timeit
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ingresslib.ratelimit import (
     AsyncRedisLimiter,
@@ -58,6 +58,9 @@ from ingresslib.ratelimit import (
     SlidingWindow,
     TokenBucket,
 )
+
+if TYPE_CHECKING:
+    from limits.aio.storage.redis.redispy import RedispyBridge
 
 KEYS = 1_000
 MIX_SIZE = 4_096
@@ -109,7 +112,9 @@ def _pyrate(kind: str) -> Callable[[], Decide]:
 
         rates = [pl.Rate(RATE, pl.Duration.SECOND)]
 
-        class PerKey(pl.BucketFactory):
+        # pl.BucketFactory is Any when pyrate-limiter is not installed (`make typecheck`),
+        # a typed class when it is (`make bench`): hence `unused-ignore` too.
+        class PerKey(pl.BucketFactory):  # type: ignore[misc, unused-ignore]
             """One bucket per key (pyrate-limiter's documented pattern), no leak thread."""
 
             def __init__(self) -> None:
@@ -277,12 +282,16 @@ def _limits_redis(
             key_prefix=f"bench{uuid.uuid4().hex}",
             **options,
         )
-        limiter = strategies.STRATEGIES[strategy](store)
+        # limits.aio.strategies.STRATEGIES is not annotated: mypy infers the abstract base
+        # class for its values, which are the concrete limiters.
+        factory: Callable[[Any], strategies.RateLimiter] = strategies.STRATEGIES[strategy]
+        limiter = factory(store)
         item = parse(f"{RATE}/second")
         hit = limiter.hit
 
         async def close() -> None:
-            await store.bridge.storage.aclose()
+            # implementation="redispy": the bridge is redis-py's, which holds the client.
+            await cast("RedispyBridge", store.bridge).storage.aclose()
             if one_connection:
                 await options["connection_pool"].aclose()
 

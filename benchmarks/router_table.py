@@ -284,9 +284,15 @@ def _sanic(work: Workload) -> tuple[Match, Identify]:
     from sanic_routing import BaseRouter
     from sanic_routing.exceptions import NotFound
 
-    class Router(BaseRouter):
-        # The subclass sanic-routing documents: `get` resolves a path and a method.
-        def get(self, path: str, method: str, extra: Any = None) -> Any:  # type: ignore[override]
+    # BaseRouter is Any when sanic-routing is not installed (`make typecheck`: the peers are
+    # requirements-bench.txt), a typed class when it is (`make bench`); each ignore below is
+    # needed in one of the two, hence `unused-ignore`.
+    class Router(BaseRouter):  # type: ignore[misc, unused-ignore]
+        # The subclass sanic-routing documents: `get` resolves a path and a method (its
+        # signature differs from BaseRouter.get's on purpose).
+        def get(  # type: ignore[override, unused-ignore]
+            self, path: str, method: str, extra: Any = None
+        ) -> Any:
             return self.resolve(path=path, method=method, extra=extra)
 
     routers: dict[str, Any] = {}

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from websockets.asyncio.client import ClientConnection
     from websockets.uri import WebSocketURI
 
-    from ingresslib.asgi import Message, Receive, Scope, Send
+    from ingresslib._asgi_types import Message, Receive, Scope, Send
 
 __all__ = [
     "HOP_BY_HOP",

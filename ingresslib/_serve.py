@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 import aiohttp
-import attrs
 from aiohttp import web
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -48,18 +47,25 @@ from prometheus_client import (
     generate_latest,
 )
 
-from ingresslib._tls import CertificateStore, certificate_sources
+from ingresslib._serve_config import (
+    Address,
+    ClusterConfig,
+    ServeConfig,
+    Snapshot,
+    SourceError,
+    assemble_snapshot,
+)
 from ingresslib.aiohttp import MATCH_KEY, Handler, ReverseProxy, _UpstreamError, decide, response_of
 from ingresslib.endpoints import Endpoint, EndpointIndex
-from ingresslib.proxy import LimitAnswer, escape_log_value
-from ingresslib.proxy._headers import TrustedProxies
+from ingresslib.proxy import TOO_MANY, escape_log_value
 from ingresslib.ratelimit import (
     LimitReq,
     MemoryLimiter,
+    RefusalHeaders,
 )
-from ingresslib.resources import ManifestError, ResourceSet, load_manifests
+from ingresslib.resources import ManifestError, load_manifests
 from ingresslib.resources._loader import MANIFEST_SUFFIXES
-from ingresslib.routing import LintFinding, RouteMatch, RouteTable, RouteTableError, lint
+from ingresslib.routing import RouteMatch, RouteTable, RouteTableError
 
 __all__ = [
     "Address",
@@ -85,17 +91,6 @@ access_logger = logging.getLogger("ingresslib.access")
 UPSTREAM_KEY = web.RequestKey("ingresslib.upstream", str)
 
 _RATE = re.compile(r"^(?P<rate>[1-9][0-9]*)/(?P<per>[sm])(?::(?P<burst>[0-9]+))?$")
-
-
-@attrs.frozen
-class Address:
-    """A listening address: host and TCP port (0: any free port)."""
-
-    host: str
-    port: int
-
-    def __str__(self) -> str:
-        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
 def parse_address(value: str) -> Address:
@@ -127,99 +122,6 @@ def parse_rate_limit(value: str) -> LimitReq:
     return LimitReq(int(found["rate"]), per=per, burst=int(found["burst"] or 0), nodelay=True)
 
 
-@attrs.frozen
-class ClusterConfig:
-    """Where `ingresslib serve --kubeconfig/--in-cluster` finds its cluster, and what it writes.
-
-    Attributes:
-        kubeconfig: the kubeconfig file (None: the default one, `$KUBECONFIG` or
-            `~/.kube/config`), unless `in_cluster`.
-        in_cluster: use the pod's service account (`KUBERNETES_SERVICE_HOST` and the token
-            mounted under /var/run/secrets/kubernetes.io/serviceaccount).
-        context: the kubeconfig context, when not the current one.
-        namespaces: watch only these namespaces (None: all of them).
-        publish_status_addresses: IPs or hostnames written to `status.loadBalancer.ingress`
-            of the Ingresses served (empty: no status is written).
-        publish_service: "namespace/name" of the Service in front of the gateway, whose
-            addresses become the status of the Ingresses served (exclusive with
-            `publish_status_addresses`).
-        election_id: the name of the coordination.k8s.io Lease that elects the one replica
-            writing status.
-        election_namespace: the Lease's namespace (None: the pod's namespace in-cluster,
-            else "default").
-    """
-
-    kubeconfig: str | None = None
-    in_cluster: bool = False
-    context: str | None = None
-    namespaces: tuple[str, ...] | None = None
-    publish_status_addresses: tuple[str, ...] = ()
-    publish_service: str | None = None
-    election_id: str = "ingresslib-leader"
-    election_namespace: str | None = None
-
-
-@attrs.frozen
-class ServeConfig:
-    """What `ingresslib serve` serves and how.
-
-    Attributes:
-        paths: manifest files or directories (read recursively, like `load_manifests`).
-        cluster: follow a cluster instead of files (`paths` is then empty).
-        listen: the plain-HTTP listener.
-        tls_listen: the TLS listener (None: no TLS, and no redirect of TLS hosts to https).
-        admin_listen: `/metrics` and `/healthz` (None: no admin listener).
-        namespace, controller, ingress_class, watch_without_class, implementation_specific:
-            as for `RouteTable.build` and `load_manifests`.
-        rate_limit: the limit per client address (None: no rate limit).
-        trusted_proxies: CIDRs of the proxies in front whose X-Forwarded-For names the
-            client (for the rate limit's key and upstream); default: nobody.
-        allow_loopback_endpoints: accept EndpointSlice addresses on loopback (local use).
-        poll_interval: seconds between two looks at the manifest files.
-        shutdown_timeout: seconds in-flight requests get to finish at shutdown.
-        loop: the event loop: "uvloop", "asyncio", or "auto" (uvloop when it is installed,
-            as it is with the `serve` extra on Linux and macOS).
-    """
-
-    paths: tuple[str, ...]
-    cluster: ClusterConfig | None = None
-    listen: Address = Address("127.0.0.1", 8080)
-    tls_listen: Address | None = Address("127.0.0.1", 8443)
-    admin_listen: Address | None = Address("127.0.0.1", 9100)
-    namespace: str = "default"
-    controller: str | None = None
-    ingress_class: str | None = None
-    watch_without_class: bool = False
-    implementation_specific: str = "prefix"
-    rate_limit: LimitReq | None = None
-    trusted_proxies: tuple[str, ...] = attrs.field(
-        default=(), validator=lambda _, __, value: TrustedProxies.parse(value)
-    )
-    allow_loopback_endpoints: bool = False
-    poll_interval: float = 0.5
-    shutdown_timeout: float = 10.0
-    loop: Literal["auto", "asyncio", "uvloop"] = "auto"
-
-
-@attrs.frozen
-class Snapshot:
-    """One consistent configuration built from the manifests.
-
-    Attributes:
-        resources: what was loaded.
-        table: the routes.
-        index: the Services and EndpointSlices.
-        certificates: the TLS certificates by host.
-        warnings: skipped documents, certificate problems and lint findings, readable.
-    """
-
-    resources: ResourceSet
-    table: RouteTable
-    index: EndpointIndex
-    certificates: CertificateStore
-    warnings: tuple[str, ...]
-
-
 def build_snapshot(config: ServeConfig) -> Snapshot:
     """Load the manifests of `config` and build everything the gateway needs.
 
@@ -241,33 +143,6 @@ def build_snapshot(config: ServeConfig) -> Snapshot:
         implementation_specific=config.implementation_specific,
     )
     return assemble_snapshot(resources, table, EndpointIndex.build(resources))
-
-
-def assemble_snapshot(
-    resources: ResourceSet,
-    table: RouteTable,
-    index: EndpointIndex,
-    certificates: CertificateStore | None = None,
-    findings: Sequence[LintFinding] | None = None,
-) -> Snapshot:
-    """A snapshot of `resources` already routed and indexed; warnings gathered.
-
-    Args:
-        resources: the loaded objects.
-        table: their routes.
-        index: their Services and EndpointSlices.
-        certificates: the store, when the caller has an up-to-date one (else it is built
-            from `certificate_sources(table, resources)`).
-        findings: `lint(table, resources)`, when the caller has it (else it is computed).
-    """
-    if certificates is None:
-        certificates = CertificateStore.build(certificate_sources(table, resources))
-    if findings is None:
-        findings = lint(table, resources)
-    warnings = [str(skipped) for skipped in resources.skipped]
-    warnings += [f"certificate: {problem}" for problem in certificates.problems]
-    warnings += [str(finding) for finding in findings]
-    return Snapshot(resources, table, index, certificates, tuple(warnings))
 
 
 def _signature(paths: Sequence[str]) -> tuple[tuple[str, int, int], ...]:
@@ -412,7 +287,7 @@ class Server:
         self.snapshot = snapshot if snapshot is not None else build_snapshot(config)
         self.generation = 1
         self.limiter = None if config.rate_limit is None else MemoryLimiter(config.rate_limit)
-        self._limit_answer = LimitAnswer(
+        self._refusal = RefusalHeaders(
             None if config.rate_limit is None else config.rate_limit.policy("default")
         )
         tls = config.tls_listen
@@ -511,7 +386,7 @@ class Server:
             return await handler(request)
         route, _ = _labels(match, self.config.namespace)
         self.metrics.refusals.labels(route).inc()
-        return response_of(self._limit_answer(limited))
+        return response_of(TOO_MANY.with_headers(*self._refusal(limited)))
 
     # --- admin -------------------------------------------------------------------------------
 
@@ -703,17 +578,18 @@ async def open_server(config: ServeConfig) -> Server:
         return Server(config)
     try:
         # kubernetes_asyncio is needed only to follow a cluster (the `kubernetes` extra).
-        from ingresslib._serve_cluster import open_cluster_server  # noqa: PLC0415
+        from ingresslib._serve_cluster import start_cluster_source  # noqa: PLC0415
     except ImportError as error:
         raise SourceError(
             f"following a cluster needs kubernetes_asyncio ({error}): "
             "pip install 'ingresslib[serve,kubernetes]'"
         ) from error
-    return await open_cluster_server(config)
-
-
-class SourceError(Exception):
-    """The configuration source cannot be used (the message says why)."""
+    source, snapshot = await start_cluster_source(config)
+    try:
+        return Server(config, snapshot, source)
+    except BaseException:
+        await source.aclose()
+        raise
 
 
 async def _serve(config: ServeConfig) -> int:

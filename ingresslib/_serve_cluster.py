@@ -13,8 +13,9 @@ coordination.k8s.io Lease and the replica holding it writes those addresses (or 
 to `status.loadBalancer.ingress` of the Ingresses served (`StatusWriter`), as ingress-nginx's
 `--publish-status-address` (`--publish-service`) does.
 
-`open_cluster_server(config)` waits for the first complete LIST of every kind before it returns
-the `Server`, so that the listeners never open on a partial view of the cluster.
+`start_cluster_source(config)` waits for the first complete LIST of every kind before it returns
+the source and its first snapshot, so that the `Server` made of them never opens its listeners
+on a partial view of the cluster.
 """
 
 from __future__ import annotations
@@ -29,10 +30,9 @@ from typing import Any
 
 import attrs
 
-from ingresslib._serve import (
+from ingresslib._serve_config import (
     ClusterConfig,
     ServeConfig,
-    Server,
     Snapshot,
     SourceError,
     assemble_snapshot,
@@ -45,7 +45,7 @@ from ingresslib.plugins import PathMatcherError
 from ingresslib.resources import Ingress, Resource, ResourceSet, Secret, Service
 from ingresslib.routing import LintFinding, RouteTable, lint
 
-__all__ = ["ClusterSource", "election_namespace", "open_cluster_server"]
+__all__ = ["ClusterSource", "election_namespace", "start_cluster_source"]
 
 logger = logging.getLogger("ingresslib.serve")
 
@@ -256,8 +256,11 @@ class ClusterSource:
         return served
 
 
-async def open_cluster_server(config: ServeConfig) -> Server:
-    """A `Server` whose first configuration is the cluster's, and which follows it.
+async def start_cluster_source(config: ServeConfig) -> tuple[ClusterSource, Snapshot]:
+    """A started `ClusterSource` and its first snapshot: the cluster's, once it is synced.
+
+    `ingresslib._serve.open_server` makes the `Server` of them (this module does not import
+    `_serve`, which imports it).
 
     Raises:
         SourceError: the cluster configuration cannot be loaded.
@@ -267,9 +270,4 @@ async def open_cluster_server(config: ServeConfig) -> Server:
     assert cluster is not None  # ClusterSource checked it
     where = "in-cluster" if cluster.in_cluster else (cluster.kubeconfig or "the default kubeconfig")
     logger.info("following the cluster (%s); waiting for the first sync", where)
-    snapshot = await source.start()
-    try:
-        return Server(config, snapshot, source)
-    except BaseException:
-        await source.aclose()
-        raise
+    return source, await source.start()

@@ -33,13 +33,14 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, unquote_to_bytes
 
 import attrs
 
+from ingresslib._asgi_types import ASGIApp, Message, Receive, Scope, Send
 from ingresslib.endpoints import (
     EndpointIndex,
     EndpointSet,
@@ -48,9 +49,9 @@ from ingresslib.endpoints import (
 from ingresslib.endpoints._backends import BackendCache, BalancerFactory, attempts
 from ingresslib.ingress import SSL_REDIRECT_ANNOTATION
 from ingresslib.proxy import (
+    TOO_MANY,
     UNAVAILABLE,
     Canned,
-    LimitAnswer,
     PathPolicy,
     decision_response,
     failure_response,
@@ -59,7 +60,7 @@ from ingresslib.proxy import (
 from ingresslib.proxy import canned as _canned
 from ingresslib.proxy._headers import TrustedProxies
 from ingresslib.ratelimit import Decision as LimitDecision
-from ingresslib.ratelimit import QuotaPolicy
+from ingresslib.ratelimit import QuotaPolicy, RefusalHeaders
 from ingresslib.routing import Decision, DecisionPolicy, Request, RouteMatch, RouteTable
 
 if TYPE_CHECKING:
@@ -82,11 +83,6 @@ __all__ = [
     "client_address",
 ]
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 #: The scope key under which the middleware leaves the RouteMatch (None: no route) for the
 #: limit key function and the app that takes the request.
@@ -248,7 +244,7 @@ class IngressMiddleware:
         if limit_key is client_address and self.trusted_proxies:
             self.limit_key = functools.partial(client_address, trusted_proxies=self.trusted_proxies)
         # Fixed once: the policy header and item name do not change per request.
-        self._limit_answer = LimitAnswer(ratelimit_policy)
+        self._refusal = RefusalHeaders(ratelimit_policy)
         self._policy = DecisionPolicy(
             paths=paths, https_redirect=https_redirect, https_port=https_port
         )
@@ -394,7 +390,7 @@ class IngressMiddleware:
         return app
 
     def _too_many(self, decision: LimitDecision) -> Canned:
-        return self._limit_answer(decision)
+        return TOO_MANY.with_headers(*self._refusal(decision))
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         closing = getattr(self.forwarder, "aclose", None)

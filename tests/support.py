@@ -12,21 +12,28 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar, cast
 
+import pytest
 import yaml
 
 from ingresslib.asgi import ASGIApp
 from ingresslib.endpoints import Endpoint, EndpointIndex
+from ingresslib.ratelimit import Decision, RateAlgorithm
 
 if TYPE_CHECKING:
+    import hypercorn.typing
     import uvicorn
 
 __all__ = [
     "ASGI_SERVERS",
+    "CONFORMANCE",
     "ASGIServer",
+    "Decides",
     "FakeClock",
+    "PureRateAlgorithm",
     "asgi_in_thread",
+    "conformance_dir",
     "echo_manifests",
     "endpoints",
     "free_port",
@@ -34,8 +41,36 @@ __all__ = [
     "serve_asgi",
     "serve_forwarder",
     "serve_gateway",
+    "skip_or_fail_in_ci",
     "write_atomically",
 ]
+
+#: The upstream conformance suites' manifests, shared beside the repository (../shared/conformance).
+CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance"
+
+
+def skip_or_fail_in_ci(reason: str) -> NoReturn:
+    """Skip the test for `reason`, or fail it when `CI` is set: in CI every test must run.
+
+    The project's rule for what a test needs from its environment (tests/conftest.py applies it
+    to redis-server): a developer without it sees the skip and its reason (`-ra`); CI does not
+    get a green run that checked less.
+    """
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set: this test must run)")
+    pytest.skip(reason)
+
+
+def conformance_dir(*parts: str) -> Path:
+    """`../shared/conformance/<parts>`, the directory a test reads; a missing one skips the test
+    (saying so) or, in CI, fails it."""
+    path = CONFORMANCE.joinpath(*parts)
+    if not path.is_dir():
+        skip_or_fail_in_ci(
+            f"the shared conformance directory {path} is missing"
+            " (../shared/conformance beside the repository)"
+        )
+    return path
 
 
 def free_port() -> int:
@@ -44,6 +79,26 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+S = TypeVar("S")
+
+
+class Decides(Protocol[S]):
+    """A pure rate-limit algorithm's `decide`: state, time and cost in; decision, state out.
+
+    `TokenBucket`, `LimitReq`, `FixedWindow` and `SlidingWindow` all have one, for their own S.
+    """
+
+    def decide(
+        self, state: S | None, now: float, cost: int = 1, max_delay: float | None = None
+    ) -> tuple[Decision, S | None]:
+        """Decide one request; the decision and the key's next state."""
+        ...
+
+
+class PureRateAlgorithm(RateAlgorithm[S], Decides[S], Protocol[S]):
+    """A rate-limit algorithm as the tests drive it: the stores' protocol and `decide`."""
 
 
 class FakeClock:
@@ -123,7 +178,9 @@ class ASGIServer:
             log_level="warning",
             proxy_headers=False,
             log_config=None,
-            timeout_graceful_shutdown=self.graceful_timeout,
+            # uvicorn annotates this int, but only passes it to asyncio.wait_for(timeout=...),
+            # which takes any number of seconds.
+            timeout_graceful_shutdown=self.graceful_timeout,  # type: ignore[arg-type]
         )
         self._uvicorn = uvicorn.Server(config)
         self._uvicorn.run()
@@ -139,7 +196,10 @@ class ASGIServer:
         config.accesslog = None
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        await hypercorn.asyncio.serve(self.app, config, shutdown_trigger=self._stop.wait)
+        # hypercorn types an ASGI app with its TypedDict scopes and events; ingresslib's
+        # ASGIApp takes any MutableMapping, the same callable at runtime.
+        app = cast("hypercorn.typing.ASGIFramework", self.app)
+        await hypercorn.asyncio.serve(app, config, shutdown_trigger=self._stop.wait)
 
     def _accepts(self) -> bool:
         if self.kind == "uvicorn":

@@ -10,7 +10,7 @@ import json
 import ssl
 import tracemalloc
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import httpx
@@ -587,7 +587,7 @@ def test_wildcard_covers_exactly_one_label(ca: CA) -> None:
 
 def test_ingress_middleware_routes_to_service_handlers() -> None:
     async def echo_handler(request: web.Request) -> web.StreamResponse:
-        match = request[MATCH_KEY]
+        match = cast(ingresslib.RouteMatch, request[MATCH_KEY])  # a Service's handler: matched
         return web.Response(text=f"echo {match.path} {request.raw_path}")
 
     async def own(request: web.Request) -> web.StreamResponse:
@@ -599,7 +599,10 @@ def test_ingress_middleware_routes_to_service_handlers() -> None:
         for passthrough, expected in ((False, 503), (True, 200)):
             app = web.Application(
                 middlewares=[
-                    ingress_middleware(
+                    # ingress_middleware() is typed as a positional-only Callable; aiohttp
+                    # 3.14 types a middleware as a Protocol with named parameters (a fix for
+                    # ingresslib/aiohttp.py, being rewritten: this ignore then goes unused).
+                    ingress_middleware(  # type: ignore[list-item]
                         ingresslib.RouteTable.build(resources),
                         services={"shop/echo": echo_handler},
                         passthrough=passthrough,
@@ -631,5 +634,5 @@ def test_gateway_is_the_deprecated_name_of_reverse_proxy() -> None:
     import ingresslib.aiohttp
 
     with pytest.warns(DeprecationWarning, match="ReverseProxy"):
-        old = ingresslib.aiohttp.Gateway  # type: ignore[attr-defined]  # the deprecated name
+        old = ingresslib.aiohttp.Gateway  # the deprecated name, through __getattr__
     assert old is ReverseProxy

@@ -16,7 +16,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ingresslib
-from ingresslib.asgi import MATCH_SCOPE_KEY, ASGIApp, IngressMiddleware
+from ingresslib.asgi import (
+    MATCH_SCOPE_KEY,
+    ASGIApp,
+    IngressMiddleware,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
 from ingresslib.routing import DecisionPolicy, Request, RouteMatch, RouteTable
 from tests.test_routing_reference import Manifest, derived_requests, ingress_sets, requests
 
@@ -30,7 +38,7 @@ class Recorder:
         self.name = name
         self.log = log
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.log.append((self.name, scope[MATCH_SCOPE_KEY]))
 
 
@@ -74,7 +82,7 @@ def run_request(middleware: IngressMiddleware, host: str | None, path: str) -> l
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     asyncio.run(middleware(scope, receive, send))

@@ -6,11 +6,13 @@ import asyncio
 import random
 import threading
 from collections import Counter
+from typing import cast
 
 import pytest
 
 from ingresslib.endpoints import (
     Balancer,
+    BalancerBase,
     Endpoint,
     HealthPolicy,
     LeastRequest,
@@ -27,7 +29,7 @@ ALL = [RoundRobin, SmoothWeightedRoundRobin, RandomBalancer, WeightedRandom, Lea
 
 
 @pytest.mark.parametrize("cls", ALL)
-def test_every_balancer_is_a_balancer_and_handles_empty_sets(cls: type) -> None:
+def test_every_balancer_is_a_balancer_and_handles_empty_sets(cls: type[BalancerBase]) -> None:
     balancer = cls([], rng=random.Random(1))
     assert isinstance(balancer, Balancer)
     assert balancer.pick() is None
@@ -37,6 +39,7 @@ def test_every_balancer_is_a_balancer_and_handles_empty_sets(cls: type) -> None:
 
 def test_round_robin_visits_each_in_turn() -> None:
     balancer = RoundRobin(endpoints(3))
+    # pick() is None only when no endpoint is available; here some are.
     assert [balancer.pick().address for _ in range(6)] == [  # type: ignore[union-attr]
         "10.0.0.0", "10.0.0.1", "10.0.0.2", "10.0.0.0", "10.0.0.1", "10.0.0.2",
     ]  # fmt: skip
@@ -46,17 +49,18 @@ def test_smooth_weighted_matches_nginx_sequence() -> None:
     # nginx's documented example: weights 5, 1, 1 give "a a b a c a a".
     assert smooth_weighted_schedule([5, 1, 1]) == [0, 0, 1, 0, 2, 0, 0]
     balancer = SmoothWeightedRoundRobin(endpoints(3, [5, 1, 1]))
+    # pick() is None only when no endpoint is available; here some are.
     picks = [balancer.pick().address[-1] for _ in range(14)]  # type: ignore[union-attr]
     assert "".join(picks) == "00102000010200"
 
 
 @pytest.mark.parametrize("cls", [SmoothWeightedRoundRobin, WeightedRandom, LeastRequest])
-def test_weights_are_honoured_over_100k_picks(cls: type) -> None:
+def test_weights_are_honoured_over_100k_picks(cls: type[BalancerBase]) -> None:
     weights = [1, 2, 3, 4]
     balancer = cls(endpoints(4, weights), rng=random.Random(7))
     counts: Counter[str] = Counter()
     for _ in range(100_000):
-        endpoint = balancer.pick()
+        endpoint = cast(Endpoint, balancer.pick())  # endpoints are up: never None
         counts[endpoint.address] += 1
         balancer.report(endpoint)
     for i, weight in enumerate(weights):
@@ -65,11 +69,11 @@ def test_weights_are_honoured_over_100k_picks(cls: type) -> None:
 
 
 @pytest.mark.parametrize("cls", [RandomBalancer, LeastRequest, PeakEwma])
-def test_equal_weights_spread_evenly(cls: type) -> None:
+def test_equal_weights_spread_evenly(cls: type[BalancerBase]) -> None:
     balancer = cls(endpoints(5), rng=random.Random(3))
     counts: Counter[str] = Counter()
     for _ in range(50_000):
-        endpoint = balancer.pick()
+        endpoint = cast(Endpoint, balancer.pick())  # endpoints are up: never None
         counts[endpoint.address] += 1
         # Equal latencies, equal to PeakEwma's starting estimate: no endpoint looks faster.
         balancer.report(endpoint, latency=0.030)
@@ -82,13 +86,14 @@ def test_least_request_avoids_an_endpoint_that_holds_requests() -> None:
     held = []
     counts: Counter[str] = Counter()
     for _ in range(20_000):
-        endpoint = balancer.pick()
+        endpoint = cast(Endpoint, balancer.pick())  # endpoints are up: never None
         counts[endpoint.address] += 1
         if endpoint == slow:
             held.append(endpoint)  # the slow endpoint never finishes
         else:
             balancer.report(endpoint)
     assert counts[slow.address] < 20  # P2C: only while it held fewer than its peer
+    # state() is None only for an endpoint outside the set.
     assert balancer.state(slow).active == len(held)  # type: ignore[union-attr]
 
 
@@ -98,7 +103,7 @@ def test_peak_ewma_avoids_a_slow_endpoint_and_forgives_with_time() -> None:
     slow = balancer.endpoints[0]
     counts: Counter[str] = Counter()
     for _ in range(4_000):
-        endpoint = balancer.pick()
+        endpoint = cast(Endpoint, balancer.pick())  # endpoints are up: never None
         counts[endpoint.address] += 1
         clock.now += 0.001
         balancer.report(endpoint, latency=1.0 if endpoint == slow else 0.010)
@@ -109,9 +114,9 @@ def test_peak_ewma_avoids_a_slow_endpoint_and_forgives_with_time() -> None:
     for endpoint in balancer.endpoints[1:]:
         balancer.report(balancer.pick() or endpoint)
         balancer.report(endpoint, latency=0.010)
-    again = Counter()
+    again: Counter[str] = Counter()
     for _ in range(400):
-        endpoint = balancer.pick()
+        endpoint = cast(Endpoint, balancer.pick())  # endpoints are up: never None
         again[endpoint.address] += 1
         balancer.report(endpoint)
     assert again[slow.address] > 0.3 * 400, again
@@ -133,7 +138,7 @@ def test_peak_ewma_jumps_to_a_peak_and_decays_toward_lower_samples() -> None:
 
 
 @pytest.mark.parametrize("cls", ALL)
-def test_failing_endpoint_is_ejected_with_growing_backoff(cls: type) -> None:
+def test_failing_endpoint_is_ejected_with_growing_backoff(cls: type[BalancerBase]) -> None:
     clock = FakeClock()
     health = HealthPolicy(consecutive_failures=3, base_ejection=10, max_ejection=25)
     balancer = cls(endpoints(4), health=health, clock=clock, rng=random.Random(2))
@@ -201,7 +206,7 @@ def test_update_keeps_state_of_endpoints_that_stay() -> None:
 
 
 @pytest.mark.parametrize("cls", ALL)
-def test_threads_share_a_balancer_safely(cls: type) -> None:
+def test_threads_share_a_balancer_safely(cls: type[BalancerBase]) -> None:
     balancer = cls(endpoints(8), rng=random.Random(4))
     errors: list[BaseException] = []
 
@@ -223,11 +228,12 @@ def test_threads_share_a_balancer_safely(cls: type) -> None:
         thread.join()
     assert errors == []
     if cls.tracks_active:
+        # state() is None only for an endpoint outside the set.
         assert all(balancer.state(e).active == 0 for e in balancer.endpoints)  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("cls", [LeastRequest, PeakEwma])
-def test_asyncio_tasks_share_a_balancer(cls: type) -> None:
+def test_asyncio_tasks_share_a_balancer(cls: type[BalancerBase]) -> None:
     balancer = cls(endpoints(4), rng=random.Random(8))
 
     async def request(i: int) -> None:
@@ -240,11 +246,12 @@ def test_asyncio_tasks_share_a_balancer(cls: type) -> None:
         await asyncio.gather(*(request(i) for i in range(500)))
 
     asyncio.run(main())
+    # state() is None only for an endpoint outside the set.
     assert all(balancer.state(e).active == 0 for e in balancer.endpoints)  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("cls", ALL)
-def test_picks_stay_consistent_while_another_thread_updates(cls: type) -> None:
+def test_picks_stay_consistent_while_another_thread_updates(cls: type[BalancerBase]) -> None:
     big, small = endpoints(50), endpoints(50)[:2]
     swapped = [Endpoint(f"10.1.0.{i}", 8080) for i in range(50)]
     balancer = cls(big, rng=random.Random(6))
@@ -271,6 +278,7 @@ def test_picks_stay_consistent_while_another_thread_updates(cls: type) -> None:
     assert errors == []
     if cls.tracks_active:
         # Every pick was reported: no active count may be left on any endpoint.
+        # state() is None only for an endpoint outside the set.
         assert all(balancer.state(e).active == 0 for e in balancer.endpoints)  # type: ignore[union-attr]
 
 
@@ -288,6 +296,7 @@ def test_smooth_weighted_stays_cheap_on_large_coprime_weights() -> None:
     assert many[0] not in balancer.available
     counts: Counter[int] = Counter()
     for _ in range(130_000):  # five periods of the ~26,000 total weight
+        # pick() is None only when no endpoint is available; here some are.
         counts[balancer.pick().weight] += 1  # type: ignore[union-attr]
     # Shares follow the weights (weights 7..19 are each held by ~153 endpoints).
     assert counts[19] / counts[7] == pytest.approx(19 / 7, rel=0.1)

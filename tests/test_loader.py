@@ -11,8 +11,7 @@ import pytest
 import ingresslib
 from ingresslib import Ingress, IngressClass, ManifestError, Secret, Service
 from ingresslib.resources import EndpointSlice, UnsupportedKindWarning
-
-CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance"
+from tests.support import conformance_dir
 
 INGRESS_YAML = """\
 apiVersion: networking.k8s.io/v1
@@ -40,6 +39,7 @@ spec:
 
 def problems_of(source: object, **kwargs: object) -> list[str]:
     with pytest.raises(ManifestError) as caught:
+        # Deliberately ill-typed sources and options: the errors are what is tested.
         ingresslib.load_manifests(source, **kwargs)  # type: ignore[arg-type]
     assert isinstance(caught.value, ValueError)
     return [str(problem) for problem in caught.value.errors]
@@ -267,19 +267,17 @@ def test_endpoint_conditions_keep_absent_apart_from_false() -> None:
 
 
 def test_upstream_conformance_manifests_load() -> None:
-    if not CONFORMANCE.is_dir():
-        pytest.skip(f"no shared conformance manifests at {CONFORMANCE}")
-    features = CONFORMANCE / "ingress-controller-conformance" / "manifests"
+    features = conformance_dir("ingress-controller-conformance", "manifests")
     resources = ingresslib.load_manifests(
         [features / name for name in ("path_rules.yaml", "host_rules.yaml", "ingress_class.yaml")]
     )
     assert len(resources.ingresses) == 3
-    docs = ingresslib.load_manifests(CONFORMANCE / "k8s-docs")
+    docs = ingresslib.load_manifests(conformance_dir("k8s-docs"))
     assert {i.name for i in docs.ingresses} == {
         "ingress-wildcard-host",
         "name-virtual-host-ingress-no-third-host",
     }
-    gateway = ingresslib.load_manifests(CONFORMANCE / "gateway-api", unknown_kinds="ignore")
+    gateway = ingresslib.load_manifests(conformance_dir("gateway-api"), unknown_kinds="ignore")
     assert gateway.services
     assert {"HTTPRoute", "Gateway"} <= {s.kind for s in gateway.skipped}
 

@@ -1,10 +1,19 @@
-"""The package's public names, pinned; and every module declares `__all__`."""
+"""The package's public names, pinned; and every module declares `__all__`.
+
+`PUBLIC_ALL` pins the exact `__all__` of every public module (no part of its name starts with
+"_"): a name added, removed or renamed is a change of the public API, made here on purpose.
+The routing one will change with the route-IR redesign (issue 11): pin the new one then.
+"""
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
 import types
+from pathlib import Path
+
+import pytest
 
 import ingresslib
 
@@ -38,6 +47,281 @@ EXPECTED_ROOT_NAMES = {
 }
 
 
+#: The exact `__all__` of each public module, sorted.
+PUBLIC_ALL: dict[str, list[str]] = {
+    "ingresslib": [
+        "Backend",
+        "Decision",
+        "DecisionPolicy",
+        "EndpointSlice",
+        "Explanation",
+        "FrozenMap",
+        "Ingress",
+        "IngressBackend",
+        "IngressClass",
+        "ManifestError",
+        "ManifestProblem",
+        "ObjectMeta",
+        "PathType",
+        "Request",
+        "Resource",
+        "ResourceSet",
+        "RouteMatch",
+        "RouteTable",
+        "RouteTableError",
+        "Secret",
+        "Service",
+        "SkippedDocument",
+        "UnsupportedKindWarning",
+        "WeightedBackend",
+        "__version__",
+        "load_manifests",
+    ],
+    "ingresslib.aiohttp": [
+        "DECISION_KEY",
+        "HOP_BY_HOP",
+        "Handler",
+        "MATCH_KEY",
+        "ReverseProxy",
+        "TableHolder",
+        "decide",
+        "ingress_middleware",
+        "request_of",
+        "response_of",
+    ],
+    "ingresslib.asgi": [
+        "ASGIApp",
+        "DECISION_SCOPE_KEY",
+        "Forwarder",
+        "HTTPForwarder",
+        "IngressMiddleware",
+        "Limiter",
+        "MATCH_SCOPE_KEY",
+        "Message",
+        "Receive",
+        "SSL_REDIRECT_ANNOTATION",
+        "Scope",
+        "Send",
+        "TrustedProxies",
+        "client_address",
+    ],
+    "ingresslib.cli": [
+        "main",
+        "run",
+    ],
+    "ingresslib.endpoints": [
+        "AffinityMode",
+        "Balancer",
+        "BalancerBase",
+        "CookieAffinity",
+        "Endpoint",
+        "EndpointIndex",
+        "EndpointSet",
+        "EndpointState",
+        "HealthPolicy",
+        "LeastRequest",
+        "Maglev",
+        "PeakEwma",
+        "RandomBalancer",
+        "Resolution",
+        "RingHash",
+        "RoundRobin",
+        "SmoothWeightedRoundRobin",
+        "Unresolved",
+        "UnresolvedReason",
+        "WeightedRandom",
+        "hash64",
+        "persistent_cookie_value",
+        "resolve_endpoints",
+    ],
+    "ingresslib.kubernetes": [
+        "Backoff",
+        "KINDS",
+        "KindSpec",
+        "LeaderElector",
+        "Snapshot",
+        "SnapshotCallback",
+        "StatusWriter",
+        "StatusWriterStats",
+        "Watcher",
+        "WatcherStats",
+    ],
+    "ingresslib.plugins": [
+        "CompiledPath",
+        "ENTRY_POINT_GROUP",
+        "PathMatcher",
+        "PathMatcherError",
+        "available_path_matchers",
+        "get_path_matcher",
+        "register_path_matcher",
+    ],
+    "ingresslib.ratelimit": [
+        "AsyncRedisLimiter",
+        "ConcurrencyLimiter",
+        "Decision",
+        "FailurePolicy",
+        "FixedWindow",
+        "Hold",
+        "LimitReq",
+        "MemoryLimiter",
+        "QuotaPolicy",
+        "RateAlgorithm",
+        "RedisLimiter",
+        "RefusalHeaders",
+        "SlidingWindow",
+        "TokenBucket",
+        "ratelimit_header",
+        "ratelimit_policy_header",
+        "retry_after_header",
+    ],
+    "ingresslib.resources": [
+        "DEFAULT_CLASS_ANNOTATION",
+        "Endpoint",
+        "EndpointConditions",
+        "EndpointHints",
+        "EndpointPort",
+        "EndpointSlice",
+        "ForNode",
+        "ForZone",
+        "FrozenMap",
+        "HTTPIngressPath",
+        "HTTPIngressRuleValue",
+        "Ingress",
+        "IngressBackend",
+        "IngressClass",
+        "IngressClassParametersReference",
+        "IngressClassSpec",
+        "IngressLoadBalancerIngress",
+        "IngressLoadBalancerStatus",
+        "IngressPortStatus",
+        "IngressRule",
+        "IngressServiceBackend",
+        "IngressSpec",
+        "IngressStatus",
+        "IngressTLS",
+        "IntOrString",
+        "LEGACY_CLASS_ANNOTATION",
+        "MANIFEST_SUFFIXES",
+        "ManifestError",
+        "ManifestProblem",
+        "ObjectMeta",
+        "PathType",
+        "Resource",
+        "ResourceSet",
+        "SERVICE_NAME_LABEL",
+        "Secret",
+        "Service",
+        "ServiceBackendPort",
+        "ServiceLoadBalancerIngress",
+        "ServiceLoadBalancerStatus",
+        "ServicePort",
+        "ServiceSpec",
+        "ServiceStatus",
+        "SkippedDocument",
+        "TLS_CERT_KEY",
+        "TLS_PRIVATE_KEY_KEY",
+        "TLS_SECRET_TYPE",
+        "TypedLocalObjectReference",
+        "UnsupportedKindWarning",
+        "age_key",
+        "load_manifests",
+    ],
+    "ingresslib.routing": [
+        "Action",
+        "Candidate",
+        "Conflict",
+        "DEFAULT_POLICY",
+        "Decision",
+        "DecisionPolicy",
+        "Explanation",
+        "LintFinding",
+        "MatchedBy",
+        "PATH_MATCHER_ANNOTATION",
+        "Request",
+        "RequestView",
+        "Route",
+        "RouteMatch",
+        "RouteTable",
+        "RouteTableError",
+        "lint",
+        "normalize_host",
+    ],
+    "ingresslib.rules": [
+        "Backend",
+        "Filter",
+        "HTTPSRedirect",
+        "HeaderMatch",
+        "Match",
+        "PathMatch",
+        "QueryParamMatch",
+        "Rule",
+        "RuleKind",
+        "RuleSet",
+        "Source",
+        "StringMatchType",
+        "WeightedBackend",
+        "host_covers",
+        "normalize_host",
+        "wildcard_parent",
+    ],
+    "ingresslib.ingress": [
+        "IngressFrontEnd",
+        "IngressKey",
+        "IngressOptions",
+        "PATH_MATCHER_ANNOTATION",
+        "SSL_REDIRECT_ANNOTATION",
+        "backend_of",
+        "ingress_rules",
+        "select_ingresses",
+    ],
+    "ingresslib.proxy": [
+        "BAD_GATEWAY",
+        "BadRequest",
+        "Canned",
+        "EncodedSlashPolicy",
+        "FORWARDING_FIELDS",
+        "FailureKind",
+        "GATEWAY_TIMEOUT",
+        "HOP_BY_HOP",
+        "NOT_FOUND",
+        "NO_ENDPOINT",
+        "PROTECTED_FROM_CONNECTION",
+        "PathPolicy",
+        "REQUEST_ONLY",
+        "SERVER_OWNED",
+        "TOO_MANY",
+        "TrustedProxies",
+        "UNAVAILABLE",
+        "WEBSOCKET_HANDSHAKE",
+        "canned",
+        "connection_tokens",
+        "decision_response",
+        "escape_log_value",
+        "failure_response",
+        "forward_request_headers",
+        "forward_response_headers",
+        "is_upgrade",
+        "is_websocket",
+        "normalize_path",
+        "split_target",
+        "unresolved",
+        "validate_host",
+        "websocket_close_code",
+    ],
+}
+
+PACKAGE = Path(ingresslib.__file__).resolve().parent
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+#: Every module of the package, from its files (importing none).
+FILES = {_module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+
+
 def test_root_exports_exactly_the_public_api() -> None:
     assert set(ingresslib.__all__) == EXPECTED_ROOT_NAMES
     assert len(ingresslib.__all__) == len(EXPECTED_ROOT_NAMES), "no name listed twice"
@@ -69,3 +353,47 @@ def test_every_module_declares_all_and_exports_what_it_has() -> None:
 
 def test_manifest_error_is_a_value_error() -> None:
     assert issubclass(ingresslib.ManifestError, ValueError)
+
+
+def test_every_public_module_is_pinned() -> None:
+    public = {
+        name
+        for name in FILES
+        if name != "ingresslib.__main__"  # `python -m ingresslib`, not imported
+        and not any(part.startswith("_") for part in name.split("."))
+    }
+    assert sorted(PUBLIC_ALL) == sorted(public)
+    assert set(PUBLIC_ALL["ingresslib"]) == EXPECTED_ROOT_NAMES
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC_ALL))
+def test_public_all_is_pinned(name: str) -> None:
+    pinned = PUBLIC_ALL[name]
+    assert pinned == sorted(pinned), "keep the pin sorted"
+    module = importlib.import_module(name)
+    exported = list(module.__all__)
+    assert len(exported) == len(set(exported)), f"{name}.__all__ lists a name twice"
+    assert sorted(exported) == pinned
+    missing = [item for item in exported if not hasattr(module, item)]
+    assert not missing, f"{name}.__all__ names what it lacks: {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_every_module_file_declares_a_literal_all(name: str) -> None:
+    # Read, not imported: also for __main__, and for modules whose optional extra is missing.
+    tree = ast.parse(FILES[name].read_text(), str(FILES[name]))
+    values = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        and any(
+            isinstance(target, ast.Name) and target.id == "__all__"
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        )
+    ]
+    assert len(values) == 1, f"{name} declares __all__ {len(values)} times at its top level"
+    value = values[0]
+    assert isinstance(value, ast.List | ast.Tuple), f"{name}.__all__ is not a literal list"
+    assert all(
+        isinstance(item, ast.Constant) and isinstance(item.value, str) for item in value.elts
+    )

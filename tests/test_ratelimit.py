@@ -14,6 +14,8 @@ import sys
 import threading
 import time
 import tracemalloc
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 import pytest
 
@@ -30,6 +32,9 @@ from ingresslib.ratelimit import (
     ratelimit_policy_header,
     retry_after_header,
 )
+from tests.support import Decides, PureRateAlgorithm
+
+S = TypeVar("S")
 
 
 class FakeClock:
@@ -42,9 +47,11 @@ class FakeClock:
         return self.now
 
 
-def run(algorithm, events, state=None):
+def run(
+    algorithm: Decides[S], events: Iterable[tuple[float, int]], state: S | None = None
+) -> tuple[list[Decision], S | None]:
     """Feed (now, cost) pairs to a pure algorithm; return the decisions and the last state."""
-    decisions = []
+    decisions: list[Decision] = []
     for now, cost in events:
         decision, state = algorithm.decide(state, now, cost)
         decisions.append(decision)
@@ -54,7 +61,7 @@ def run(algorithm, events, state=None):
 # --- token bucket (GCRA, x/time/rate semantics) ---------------------------------------------
 
 
-def test_token_bucket_starts_full_and_refills_at_rate():
+def test_token_bucket_starts_full_and_refills_at_rate() -> None:
     # NewLimiter(10, 3): "a token bucket of size b, initially full and refilled at rate r".
     bucket = TokenBucket(10, burst=3)
     decisions, _ = run(bucket, [(0, 1)] * 4 + [(0.1, 1), (0.1, 1), (0.25, 1)])
@@ -68,7 +75,7 @@ def test_token_bucket_starts_full_and_refills_at_rate():
     assert decisions[2].reset == pytest.approx(0.3)
 
 
-def test_token_bucket_cost_and_cost_above_burst():
+def test_token_bucket_cost_and_cost_above_burst() -> None:
     bucket = TokenBucket(10, burst=5)
     decisions, state = run(bucket, [(0, 3), (0, 3), (0, 2), (0, 6)])
     assert [d.allowed for d in decisions] == [True, False, True, False]
@@ -81,14 +88,14 @@ def test_token_bucket_cost_and_cost_above_burst():
     assert state == 500_000  # TAT: 5 tokens taken at t=0 -> full again at 0.5 s
 
 
-def test_token_bucket_interval_rounds_up_to_the_microsecond():
+def test_token_bucket_interval_rounds_up_to_the_microsecond() -> None:
     bucket = TokenBucket(3, burst=1)  # T = 1/3 s -> 333,334 µs, never faster than 3/s
     assert bucket.interval_us == 333_334
     decisions, _ = run(bucket, [(0, 1), (0.333333, 1), (0.333334, 1)])
     assert [d.allowed for d in decisions] == [True, False, True]
 
 
-def test_token_bucket_reservation_waits_like_go_wait_n():
+def test_token_bucket_reservation_waits_like_go_wait_n() -> None:
     bucket = TokenBucket(10, burst=2)
     state = None
     delays = []
@@ -103,7 +110,7 @@ def test_token_bucket_reservation_waits_like_go_wait_n():
     assert state2 == state  # refused: nothing taken
 
 
-def test_token_bucket_period_and_policy():
+def test_token_bucket_period_and_policy() -> None:
     bucket = TokenBucket(100, period=60, burst=10)
     assert bucket.interval_us == 600_000
     assert bucket.policy("api") == QuotaPolicy("api", 100, 60)
@@ -120,12 +127,12 @@ def test_token_bucket_period_and_policy():
         {"rate": 1, "period": 3e9, "burst": 10**6},
     ],
 )
-def test_token_bucket_rejects_bad_configuration(kwargs):
+def test_token_bucket_rejects_bad_configuration(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="must"):
         TokenBucket(**kwargs)
 
 
-def test_cost_must_be_positive():
+def test_cost_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         TokenBucket(1).decide(None, 0, cost=0)
     with pytest.raises(ValueError, match="at least 1"):
@@ -146,7 +153,9 @@ def test_cost_must_be_positive():
         ({"delay": 2}, [0, 0, 0, 100, 200, 300, None]),
     ],
 )
-def test_limit_req_burst_admits_burst_plus_one_at_once(kwargs, delays_ms):
+def test_limit_req_burst_admits_burst_plus_one_at_once(
+    kwargs: dict[str, Any], delays_ms: list[int | None]
+) -> None:
     limit = LimitReq(10, burst=5, **kwargs)
     decisions, state = run(limit, [(7.0, 1)] * 7)
     got = [round(d.delay * 1000) if d.allowed else None for d in decisions]
@@ -155,7 +164,7 @@ def test_limit_req_burst_admits_burst_plus_one_at_once(kwargs, delays_ms):
     assert decisions[-1].reason == "rate limited: excess over burst"
 
 
-def test_limit_req_nginx_documentation_example():
+def test_limit_req_nginx_documentation_example() -> None:
     # nginx.org: "rate=1r/s ... burst=5": "not more than 1 request per second at an average,
     # with bursts not exceeding 5 requests": delayed by 0..5 s, the 7th rejected.
     decisions, _ = run(LimitReq(1, burst=5), [(0.0, 1)] * 7)
@@ -163,7 +172,7 @@ def test_limit_req_nginx_documentation_example():
     assert not decisions[6].allowed
 
 
-def test_limit_req_two_stage_example():
+def test_limit_req_two_stage_example() -> None:
     # rate=5r/s burst=12 delay=8: 9 requests pass at once (the first is free: excess 0),
     # excess 9000..12000 wait (excess - 8000) * 1000 / 5000 ms, the 14th is rejected.
     decisions, _ = run(LimitReq(5, burst=12, delay=8), [(0.0, 1)] * 14)
@@ -171,7 +180,7 @@ def test_limit_req_two_stage_example():
     assert [d.allowed for d in decisions] == [True] * 13 + [False]
 
 
-def test_limit_req_leaks_in_thousandths():
+def test_limit_req_leaks_in_thousandths() -> None:
     limit = LimitReq(10, burst=5, nodelay=True)
     decisions, state = run(limit, [(0.0, 1)] * 7)
     assert state == (5000, 0)
@@ -191,7 +200,7 @@ def test_limit_req_leaks_in_thousandths():
     assert state == (5000, 100)
 
 
-def test_limit_req_rate_per_minute_truncates_like_nginx():
+def test_limit_req_rate_per_minute_truncates_like_nginx() -> None:
     # "ctx->rate = rate * 1000 / scale": 1r/m is 16 (not 16.67) thousandths per second, so
     # after one request a second one needs 1000 * 1000 / 16 = 62,500 ms, not 60 s.
     limit = LimitReq.from_directives("rate=1r/m", "")
@@ -206,7 +215,7 @@ def test_limit_req_rate_per_minute_truncates_like_nginx():
     assert limit.decide(state, 62.5)[0].allowed
 
 
-def test_limit_req_integer_leak_per_millisecond():
+def test_limit_req_integer_leak_per_millisecond() -> None:
     limit = LimitReq(3, burst=1)  # 3000 thousandths per second: 3 per elapsed millisecond
     _, state = limit.decide(None, 0.0)
     decision, state = limit.decide(state, 0.001)
@@ -215,7 +224,7 @@ def test_limit_req_integer_leak_per_millisecond():
     assert decision.delay == pytest.approx(0.332)  # 997 * 1000 / 3000 = 332 ms (truncated)
 
 
-def test_limit_req_clock_stepping_back():
+def test_limit_req_clock_stepping_back() -> None:
     limit = LimitReq(10, burst=5, nodelay=True)
     state = (2000, 100_000)
     # ms < 0 counts as 0: nothing leaks, last stays.
@@ -227,7 +236,7 @@ def test_limit_req_clock_stepping_back():
     assert new == (2000 - 10 + 1000, 30_000)
 
 
-def test_limit_req_cost_and_max_delay():
+def test_limit_req_cost_and_max_delay() -> None:
     limit = LimitReq(10, burst=5)
     decision, state = limit.decide(None, 0.0, cost=3)
     assert decision.allowed
@@ -244,7 +253,7 @@ def test_limit_req_cost_and_max_delay():
     assert new == state
 
 
-def test_limit_req_directives():
+def test_limit_req_directives() -> None:
     assert LimitReq.from_directives("rate=10r/s", "burst=20 nodelay") == LimitReq(
         10, burst=20, nodelay=True
     )
@@ -262,7 +271,7 @@ def test_limit_req_directives():
 # --- windows (the `limits` library's definitions) --------------------------------------------
 
 
-def test_fixed_window_starts_at_first_request():
+def test_fixed_window_starts_at_first_request() -> None:
     window = FixedWindow(3, 1.0)
     decisions, state = run(window, [(0.5, 1)] * 4 + [(1.49, 1), (1.5, 1)])
     assert [d.allowed for d in decisions] == [True, True, True, False, False, True]
@@ -273,7 +282,7 @@ def test_fixed_window_starts_at_first_request():
     assert state == (2_500_000, 1)
 
 
-def test_fixed_window_refused_requests_do_not_count():
+def test_fixed_window_refused_requests_do_not_count() -> None:
     window = FixedWindow(3, 1.0)
     decisions, state = run(window, [(0, 2), (0, 2), (0, 1), (0, 4)])
     assert [d.allowed for d in decisions] == [True, False, True, False]
@@ -281,7 +290,7 @@ def test_fixed_window_refused_requests_do_not_count():
     assert state == (1_000_000, 3)
 
 
-def test_sliding_window_weights_the_previous_window():
+def test_sliding_window_weights_the_previous_window() -> None:
     window = SlidingWindow(10, 1.0)
     decisions, state = run(window, [(0.5, 1)] * 11)
     assert [d.allowed for d in decisions] == [True] * 10 + [False]
@@ -301,7 +310,7 @@ def test_sliding_window_weights_the_previous_window():
     assert decision.remaining == 9
 
 
-def test_sliding_window_reset_and_never():
+def test_sliding_window_reset_and_never() -> None:
     window = SlidingWindow(4, 2.0)
     decision, state = window.decide(None, 10.0, cost=4)
     assert decision.allowed
@@ -315,7 +324,7 @@ def test_sliding_window_reset_and_never():
 # --- headers -------------------------------------------------------------------------------
 
 
-def test_retry_after_rounds_up():
+def test_retry_after_rounds_up() -> None:
     assert retry_after_header(Decision(False, retry_after=0.1)) == "1"
     assert retry_after_header(Decision(False, retry_after=2.0)) == "2"
     assert retry_after_header(Decision(False, retry_after=2.000001)) == "3"
@@ -323,7 +332,7 @@ def test_retry_after_rounds_up():
     assert retry_after_header(Decision(False, retry_after=math.inf)) is None
 
 
-def test_ratelimit_fields_follow_the_draft_examples():
+def test_ratelimit_fields_follow_the_draft_examples() -> None:
     # draft-ietf-httpapi-ratelimit-headers-11, sections 3.2 and 4.2.
     assert ratelimit_policy_header(QuotaPolicy("default", 100, 10)) == '"default";q=100;w=10'
     assert (
@@ -346,7 +355,7 @@ def test_ratelimit_fields_follow_the_draft_examples():
     assert ratelimit_policy_header(QuotaPolicy('a"b\\c', 1)) == '"a\\"b\\\\c";q=1'
 
 
-def test_ratelimit_fields_reject_what_they_cannot_carry():
+def test_ratelimit_fields_reject_what_they_cannot_carry() -> None:
     with pytest.raises(ValueError, match="non-empty"):
         ratelimit_policy_header([])
     with pytest.raises(ValueError, match="printable ASCII"):
@@ -370,7 +379,7 @@ def test_ratelimit_fields_reject_what_they_cannot_carry():
     ],
     ids=["gcra", "limit_req", "fixed", "sliding"],
 )
-def test_memory_store_gives_the_pure_decisions(algorithm):
+def test_memory_store_gives_the_pure_decisions(algorithm: PureRateAlgorithm[Any]) -> None:
     clock = FakeClock(0.0)
     limiter = MemoryLimiter(algorithm, clock=clock)
     fast = MemoryLimiter(algorithm, clock=clock)
@@ -384,7 +393,7 @@ def test_memory_store_gives_the_pure_decisions(algorithm):
     assert limiter.state("key") == state == fast.state("key")
 
 
-def test_memory_store_keys_are_independent_and_resettable():
+def test_memory_store_keys_are_independent_and_resettable() -> None:
     limiter = MemoryLimiter(TokenBucket(1, period=60, burst=1), clock=FakeClock())
     assert limiter.allow("a")
     assert not limiter.allow("a")
@@ -394,7 +403,7 @@ def test_memory_store_keys_are_independent_and_resettable():
     assert len(limiter) == 2
 
 
-def test_memory_store_evicts_least_recently_used():
+def test_memory_store_evicts_least_recently_used() -> None:
     clock = FakeClock()
     limiter = MemoryLimiter(TokenBucket(1, period=60, burst=1), max_keys=3, clock=clock)
     for key in "abc":
@@ -407,7 +416,7 @@ def test_memory_store_evicts_least_recently_used():
     assert len(limiter) == 3
 
 
-def test_memory_store_drops_expired_keys_before_evicting():
+def test_memory_store_drops_expired_keys_before_evicting() -> None:
     clock = FakeClock()
     limiter = MemoryLimiter(TokenBucket(10, burst=1), max_keys=3, clock=clock)
     for key in "abc":
@@ -427,7 +436,7 @@ def _resident_bytes() -> int:
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs Linux /proc")
-def test_one_million_keys_keep_memory_bounded():
+def test_one_million_keys_keep_memory_bounded() -> None:
     limiter = MemoryLimiter(TokenBucket(1, period=3600, burst=5), max_keys=10_000)
     allow = limiter.allow
     # What one key costs, measured on the first 10,000 (tracemalloc is too slow for 1M).
@@ -454,7 +463,7 @@ def test_one_million_keys_keep_memory_bounded():
     assert grown < 16 * 2**20, f"resident memory grew by {grown} bytes over 980,000 keys"
 
 
-def test_memory_store_is_exact_under_threads():
+def test_memory_store_is_exact_under_threads() -> None:
     limiter = MemoryLimiter(TokenBucket(1, period=3600, burst=1_000))
     admitted = [0] * 8
     interval = sys.getswitchinterval()
@@ -474,7 +483,7 @@ def test_memory_store_is_exact_under_threads():
     assert sum(admitted) == 1_000
 
 
-def test_acquire_sleeps_the_delay_without_blocking_the_loop():
+def test_acquire_sleeps_the_delay_without_blocking_the_loop() -> None:
     limiter = MemoryLimiter(LimitReq(50, burst=3))  # delays of 20, 40, 60 ms
 
     async def main() -> tuple[list[Decision], int, float]:
@@ -499,7 +508,7 @@ def test_acquire_sleeps_the_delay_without_blocking_the_loop():
     assert ticks >= 5  # the loop kept running while the requests slept
 
 
-def test_acquire_refuses_beyond_max_wait_without_counting():
+def test_acquire_refuses_beyond_max_wait_without_counting() -> None:
     clock = FakeClock(0.0)
     limiter = MemoryLimiter(LimitReq(10, burst=5), clock=clock)
 
@@ -514,7 +523,7 @@ def test_acquire_refuses_beyond_max_wait_without_counting():
 # --- concurrency ---------------------------------------------------------------------------
 
 
-def test_concurrency_limiter_holds_and_releases():
+def test_concurrency_limiter_holds_and_releases() -> None:
     limiter = ConcurrencyLimiter(2)
     with limiter.hold("ip") as first, limiter.hold("ip") as second, limiter.hold("ip") as third:
         assert first.allowed
@@ -527,7 +536,7 @@ def test_concurrency_limiter_holds_and_releases():
     assert len(limiter) == 0
 
 
-def test_concurrency_limiter_releases_on_error_and_in_async_code():
+def test_concurrency_limiter_releases_on_error_and_in_async_code() -> None:
     limiter = ConcurrencyLimiter(1)
     with pytest.raises(RuntimeError), limiter.hold("ip"):
         raise RuntimeError("boom")
@@ -543,7 +552,7 @@ def test_concurrency_limiter_releases_on_error_and_in_async_code():
         limiter.release("ip")
 
 
-def test_concurrency_limiter_bounds_keys():
+def test_concurrency_limiter_bounds_keys() -> None:
     limiter = ConcurrencyLimiter(1, max_keys=2)
     assert limiter.acquire("a").allowed
     assert limiter.acquire("b").allowed
@@ -561,14 +570,14 @@ IO_MODULES = {"asyncio", "redis", "socket", "selectors", "subprocess", "ssl", "h
 
 
 @pytest.mark.parametrize("module", PURE_MODULES)
-def test_algorithm_modules_do_no_io(module):
+def test_algorithm_modules_do_no_io(module: str) -> None:
     import ast
     from pathlib import Path
 
     import ingresslib.ratelimit
 
     source = Path(ingresslib.ratelimit.__file__).with_name(f"{module}.py").read_text()
-    imported = set()
+    imported: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             imported |= {alias.name.split(".")[0] for alias in node.names}
@@ -577,7 +586,7 @@ def test_algorithm_modules_do_no_io(module):
     assert not imported & IO_MODULES
 
 
-def test_the_core_imports_and_works_without_redis():
+def test_the_core_imports_and_works_without_redis() -> None:
     import subprocess
 
     code = (

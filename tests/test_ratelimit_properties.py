@@ -15,12 +15,14 @@ computed with exact fractions.
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any, cast
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingresslib.ratelimit import FixedWindow, LimitReq, SlidingWindow, TokenBucket
 from ingresslib.ratelimit._algorithms import REFUSED, UNBOUNDED, to_us
+from tests.support import Decides, PureRateAlgorithm
 
 SETTINGS = settings(max_examples=1_000, deadline=None)
 
@@ -57,7 +59,7 @@ steps = st.lists(
 )
 
 
-def times(gaps):
+def times(gaps: list[tuple[int, int]]) -> list[tuple[int, int]]:
     now, result = 1_000_000, []
     for gap, cost in gaps:
         now += gap
@@ -65,9 +67,12 @@ def times(gaps):
     return result
 
 
-def replay(algorithm, events, max_delay=None):
+def replay(
+    algorithm: Decides[Any], events: list[tuple[int, int]], max_delay: float | None = None
+) -> list[tuple[int, int, bool]]:
     """Decide (µs, cost) events; return [(now_us, cost, allowed)] and the states seen."""
-    state, seen = None, []
+    state: Any = None
+    seen: list[tuple[int, int, bool]] = []
     for now_us, cost in events:
         decision, new = algorithm.decide(state, now_us / 1e6, cost, max_delay)
         if not decision.allowed:
@@ -77,7 +82,9 @@ def replay(algorithm, events, max_delay=None):
     return seen
 
 
-def assert_windows_bounded(admitted, capacity, per_us):
+def assert_windows_bounded(
+    admitted: list[tuple[int, int]], capacity: int, per_us: Fraction
+) -> None:
     """Every window [t_i, t_j] admits at most capacity + (t_j - t_i) * per_us, in cost."""
     for i, (start, _) in enumerate(admitted):
         total = 0
@@ -88,7 +95,9 @@ def assert_windows_bounded(admitted, capacity, per_us):
 
 @SETTINGS
 @given(token_buckets, steps)
-def test_token_bucket_never_admits_more_than_burst_plus_rate_times_t(bucket, gaps):
+def test_token_bucket_never_admits_more_than_burst_plus_rate_times_t(
+    bucket: TokenBucket, gaps: list[tuple[int, int]]
+) -> None:
     seen = replay(bucket, times(gaps))
     admitted = [(now, cost) for now, cost, allowed in seen if allowed]
     assert_windows_bounded(admitted, bucket.burst, Fraction(bucket.rate, to_us(bucket.period)))
@@ -96,7 +105,9 @@ def test_token_bucket_never_admits_more_than_burst_plus_rate_times_t(bucket, gap
 
 @SETTINGS
 @given(st.one_of(limit_reqs, nodelay_limit_reqs), steps)
-def test_limit_req_never_admits_more_than_burst_plus_one_plus_rate_times_t(limit, gaps):
+def test_limit_req_never_admits_more_than_burst_plus_one_plus_rate_times_t(
+    limit: LimitReq, gaps: list[tuple[int, int]]
+) -> None:
     events = [(now, 1) for now, _ in times(gaps)]  # nginx requests cost 1
     seen = replay(limit, events)
     # Whole milliseconds, as nginx counts them: a window of t ms leaks rate_milli * t / 1e6.
@@ -106,13 +117,16 @@ def test_limit_req_never_admits_more_than_burst_plus_one_plus_rate_times_t(limit
 
 @SETTINGS
 @given(fixed_windows, steps)
-def test_fixed_window_never_admits_more_than_limit_per_window(window, gaps):
+def test_fixed_window_never_admits_more_than_limit_per_window(
+    window: FixedWindow, gaps: list[tuple[int, int]]
+) -> None:
     seen = replay(window, times(gaps))
-    state, counts = None, {}
+    state: tuple[int, int] | None = None
+    counts: dict[int, int] = {}
     for now, cost, allowed in seen:
         _, state_after = window.decide(state, now / 1e6, cost)
         if allowed:
-            end = state_after[0]
+            end = cast("tuple[int, int]", state_after)[0]  # admitted: a state, never None
             counts[end] = counts.get(end, 0) + cost
         state = state_after
     assert all(count <= window.limit for count in counts.values())
@@ -120,7 +134,9 @@ def test_fixed_window_never_admits_more_than_limit_per_window(window, gaps):
 
 @SETTINGS
 @given(algorithms, steps)
-def test_refused_requests_consume_nothing(algorithm, gaps):
+def test_refused_requests_consume_nothing(
+    algorithm: PureRateAlgorithm[Any], gaps: list[tuple[int, int]]
+) -> None:
     events = times(gaps)
     seen = replay(algorithm, events)
     kept = [(now, cost) for now, cost, allowed in seen if allowed]
@@ -129,7 +145,9 @@ def test_refused_requests_consume_nothing(algorithm, gaps):
 
 @SETTINGS
 @given(algorithms, steps, st.sampled_from([None, 0.0, 0.05, 1.0]))
-def test_fast_path_agrees_with_full_path(algorithm, gaps, max_delay):
+def test_fast_path_agrees_with_full_path(
+    algorithm: PureRateAlgorithm[Any], gaps: list[tuple[int, int]], max_delay: float | None
+) -> None:
     state = None
     for now_us, cost in times(gaps):
         outcome, new = algorithm.step(state, now_us, cost, algorithm.default_max_delay_us)
@@ -145,7 +163,9 @@ def test_fast_path_agrees_with_full_path(algorithm, gaps, max_delay):
 
 @SETTINGS
 @given(algorithms, steps, st.integers(0, 3_000_000), st.integers(1, 4))
-def test_expired_state_decides_like_no_state(algorithm, gaps, after, cost):
+def test_expired_state_decides_like_no_state(
+    algorithm: PureRateAlgorithm[Any], gaps: list[tuple[int, int]], after: int, cost: int
+) -> None:
     state = None
     for now_us, step_cost in times(gaps):
         _, new = algorithm.step(state, now_us, step_cost, UNBOUNDED)

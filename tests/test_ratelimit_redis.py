@@ -15,6 +15,8 @@ import itertools
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pytest
 import redis
@@ -23,9 +25,12 @@ from hypothesis import strategies as st
 
 from ingresslib.ratelimit import (
     AsyncRedisLimiter,
+    Decision,
+    FailurePolicy,
     FixedWindow,
     LimitReq,
     MemoryLimiter,
+    RateAlgorithm,
     RedisLimiter,
     SlidingWindow,
     TokenBucket,
@@ -33,7 +38,12 @@ from ingresslib.ratelimit import (
 from ingresslib.ratelimit._lua import SCRIPTS, sha1
 from tests.support import FakeClock
 
-ALGORITHMS = {
+if TYPE_CHECKING:
+    from tests.conftest import RedisServer
+
+S = TypeVar("S")
+
+ALGORITHMS: dict[str, RateAlgorithm[Any]] = {
     "gcra": TokenBucket(20, burst=4),
     "gcra-slow": TokenBucket(3, period=2.0, burst=2),
     "limit_req": LimitReq(10, burst=3),
@@ -49,7 +59,7 @@ def unique() -> str:
 
 
 @pytest.fixture(scope="module")
-def client(redis_url):
+def client(redis_url: str) -> Iterator[redis.Redis]:
     connection = redis.Redis.from_url(redis_url)
     yield connection
     connection.close()
@@ -73,7 +83,9 @@ def client(redis_url):
         max_size=40,
     ),
 )
-def test_redis_gives_the_memory_decisions(redis_url, name, events):
+def test_redis_gives_the_memory_decisions(
+    redis_url: str, name: str, events: list[tuple[int, int, float | None]]
+) -> None:
     algorithm = ALGORITHMS[name]
     clock = FakeClock()
     memory = MemoryLimiter(algorithm, clock=clock)
@@ -87,7 +99,9 @@ def test_redis_gives_the_memory_decisions(redis_url, name, events):
         store.close()
 
 
-def test_redis_uses_the_server_clock_and_expires_idle_keys(redis_url, client):
+def test_redis_uses_the_server_clock_and_expires_idle_keys(
+    redis_url: str, client: redis.Redis
+) -> None:
     prefix = unique()
     store = RedisLimiter(TokenBucket(10, burst=2), redis_url, on_failure="closed", prefix=prefix)
     try:
@@ -102,7 +116,7 @@ def test_redis_uses_the_server_clock_and_expires_idle_keys(redis_url, client):
     assert 1_000 < ttl <= 1_200
 
 
-def test_one_round_trip_and_noscript(redis_url, client):
+def test_one_round_trip_and_noscript(redis_url: str, client: redis.Redis) -> None:
     store = RedisLimiter(LimitReq(100, burst=10), redis_url, on_failure="closed", prefix=unique())
     try:
         client.script_flush()
@@ -118,12 +132,14 @@ def test_one_round_trip_and_noscript(redis_url, client):
         store.close()
 
 
-def run_replicas(limiters, key, seconds):
+def run_replicas(
+    limiters: Sequence[RedisLimiter[Any]], key: str, seconds: float
+) -> tuple[int, float]:
     """Each limiter hammers `key` from its own thread; returns (admitted, elapsed)."""
     admitted = [0] * len(limiters)
     barrier = threading.Barrier(len(limiters) + 1)
 
-    def replica(index):
+    def replica(index: int) -> None:
         barrier.wait()
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
@@ -143,7 +159,9 @@ def run_replicas(limiters, key, seconds):
 SKEWS = (-0.4, 0.0, 0.4)  # seconds: a replica behind, one on time, one ahead
 
 
-def skewed_replicas(redis_url, algorithm, prefix, *, client_clocks):
+def skewed_replicas(
+    redis_url: str, algorithm: RateAlgorithm[S], prefix: str, *, client_clocks: bool
+) -> list[RedisLimiter[S]]:
     """Three replicas, each with its own client and a local clock 0.4 s from the next.
 
     With `client_clocks` each sends its own clock (what the issue warns against); without,
@@ -155,14 +173,18 @@ def skewed_replicas(redis_url, algorithm, prefix, *, client_clocks):
             redis_url,
             on_failure="closed",
             prefix=prefix,
-            clock=(lambda skew=skew: time.time() + skew) if client_clocks else None,
+            # The default binds each replica's own skew; mypy cannot infer such a lambda
+            # against Callable[[], float] by itself, so the cast says what it is.
+            clock=cast("Callable[[], float]", lambda skew=skew: time.time() + skew)
+            if client_clocks
+            else None,
         )
         for skew in SKEWS
     ]
 
 
 @pytest.mark.parametrize("client_clocks", [True, False], ids=["client-clocks", "server-clock"])
-def test_replicas_with_skewed_clocks_one_after_another(redis_url, client_clocks):
+def test_replicas_with_skewed_clocks_one_after_another(redis_url: str, client_clocks: bool) -> None:
     bucket = TokenBucket(100, burst=10)  # full again 0.1 s after being emptied
     replicas = skewed_replicas(redis_url, bucket, unique(), client_clocks=client_clocks)
     try:
@@ -181,7 +203,7 @@ def test_replicas_with_skewed_clocks_one_after_another(redis_url, client_clocks)
         assert sum(admitted) <= 10 + 100 * elapsed
 
 
-def test_three_replicas_at_once_admit_no_more_than_the_limit(redis_url):
+def test_three_replicas_at_once_admit_no_more_than_the_limit(redis_url: str) -> None:
     bucket = TokenBucket(50, burst=10)
     replicas = skewed_replicas(redis_url, bucket, unique(), client_clocks=False)
     try:
@@ -194,7 +216,7 @@ def test_three_replicas_at_once_admit_no_more_than_the_limit(redis_url):
 
 
 @pytest.mark.parametrize("policy", ["open", "closed"])
-def test_redis_stopped_mid_run_then_back(redis_server, policy):
+def test_redis_stopped_mid_run_then_back(redis_server: RedisServer, policy: FailurePolicy) -> None:
     store = RedisLimiter(
         TokenBucket(1000, burst=100),
         redis_server.url,
@@ -229,7 +251,7 @@ def test_redis_stopped_mid_run_then_back(redis_server, policy):
         store.close()
 
 
-def test_redis_frozen_times_out_then_recovers(redis_server):
+def test_redis_frozen_times_out_then_recovers(redis_server: RedisServer) -> None:
     store = RedisLimiter(
         LimitReq(100, burst=5),
         redis_server.url,
@@ -258,8 +280,8 @@ def test_redis_frozen_times_out_then_recovers(redis_server):
         store.close()
 
 
-def test_async_store_acquire_and_failure(redis_server):
-    async def main():
+def test_async_store_acquire_and_failure(redis_server: RedisServer) -> None:
+    async def main() -> tuple[list[Decision], float, Decision, Decision, float]:
         store = AsyncRedisLimiter(
             LimitReq(50, burst=3),  # delays of 20, 40, 60 ms
             redis_server.url,
@@ -282,7 +304,7 @@ def test_async_store_acquire_and_failure(redis_server):
             while (await store.hit("k")).degraded:
                 assert time.monotonic() < deadline, "no recovery after Redis came back"
                 await asyncio.sleep(0.05)
-            return decisions, waited, refused, degraded, frozen
+            return list(decisions), waited, refused, degraded, frozen
         finally:
             await store.aclose()
 
@@ -298,12 +320,12 @@ def test_async_store_acquire_and_failure(redis_server):
     assert frozen < 0.15 + 0.1
 
 
-def test_async_and_sync_stores_share_state(redis_url):
+def test_async_and_sync_stores_share_state(redis_url: str) -> None:
     prefix = unique()
     bucket = FixedWindow(3, 10.0)
     sync = RedisLimiter(bucket, redis_url, on_failure="closed", prefix=prefix)
 
-    async def main():
+    async def main() -> list[bool]:
         store = AsyncRedisLimiter(bucket, redis_url, on_failure="closed", prefix=prefix)
         try:
             return [await store.allow("k") for _ in range(2)]
@@ -317,22 +339,25 @@ def test_async_and_sync_stores_share_state(redis_url):
     assert got == [True, True, True, False]
 
 
-def test_user_client_and_validation(redis_url):
+def test_user_client_and_validation(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url, socket_timeout=0.5)
     store = RedisLimiter(SlidingWindow(2, 1.0), client, on_failure="open", prefix=unique())
     assert [store.allow("k") for _ in itertools.repeat(None, 3)] == [True, True, False]
     store.close()  # not ours to close
     assert client.ping()
     client.close()
-    for kwargs in [{"on_failure": "maybe"}, {"on_failure": "open", "timeout": 0}]:
+    bad: list[dict[str, Any]] = [{"on_failure": "maybe"}, {"on_failure": "open", "timeout": 0}]
+    for kwargs in bad:
         with pytest.raises(ValueError, match="must be"):
             RedisLimiter(TokenBucket(1), redis_url, **kwargs)
 
 
-def test_async_store_pipelines_concurrent_decisions_on_one_connection(redis_server):
+def test_async_store_pipelines_concurrent_decisions_on_one_connection(
+    redis_server: RedisServer,
+) -> None:
     bucket = TokenBucket(1, period=3600, burst=50)
 
-    async def main():
+    async def main() -> tuple[list[Decision], int, list[Decision], float]:
         store = AsyncRedisLimiter(
             bucket,
             redis_server.url,
@@ -355,7 +380,7 @@ def test_async_store_pipelines_concurrent_decisions_on_one_connection(redis_serv
             while (await store.hit("other")).degraded:
                 assert time.monotonic() < deadline, "no recovery after Redis came back"
                 await asyncio.sleep(0.05)
-            return first, clients, frozen, elapsed
+            return list(first), clients, list(frozen), elapsed
         finally:
             await monitor.aclose()
             await store.aclose()
@@ -368,12 +393,16 @@ def test_async_store_pipelines_concurrent_decisions_on_one_connection(redis_serv
     assert elapsed < 0.3 + 0.2
 
 
-def test_async_store_noscript_cancelled_callers_and_a_killed_connection(redis_url, client):
+def test_async_store_noscript_cancelled_callers_and_a_killed_connection(
+    redis_url: str, client: redis.Redis
+) -> None:
     """The asyncio store reads its replies itself (`_Link`): EVAL after NOSCRIPT, a cancelled
     caller's reply dropped in order, a connection closed by the server replaced at once."""
     prefix = unique()
 
-    async def main():
+    async def main() -> tuple[
+        list[Decision], dict[str, Any], list[Decision], list[Decision], Decision, int
+    ]:
         store = AsyncRedisLimiter(
             FixedWindow(3, 60.0), redis_url, on_failure="closed", timeout=0.5, prefix=prefix
         )
@@ -389,7 +418,10 @@ def test_async_store_noscript_cancelled_callers_and_a_killed_connection(redis_ur
             for task in tasks[::2]:
                 task.cancel()
             done = await asyncio.gather(*tasks, return_exceptions=True)
-            kept = [d for d in done if not isinstance(d, asyncio.CancelledError)]
+            # return_exceptions=True: the tasks not cancelled return their Decision.
+            kept = cast(
+                "list[Decision]", [d for d in done if not isinstance(d, asyncio.CancelledError)]
+            )
             fresh = [await store.hit("c") for _ in range(4)]
             before = (await client_async.info("stats"))["total_connections_received"]
             await client_async.client_kill_filter(_type="normal", skipme=True)
@@ -402,7 +434,9 @@ def test_async_store_noscript_cancelled_callers_and_a_killed_connection(redis_ur
 
     client_async = redis.asyncio.Redis.from_url(redis_url)
 
-    async def run():
+    async def run() -> tuple[
+        list[Decision], dict[str, Any], list[Decision], list[Decision], Decision, int
+    ]:
         try:
             return await main()
         finally:

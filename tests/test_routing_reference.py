@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,16 +19,9 @@ from hypothesis import strategies as st
 import ingresslib
 from ingresslib import Ingress, IngressBackend, RouteMatch, RouteTable
 from tests.reference_router import Outcome, outcome_of, reference_match, reference_vhost
+from tests.support import conformance_dir
 
 Manifest = dict[str, Any]
-
-MANIFESTS = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "conformance"
-    / "ingress-controller-conformance"
-    / "manifests"
-)
 
 # --- random Ingress sets --------------------------------------------------------------------
 
@@ -502,10 +494,6 @@ def test_default_backends() -> None:
 
 # --- the upstream ingress-controller-conformance features -----------------------------------
 
-conformance = pytest.mark.skipif(
-    not MANIFESTS.is_dir(), reason=f"no shared conformance manifests at {MANIFESTS}"
-)
-
 # features/path_rules.feature (plus `mixed /foo/` and `trailing-slash /foo/`, which follow
 # from the spec: only the Prefix path matches `/foo/`; the Exact `/foo/` matches itself).
 PATH_RULES = [
@@ -540,7 +528,8 @@ HOST_RULES = [
 
 
 def conformance_table(file_name: str) -> tuple[RouteTable, list[Ingress], set[str]]:
-    ingresses = list(ingresslib.load_manifests(MANIFESTS / file_name).ingresses)
+    manifests = conformance_dir("ingress-controller-conformance", "manifests")
+    ingresses = list(ingresslib.load_manifests(manifests / file_name).ingresses)
     names = {
         http_path.backend.service.name
         for ingress in ingresses
@@ -551,7 +540,6 @@ def conformance_table(file_name: str) -> tuple[RouteTable, list[Ingress], set[st
     return RouteTable.build(ingresses), ingresses, names
 
 
-@conformance
 @pytest.mark.parametrize(
     ("file_name", "cases"), [("path_rules.yaml", PATH_RULES), ("host_rules.yaml", HOST_RULES)]
 )

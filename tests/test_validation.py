@@ -10,11 +10,11 @@ once, in `test_regex_messages_are_go_verbatim`.
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
-from ingresslib import ManifestError, load_manifests
+from ingresslib import ManifestError, Service, load_manifests
 from ingresslib.resources._validators import (
     _CONFIG_MAP_KEY_MSG,
     _DNS1035_LABEL_MSG,
@@ -122,7 +122,7 @@ TOO_LONG = "Too long: may not be more than {} bytes"
         ),
     ],
 )
-def test_regex_messages_are_go_verbatim(built, verbatim):
+def test_regex_messages_are_go_verbatim(built: str, verbatim: str) -> None:
     # RegexError's double space before "or" is Go's, not a typo.
     assert built == verbatim
 
@@ -248,7 +248,7 @@ def host_of_length(length: int, *, wildcard: bool = False) -> str:
 # --- ManifestError rendering ---------------------------------------------------------------
 
 
-def test_manifest_error_renders_apiserver_style_lines():
+def test_manifest_error_renders_apiserver_style_lines() -> None:
     with pytest.raises(ManifestError) as caught:
         load_manifests(ingress_with_host("1.2.3.4"))
     error = caught.value
@@ -264,7 +264,7 @@ def test_manifest_error_renders_apiserver_style_lines():
     assert problem.reason == invalid("1.2.3.4", NOT_IP)
 
 
-def test_manifest_problems_name_their_document_and_cluster_scoped_object():
+def test_manifest_problems_name_their_document_and_cluster_scoped_object() -> None:
     with pytest.raises(ManifestError) as caught:
         load_manifests([valid_ingress(), ingress_class(controller="example.com")])
     (problem,) = caught.value.errors
@@ -283,7 +283,7 @@ def test_manifest_problems_name_their_document_and_cluster_scoped_object():
 # --- Ingress: rules or defaultBackend ------------------------------------------------------
 
 
-def test_ingress_without_rules_or_default_backend():
+def test_ingress_without_rules_or_default_backend() -> None:
     assert problems(ingress()) == [
         (
             "spec",
@@ -305,7 +305,7 @@ def test_ingress_without_rules_or_default_backend():
         ),
     ],
 )
-def test_ingress_with_rules_or_default_backend_is_valid(spec):
+def test_ingress_with_rules_or_default_backend_is_valid(spec: dict[str, Any]) -> None:
     assert problems(ingress(**spec)) == []
 
 
@@ -328,7 +328,7 @@ def test_ingress_with_rules_or_default_backend_is_valid(spec):
         pytest.param(host_of_length(253, wildcard=True), id="wildcard-253-bytes"),
     ],
 )
-def test_valid_rule_host(host):
+def test_valid_rule_host(host: str) -> None:
     assert problems(ingress_with_host(host)) == []
 
 
@@ -356,20 +356,20 @@ def test_valid_rule_host(host):
         pytest.param("A" * 254, [MAX_253, SUBDOMAIN], id="254-bytes-uppercase"),
     ],
 )
-def test_invalid_rule_host(host, details):
+def test_invalid_rule_host(host: str, details: list[str]) -> None:
     assert problems(ingress_with_host(host)) == [
         ("spec.rules[0].host", invalid(host, detail)) for detail in details
     ]
 
 
-def test_rule_host_with_a_control_character_is_quoted_as_go_quotes_it():
+def test_rule_host_with_a_control_character_is_quoted_as_go_quotes_it() -> None:
     # Go prints the bad value with %q (strconv.Quote): "\x01", not JSON's "\u0001".
     assert problems(ingress_with_host("a\x01b")) == [
         ("spec.rules[0].host", 'Invalid value: "a\\x01b": ' + SUBDOMAIN)
     ]
 
 
-def test_rule_hosts_are_checked_per_rule_index():
+def test_rule_hosts_are_checked_per_rule_index() -> None:
     doc = ingress(
         rules=[
             {"host": "ok.example.com", "http": {"paths": [ROOT_PATH]}},
@@ -401,7 +401,7 @@ PATH_TYPE = "spec.rules[0].http.paths[0].pathType"
         "/a/b.",
     ],
 )
-def test_valid_exact_and_prefix_paths(path_type, path):
+def test_valid_exact_and_prefix_paths(path_type: str, path: str) -> None:
     assert problems(ingress_with_path(path, path_type)) == []
 
 
@@ -443,14 +443,14 @@ ABSOLUTE = "must be an absolute path"
         ),
     ],
 )
-def test_invalid_exact_and_prefix_paths(path_type, path, details):
+def test_invalid_exact_and_prefix_paths(path_type: str, path: str, details: list[str]) -> None:
     assert problems(ingress_with_path(path, path_type)) == [
         (PATH, invalid(path, detail)) for detail in details
     ]
 
 
 @pytest.mark.parametrize("path_type", ["Exact", "Prefix"])
-def test_exact_and_prefix_paths_must_not_be_empty(path_type):
+def test_exact_and_prefix_paths_must_not_be_empty(path_type: str) -> None:
     expected = [(PATH, invalid("", ABSOLUTE))]
     assert problems(ingress_with_path("", path_type)) == expected
     assert problems(ingress_with_path(None, path_type)) == expected
@@ -466,18 +466,18 @@ def test_exact_and_prefix_paths_must_not_be_empty(path_type):
         pytest.param("/(api|web)/.*", id="regex-like"),
     ],
 )
-def test_valid_implementation_specific_paths(path):
+def test_valid_implementation_specific_paths(path: str | None) -> None:
     assert problems(ingress_with_path(path, "ImplementationSpecific")) == []
 
 
 @pytest.mark.parametrize("path", ["foo", "*", ".*", "~/x"])
-def test_relative_implementation_specific_path(path):
+def test_relative_implementation_specific_path(path: str) -> None:
     assert problems(ingress_with_path(path, "ImplementationSpecific")) == [
         (PATH, invalid(path, ABSOLUTE))
     ]
 
 
-def test_missing_path_type_is_required_and_stops_the_path_checks():
+def test_missing_path_type_is_required_and_stops_the_path_checks() -> None:
     # Go returns at once: neither the (relative) path nor the (empty) backend is checked.
     assert problems(ingress_with_path("relative", None, backend={})) == [
         (PATH_TYPE, "Required value: pathType must be specified")
@@ -485,7 +485,7 @@ def test_missing_path_type_is_required_and_stops_the_path_checks():
 
 
 @pytest.mark.parametrize("path_type", ["Regex", "prefix", "exact", ""])
-def test_unsupported_path_type(path_type):
+def test_unsupported_path_type(path_type: str) -> None:
     assert problems(ingress_with_path("/", path_type)) == [
         (
             PATH_TYPE,
@@ -495,7 +495,7 @@ def test_unsupported_path_type(path_type):
     ]
 
 
-def test_unsupported_path_type_still_checks_the_backend():
+def test_unsupported_path_type_still_checks_the_backend() -> None:
     assert problems(ingress_with_path("/", "Regex", backend={})) == [
         (
             PATH_TYPE,
@@ -513,12 +513,12 @@ def test_unsupported_path_type_still_checks_the_backend():
     "http",
     [pytest.param({"paths": []}, id="empty-list"), pytest.param({}, id="absent")],
 )
-def test_http_paths_are_required(http):
+def test_http_paths_are_required(http: dict[str, Any]) -> None:
     doc = ingress(rules=[{"host": "example.com", "http": http}])
     assert problems(doc) == [("spec.rules[0].http.paths", "Required value")]
 
 
-def test_every_path_of_every_rule_is_checked():
+def test_every_path_of_every_rule_is_checked() -> None:
     doc = ingress(
         rules=[
             {"http": {"paths": [ROOT_PATH]}},
@@ -542,20 +542,20 @@ def service_backend(port: dict[str, Any], name: str = "web") -> dict[str, Any]:
     return {"service": {"name": name, "port": port}}
 
 
-def test_backend_with_both_service_and_resource():
+def test_backend_with_both_service_and_resource() -> None:
     backend = {**SERVICE_BACKEND, "resource": RESOURCE}
     assert backend_problems(backend) == [
         (BACKEND, 'Invalid value: "": cannot set both resource and service backends')
     ]
 
 
-def test_backend_with_neither_service_nor_resource():
+def test_backend_with_neither_service_nor_resource() -> None:
     assert backend_problems({}) == [
         (BACKEND, 'Invalid value: "": resource or service backend is required')
     ]
 
 
-def test_backend_of_a_rule_path_is_checked_at_its_own_path():
+def test_backend_of_a_rule_path_is_checked_at_its_own_path() -> None:
     assert problems(ingress_with_path("/", "Prefix", backend={})) == [
         (
             "spec.rules[0].http.paths[0].backend",
@@ -565,7 +565,7 @@ def test_backend_of_a_rule_path_is_checked_at_its_own_path():
 
 
 @pytest.mark.parametrize("name", ["web", "a", "my-svc-1", "a" * 63])
-def test_valid_backend_service_name(name):
+def test_valid_backend_service_name(name: str) -> None:
     assert backend_problems(service_backend({"number": 80}, name)) == []
 
 
@@ -580,19 +580,19 @@ def test_valid_backend_service_name(name):
         pytest.param("A" * 64, [MAX_63, DNS1035], id="64-chars-uppercase"),
     ],
 )
-def test_invalid_backend_service_name(name, details):
+def test_invalid_backend_service_name(name: str, details: list[str]) -> None:
     assert backend_problems(service_backend({"number": 80}, name)) == [
         (f"{BACKEND}.service.name", invalid(name, detail)) for detail in details
     ]
 
 
-def test_backend_service_name_is_required():
+def test_backend_service_name_is_required() -> None:
     assert backend_problems({"service": {"port": {"number": 80}}}) == [
         (f"{BACKEND}.service.name", "Required value")
     ]
 
 
-def test_backend_service_port_name_and_number_are_exclusive():
+def test_backend_service_port_name_and_number_are_exclusive() -> None:
     assert backend_problems(service_backend({"number": 80})) == []
     assert backend_problems(service_backend({"name": "http", "number": 80})) == [
         (BACKEND, 'Invalid value: "": cannot set both port name & port number')
@@ -608,13 +608,13 @@ def test_backend_service_port_name_and_number_are_exclusive():
         pytest.param(service_backend({"name": ""}), id="empty-port-name"),
     ],
 )
-def test_backend_service_port_is_required(backend):
+def test_backend_service_port_is_required(backend: dict[str, Any]) -> None:
     assert backend_problems(backend) == [
         (BACKEND, "Required value: port name or number is required")
     ]
 
 
-def test_backend_service_name_and_port_both_missing():
+def test_backend_service_name_and_port_both_missing() -> None:
     assert backend_problems({"service": {}}) == [
         (f"{BACKEND}.service.name", "Required value"),
         (BACKEND, "Required value: port name or number is required"),
@@ -622,7 +622,7 @@ def test_backend_service_name_and_port_both_missing():
 
 
 @pytest.mark.parametrize("port_name", ["http", "h2c", "a1", "web-api", "abcdefghijklmno"])
-def test_valid_backend_service_port_name(port_name):
+def test_valid_backend_service_port_name(port_name: str) -> None:
     backend = {"service": {"name": "web", "port": {"name": port_name}}}
     assert backend_problems(backend) == []
 
@@ -661,7 +661,7 @@ def test_valid_backend_service_port_name(port_name):
         ),
     ],
 )
-def test_invalid_backend_service_port_name(port_name, details):
+def test_invalid_backend_service_port_name(port_name: str, details: list[str]) -> None:
     backend = {"service": {"name": "web", "port": {"name": port_name}}}
     assert backend_problems(backend) == [
         (f"{BACKEND}.service.port.name", invalid(port_name, detail)) for detail in details
@@ -669,12 +669,12 @@ def test_invalid_backend_service_port_name(port_name, details):
 
 
 @pytest.mark.parametrize("number", [1, 80, 65535])
-def test_valid_backend_service_port_number(number):
+def test_valid_backend_service_port_number(number: int) -> None:
     assert backend_problems(service_backend({"number": number})) == []
 
 
 @pytest.mark.parametrize("number", [-1, 65536, 100000])
-def test_invalid_backend_service_port_number(number):
+def test_invalid_backend_service_port_number(number: int) -> None:
     assert backend_problems(service_backend({"number": number})) == [
         (f"{BACKEND}.service.port.number", f"Invalid value: {number}: {PORT_RANGE}")
     ]
@@ -689,7 +689,7 @@ def test_invalid_backend_service_port_number(number):
         pytest.param({"kind": "...", "name": ".x"}, id="more-than-two-dots"),
     ],
 )
-def test_valid_resource_backend(resource):
+def test_valid_resource_backend(resource: dict[str, str]) -> None:
     assert backend_problems({"resource": resource}) == []
 
 
@@ -745,7 +745,7 @@ def test_valid_resource_backend(resource):
         ),
     ],
 )
-def test_invalid_resource_backend(override, expected):
+def test_invalid_resource_backend(override: dict[str, Any], expected: list[Problem]) -> None:
     resource = {key: value for key, value in {**RESOURCE, **override}.items() if value is not None}
     assert backend_problems({"resource": resource}) == [
         (f"{BACKEND}.resource.{field}", reason) for field, reason in expected
@@ -766,7 +766,7 @@ def test_invalid_resource_backend(override, expected):
         pytest.param({}, id="empty"),
     ],
 )
-def test_valid_tls(tls):
+def test_valid_tls(tls: dict[str, Any]) -> None:
     assert problems(valid_ingress(tls=[tls])) == []
 
 
@@ -780,12 +780,12 @@ def test_valid_tls(tls):
         pytest.param("example.com.", SUBDOMAIN, id="trailing-dot"),
     ],
 )
-def test_invalid_tls_host(host, detail):
+def test_invalid_tls_host(host: str, detail: str) -> None:
     doc = valid_ingress(tls=[{"hosts": ["ok.example.com"]}, {"hosts": ["a.example.com", host]}])
     assert problems(doc) == [("spec.tls[1].hosts[1]", invalid(host, detail))]
 
 
-def test_invalid_tls_host_of_254_bytes():
+def test_invalid_tls_host_of_254_bytes() -> None:
     host = host_of_length(254)
     assert problems(valid_ingress(tls=[{"hosts": [host]}])) == [
         ("spec.tls[0].hosts[0]", invalid(host, MAX_253))
@@ -793,7 +793,7 @@ def test_invalid_tls_host_of_254_bytes():
 
 
 @pytest.mark.parametrize("secret_name", ["Bad_Secret", "tls.", "-tls"])
-def test_invalid_tls_secret_name(secret_name):
+def test_invalid_tls_secret_name(secret_name: str) -> None:
     assert problems(valid_ingress(tls=[{"secretName": secret_name}])) == [
         ("spec.tls[0].secretName", invalid(secret_name, SUBDOMAIN))
     ]
@@ -805,7 +805,7 @@ LEGACY_CLASS = "kubernetes.io/ingress.class"
 
 
 @pytest.mark.parametrize("class_name", ["nginx", "example.com", "a-b.c"])
-def test_valid_ingress_class_name(class_name):
+def test_valid_ingress_class_name(class_name: str) -> None:
     assert problems(valid_ingress(ingressClassName=class_name)) == []
 
 
@@ -813,7 +813,7 @@ def test_valid_ingress_class_name(class_name):
     "class_name",
     [pytest.param("Bad_Class", id="invalid"), pytest.param("", id="empty-string")],
 )
-def test_invalid_ingress_class_name(class_name):
+def test_invalid_ingress_class_name(class_name: str) -> None:
     assert problems(valid_ingress(ingressClassName=class_name)) == [
         ("spec.ingressClassName", invalid(class_name, SUBDOMAIN))
     ]
@@ -828,13 +828,15 @@ def test_invalid_ingress_class_name(class_name):
         pytest.param("Anything Goes", {}, id="annotation-value-unchecked"),
     ],
 )
-def test_legacy_class_annotation_agreeing_with_class_name(annotation, spec):
+def test_legacy_class_annotation_agreeing_with_class_name(
+    annotation: str | None, spec: dict[str, Any]
+) -> None:
     annotations = {} if annotation is None else {LEGACY_CLASS: annotation}
     doc = valid_ingress(metadata={"name": "x", "annotations": annotations}, **spec)
     assert problems(doc) == []
 
 
-def test_legacy_class_annotation_contradicting_class_name():
+def test_legacy_class_annotation_contradicting_class_name() -> None:
     doc = valid_ingress(
         metadata={"name": "x", "annotations": {LEGACY_CLASS: "nginx"}}, ingressClassName="other"
     )
@@ -865,7 +867,7 @@ def status_of(**item: Any) -> dict[str, Any]:
         pytest.param({}, id="empty"),
     ],
 )
-def test_valid_load_balancer_status(item):
+def test_valid_load_balancer_status(item: dict[str, Any]) -> None:
     assert problems(valid_ingress(status=status_of(**item))) == []
 
 
@@ -882,7 +884,7 @@ IP_EXAMPLE = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
         pytest.param("10.0.0.0/8", id="cidr"),
     ],
 )
-def test_invalid_load_balancer_ip(ip):
+def test_invalid_load_balancer_ip(ip: str) -> None:
     assert problems(valid_ingress(status=status_of(ip=ip))) == [
         ("status.loadBalancer.ingress[1].ip", invalid(ip, IP_EXAMPLE))
     ]
@@ -897,7 +899,7 @@ def test_invalid_load_balancer_ip(ip):
         pytest.param("::1", [SUBDOMAIN, NOT_IP], id="ipv6"),
     ],
 )
-def test_invalid_load_balancer_hostname(hostname, details):
+def test_invalid_load_balancer_hostname(hostname: str, details: list[str]) -> None:
     assert problems(valid_ingress(status=status_of(hostname=hostname))) == [
         ("status.loadBalancer.ingress[1].hostname", invalid(hostname, detail)) for detail in details
     ]
@@ -920,17 +922,17 @@ PARAMS: dict[str, Any] = {"apiGroup": "k8s.example.com", "kind": "Params", "name
         pytest.param("example.com/" + "x" * 238, id="250-bytes"),
     ],
 )
-def test_valid_ingress_class_controller(controller):
+def test_valid_ingress_class_controller(controller: str) -> None:
     assert len(controller) <= 250
     assert problems(ingress_class(controller=controller)) == []
 
 
-def test_ingress_class_controller_is_required():
+def test_ingress_class_controller_is_required() -> None:
     assert problems(ingress_class()) == [("spec.controller", "Required value")]
     assert problems(ingress_class(controller="")) == [("spec.controller", "Required value")]
 
 
-def test_ingress_class_controller_of_251_bytes_is_too_long():
+def test_ingress_class_controller_of_251_bytes_is_too_long() -> None:
     controller = "example.com/" + "x" * 239
     assert problems(ingress_class(controller=controller)) == [
         ("spec.controller", TOO_LONG.format(250))
@@ -967,7 +969,7 @@ def test_ingress_class_controller_of_251_bytes_is_too_long():
         ),
     ],
 )
-def test_invalid_ingress_class_controller(controller, expected):
+def test_invalid_ingress_class_controller(controller: str, expected: list[str]) -> None:
     assert problems(ingress_class(controller=controller)) == [
         ("spec.controller", reason) for reason in expected
     ]
@@ -982,7 +984,7 @@ def test_invalid_ingress_class_controller(controller, expected):
         pytest.param({**PARAMS, "scope": "Namespace", "namespace": "infra"}, id="namespace"),
     ],
 )
-def test_valid_ingress_class_parameters(parameters):
+def test_valid_ingress_class_parameters(parameters: dict[str, str]) -> None:
     assert problems(ingress_class(controller=CONTROLLER, parameters=parameters)) == []
 
 
@@ -1055,14 +1057,16 @@ def test_valid_ingress_class_parameters(parameters):
         ),
     ],
 )
-def test_invalid_ingress_class_parameters(override, expected):
+def test_invalid_ingress_class_parameters(
+    override: dict[str, Any], expected: list[Problem]
+) -> None:
     parameters = {key: value for key, value in {**PARAMS, **override}.items() if value is not None}
     assert problems(ingress_class(controller=CONTROLLER, parameters=parameters)) == [
         (f"spec.parameters.{field}", reason) for field, reason in expected
     ]
 
 
-def test_ingress_class_namespace_is_dropped_not_validated():
+def test_ingress_class_namespace_is_dropped_not_validated() -> None:
     # rest.BeforeCreate clears metadata.namespace of cluster-scoped objects.
     doc = ingress_class(metadata={"name": "x", "namespace": "Not A Namespace"}, controller="a/b")
     assert problems(doc) == []
@@ -1083,13 +1087,13 @@ KIND_BUILDERS = {
 @pytest.mark.parametrize(
     "metadata", [pytest.param({}, id="no-name"), pytest.param({"name": ""}, id="empty-name")]
 )
-def test_name_is_required(kind, metadata):
+def test_name_is_required(kind: str, metadata: dict[str, Any]) -> None:
     assert problems(KIND_BUILDERS[kind](metadata)) == [
         ("metadata.name", "Required value: name or generateName is required")
     ]
 
 
-def test_name_is_required_without_metadata():
+def test_name_is_required_without_metadata() -> None:
     doc = valid_ingress()
     del doc["metadata"]
     assert problems(doc) == [("metadata.name", "Required value: name or generateName is required")]
@@ -1107,7 +1111,7 @@ def test_name_is_required_without_metadata():
         pytest.param("Service", "a" * 63, id="service-63-bytes"),
     ],
 )
-def test_valid_names(kind, name):
+def test_valid_names(kind: str, name: str) -> None:
     assert problems(KIND_BUILDERS[kind]({"name": name})) == []
 
 
@@ -1127,7 +1131,7 @@ def test_valid_names(kind, name):
         pytest.param("Service", "a" * 64, [MAX_63], id="service-64-bytes"),
     ],
 )
-def test_invalid_names(kind, name, details):
+def test_invalid_names(kind: str, name: str, details: list[str]) -> None:
     assert problems(KIND_BUILDERS[kind]({"name": name})) == [
         ("metadata.name", invalid(name, detail)) for detail in details
     ]
@@ -1143,12 +1147,12 @@ def test_invalid_names(kind, name, details):
         pytest.param("-ns", [LABEL], id="leading-hyphen"),
     ],
 )
-def test_invalid_namespace(kind, namespace, details):
+def test_invalid_namespace(kind: str, namespace: str, details: list[str]) -> None:
     doc = KIND_BUILDERS[kind]({"name": "x", "namespace": namespace})
     assert problems(doc) == [("metadata.namespace", invalid(namespace, d)) for d in details]
 
 
-def test_missing_namespace_defaults_and_valid_namespace_passes():
+def test_missing_namespace_defaults_and_valid_namespace_passes() -> None:
     assert problems(valid_ingress(metadata={"name": "x"})) == []
     assert problems(valid_ingress(metadata={"name": "x", "namespace": "a" * 63})) == []
     assert problems(valid_ingress(metadata={"name": "x", "namespace": ""})) == []
@@ -1164,7 +1168,7 @@ def test_missing_namespace_defaults_and_valid_namespace_passes():
         pytest.param({"a": "a"}, id="one-char"),
     ],
 )
-def test_valid_labels(labels):
+def test_valid_labels(labels: dict[str, str]) -> None:
     assert problems(valid_ingress(metadata={"name": "x", "labels": labels})) == []
 
 
@@ -1190,7 +1194,7 @@ def test_valid_labels(labels):
         pytest.param("", ["name part must be non-empty", NAME_PART], id="empty-key"),
     ],
 )
-def test_invalid_label_key(key, details):
+def test_invalid_label_key(key: str, details: list[str]) -> None:
     doc = valid_ingress(metadata={"name": "x", "labels": {key: "v"}})
     assert problems(doc) == [("metadata.labels", invalid(key, detail)) for detail in details]
 
@@ -1205,7 +1209,7 @@ def test_invalid_label_key(key, details):
         pytest.param("v" * 63 + "-", [MAX_63, LABEL_VALUE], id="64-chars-trailing-hyphen"),
     ],
 )
-def test_invalid_label_value(value, details):
+def test_invalid_label_value(value: str, details: list[str]) -> None:
     doc = valid_ingress(metadata={"name": "x", "labels": {"app": value}})
     assert problems(doc) == [("metadata.labels", invalid(value, detail)) for detail in details]
 
@@ -1221,7 +1225,7 @@ def test_invalid_label_value(value, details):
         LEGACY_CLASS,
     ],
 )
-def test_valid_annotation_key(key):
+def test_valid_annotation_key(key: str) -> None:
     assert problems(valid_ingress(metadata={"name": "x", "annotations": {key: "any value"}})) == []
 
 
@@ -1237,7 +1241,7 @@ def test_valid_annotation_key(key):
         ),
     ],
 )
-def test_invalid_annotation_key(key, details):
+def test_invalid_annotation_key(key: str, details: list[str]) -> None:
     doc = valid_ingress(metadata={"name": "x", "annotations": {key: "v"}})
     # The value shown is the key as written, not lower-cased.
     assert problems(doc) == [("metadata.annotations", invalid(key, detail)) for detail in details]
@@ -1246,7 +1250,7 @@ def test_invalid_annotation_key(key, details):
 ANNOTATIONS_LIMIT = 256 * 1024
 
 
-def test_annotations_of_256_kib_are_valid():
+def test_annotations_of_256_kib_are_valid() -> None:
     annotations = {"a": "x" * (ANNOTATIONS_LIMIT - 1)}
     assert problems(valid_ingress(metadata={"name": "x", "annotations": annotations})) == []
 
@@ -1260,18 +1264,18 @@ def test_annotations_of_256_kib_are_valid():
         pytest.param({"a": "\u20ac" * 87_382}, id="utf8-bytes"),
     ],
 )
-def test_annotations_over_256_kib_are_too_long(annotations):
+def test_annotations_over_256_kib_are_too_long(annotations: dict[str, str]) -> None:
     doc = valid_ingress(metadata={"name": "x", "annotations": annotations})
     assert problems(doc) == [("metadata.annotations", TOO_LONG.format(ANNOTATIONS_LIMIT))]
 
 
 @pytest.mark.parametrize("generation", [0, 1, 2**62])
-def test_valid_generation(generation):
+def test_valid_generation(generation: int) -> None:
     assert problems(valid_ingress(metadata={"name": "x", "generation": generation})) == []
 
 
 @pytest.mark.parametrize("generation", [-1, -(2**63)])
-def test_negative_generation(generation):
+def test_negative_generation(generation: int) -> None:
     doc = valid_ingress(metadata={"name": "x", "generation": generation})
     assert problems(doc) == [
         ("metadata.generation", f"Invalid value: {generation}: must be greater than or equal to 0")
@@ -1310,11 +1314,11 @@ def test_negative_generation(generation):
         ),
     ],
 )
-def test_valid_service(spec):
+def test_valid_service(spec: dict[str, Any]) -> None:
     assert problems(service(**spec)) == []
 
 
-def test_service_ports_are_required():
+def test_service_ports_are_required() -> None:
     assert problems(service()) == [("spec.ports", "Required value")]
     assert problems(service(ports=[])) == [("spec.ports", "Required value")]
     assert problems(service(type="NodePort", clusterIP="10.0.0.1")) == [
@@ -1322,7 +1326,7 @@ def test_service_ports_are_required():
     ]
 
 
-def test_every_port_of_a_multi_port_service_needs_a_name():
+def test_every_port_of_a_multi_port_service_needs_a_name() -> None:
     doc = service(ports=[{"port": 80}, {"name": "https", "port": 443}, {"port": 8080}])
     assert problems(doc) == [
         ("spec.ports[0].name", "Required value"),
@@ -1339,13 +1343,13 @@ def test_every_port_of_a_multi_port_service_needs_a_name():
         pytest.param("a" * 64, [MAX_63], id="64-chars"),
     ],
 )
-def test_invalid_service_port_name(name, details):
+def test_invalid_service_port_name(name: str, details: list[str]) -> None:
     assert problems(service(ports=[{"name": name, "port": 80}])) == [
         ("spec.ports[0].name", invalid(name, detail)) for detail in details
     ]
 
 
-def test_duplicate_service_port_names():
+def test_duplicate_service_port_names() -> None:
     doc = service(
         ports=[
             {"name": "http", "port": 80},
@@ -1360,18 +1364,18 @@ def test_duplicate_service_port_names():
 
 
 @pytest.mark.parametrize("port", [1, 80, 65535])
-def test_valid_service_port_number(port):
+def test_valid_service_port_number(port: int) -> None:
     assert problems(service(ports=[{"port": port, "targetPort": 8080}])) == []
 
 
 @pytest.mark.parametrize("port", [0, -1, 65536])
-def test_invalid_service_port_number(port):
+def test_invalid_service_port_number(port: int) -> None:
     assert problems(service(ports=[{"port": port, "targetPort": 8080}])) == [
         ("spec.ports[0].port", f"Invalid value: {port}: {PORT_RANGE}")
     ]
 
 
-def test_invalid_service_port_number_is_also_the_defaulted_target_port():
+def test_invalid_service_port_number_is_also_the_defaulted_target_port() -> None:
     # SetDefaults_Service: an absent targetPort becomes the port, then it is validated too.
     assert problems(service(ports=[{"port": 65536}])) == [
         ("spec.ports[0].port", f"Invalid value: 65536: {PORT_RANGE}"),
@@ -1380,7 +1384,7 @@ def test_invalid_service_port_number_is_also_the_defaulted_target_port():
 
 
 @pytest.mark.parametrize("protocol", ["HTTP", "tcp", "ICMP"])
-def test_unsupported_service_port_protocol(protocol):
+def test_unsupported_service_port_protocol(protocol: str) -> None:
     assert problems(service(ports=[{"port": 80, "protocol": protocol}])) == [
         (
             "spec.ports[0].protocol",
@@ -1389,7 +1393,7 @@ def test_unsupported_service_port_protocol(protocol):
     ]
 
 
-def test_duplicate_service_port_and_protocol():
+def test_duplicate_service_port_and_protocol() -> None:
     # Go reports the map key, a core.ServicePort, with %#v.
     doc = service(ports=[{"name": "a", "port": 80}, {"name": "b", "port": 80, "protocol": "TCP"}])
     assert problems(doc) == [
@@ -1415,7 +1419,7 @@ def test_duplicate_service_port_and_protocol():
         pytest.param("", id="empty-defaults-to-port"),
     ],
 )
-def test_valid_service_target_port(target_port):
+def test_valid_service_target_port(target_port: int | str) -> None:
     assert problems(service(ports=[{"port": 80, "targetPort": target_port}])) == []
 
 
@@ -1448,14 +1452,14 @@ def test_valid_service_target_port(target_port):
         ),
     ],
 )
-def test_invalid_service_target_port(target_port, reasons):
+def test_invalid_service_target_port(target_port: int | str, reasons: list[str]) -> None:
     assert problems(service(ports=[{"port": 80, "targetPort": target_port}])) == [
         ("spec.ports[0].targetPort", reason) for reason in reasons
     ]
 
 
 @pytest.mark.parametrize("service_type", ["Headless", "clusterip", "NodePorts"])
-def test_unsupported_service_type(service_type):
+def test_unsupported_service_type(service_type: str) -> None:
     assert problems(service(type=service_type, ports=[{"port": 80}])) == [
         (
             "spec.type",
@@ -1474,7 +1478,7 @@ def test_unsupported_service_type(service_type):
         pytest.param({"externalName": "."}, id="only-a-dot"),
     ],
 )
-def test_external_name_is_required(spec):
+def test_external_name_is_required(spec: dict[str, Any]) -> None:
     assert problems(service(type="ExternalName", **spec)) == [
         ("spec.externalName", "Required value")
     ]
@@ -1492,24 +1496,24 @@ def test_external_name_is_required(spec):
         pytest.param(host_of_length(254), host_of_length(254), [MAX_253], id="254-bytes"),
     ],
 )
-def test_invalid_external_name(external_name, shown, details):
+def test_invalid_external_name(external_name: str, shown: str, details: list[str]) -> None:
     assert problems(service(type="ExternalName", externalName=external_name)) == [
         ("spec.externalName", invalid(shown, detail)) for detail in details
     ]
 
 
-def test_external_name_of_253_bytes_plus_trailing_dot_is_valid():
+def test_external_name_of_253_bytes_plus_trailing_dot_is_valid() -> None:
     doc = service(type="ExternalName", externalName=host_of_length(253) + ".")
     assert problems(doc) == []
 
 
 @pytest.mark.parametrize("distribution", ["PreferClose", "PreferSameZone", "PreferSameNode"])
-def test_valid_traffic_distribution(distribution):
+def test_valid_traffic_distribution(distribution: str) -> None:
     assert problems(service(ports=[{"port": 80}], trafficDistribution=distribution)) == []
 
 
 @pytest.mark.parametrize("distribution", ["Random", "preferClose", ""])
-def test_unsupported_traffic_distribution(distribution):
+def test_unsupported_traffic_distribution(distribution: str) -> None:
     assert problems(service(ports=[{"port": 80}], trafficDistribution=distribution)) == [
         (
             "spec.trafficDistribution",
@@ -1522,7 +1526,7 @@ def test_unsupported_traffic_distribution(distribution):
 @pytest.mark.parametrize(
     "app_protocol", ["http", "h2c", "kubernetes.io/h2c", "kubernetes.io/ws", "example.com/My_Proto"]
 )
-def test_valid_service_app_protocol(app_protocol):
+def test_valid_service_app_protocol(app_protocol: str) -> None:
     assert problems(service(ports=[{"port": 80, "appProtocol": app_protocol}])) == []
 
 
@@ -1536,7 +1540,7 @@ def test_valid_service_app_protocol(app_protocol):
         pytest.param("/h2c", ["prefix part must be non-empty"], id="empty-prefix"),
     ],
 )
-def test_invalid_service_app_protocol(app_protocol, details):
+def test_invalid_service_app_protocol(app_protocol: str, details: list[str]) -> None:
     assert problems(service(ports=[{"port": 80, "appProtocol": app_protocol}])) == [
         ("spec.ports[0].appProtocol", invalid(app_protocol, detail)) for detail in details
     ]
@@ -1556,7 +1560,7 @@ def test_invalid_service_app_protocol(app_protocol, details):
         pytest.param("FQDN", ["db.example.com."], id="fqdn-trailing-dot"),
     ],
 )
-def test_valid_endpoint_addresses(address_type, addresses):
+def test_valid_endpoint_addresses(address_type: str, addresses: list[str]) -> None:
     doc = endpoint_slice(address_type=address_type, endpoints=[{"addresses": addresses}])
     assert problems(doc) == []
 
@@ -1591,12 +1595,12 @@ def test_valid_endpoint_addresses(address_type, addresses):
         ),
     ],
 )
-def test_invalid_endpoint_address(address_type, address, reason):
+def test_invalid_endpoint_address(address_type: str, address: str, reason: str) -> None:
     doc = endpoint_slice(address_type=address_type, endpoints=[{"addresses": [address]}])
     assert problems(doc) == [("endpoints[0].addresses[0]", reason)]
 
 
-def test_endpoint_addresses_are_checked_per_index():
+def test_endpoint_addresses_are_checked_per_index() -> None:
     doc = endpoint_slice(
         endpoints=[{"addresses": ["10.0.0.1"]}, {"addresses": ["10.0.0.2", "fd00::1"]}]
     )
@@ -1606,7 +1610,7 @@ def test_endpoint_addresses_are_checked_per_index():
 
 
 @pytest.mark.parametrize("address_type", ["IP", "ipv4", "Hostname"])
-def test_unsupported_address_type(address_type):
+def test_unsupported_address_type(address_type: str) -> None:
     assert problems(endpoint_slice(address_type=address_type)) == [
         (
             "addressType",
@@ -1615,11 +1619,11 @@ def test_unsupported_address_type(address_type):
     ]
 
 
-def test_address_type_is_required():
+def test_address_type_is_required() -> None:
     assert problems(endpoint_slice(address_type=None)) == [("addressType", "Required value")]
 
 
-def test_endpoint_needs_an_address():
+def test_endpoint_needs_an_address() -> None:
     doc = endpoint_slice(endpoints=[{"addresses": ["10.0.0.1"]}, {"addresses": []}, {}])
     assert problems(doc) == [
         ("endpoints[1].addresses", "Required value: must contain at least 1 address"),
@@ -1627,14 +1631,14 @@ def test_endpoint_needs_an_address():
     ]
 
 
-def test_endpoint_has_at_most_100_addresses():
+def test_endpoint_has_at_most_100_addresses() -> None:
     assert problems(endpoint_slice(endpoints=[{"addresses": ["10.0.0.1"] * 100}])) == []
     assert problems(endpoint_slice(endpoints=[{"addresses": ["10.0.0.1"] * 101}])) == [
         ("endpoints[0].addresses", "Too many: 101: must have at most 100 items")
     ]
 
 
-def test_endpoint_slice_has_at_most_1000_endpoints():
+def test_endpoint_slice_has_at_most_1000_endpoints() -> None:
     endpoint = {"addresses": ["10.0.0.1"]}
     assert problems(endpoint_slice(endpoints=[endpoint] * 1000)) == []
     assert problems(endpoint_slice(endpoints=[endpoint] * 1001)) == [
@@ -1642,7 +1646,7 @@ def test_endpoint_slice_has_at_most_1000_endpoints():
     ]
 
 
-def test_too_many_endpoints_are_not_checked_one_by_one():
+def test_too_many_endpoints_are_not_checked_one_by_one() -> None:
     # validateEndpoints returns after TooMany, before looking at any endpoint.
     assert problems(endpoint_slice(endpoints=[{}] * 1001)) == [
         ("endpoints", "Too many: 1001: must have at most 1000 items")
@@ -1658,7 +1662,7 @@ def test_too_many_endpoints_are_not_checked_one_by_one():
         pytest.param("", [LABEL], id="empty"),
     ],
 )
-def test_invalid_endpoint_hostname(hostname, details):
+def test_invalid_endpoint_hostname(hostname: str, details: list[str]) -> None:
     doc = endpoint_slice(endpoints=[{"addresses": ["10.0.0.1"], "hostname": hostname}])
     assert problems(doc) == [
         ("endpoints[0].hostname", invalid(hostname, detail)) for detail in details
@@ -1673,14 +1677,14 @@ def test_invalid_endpoint_hostname(hostname, details):
         pytest.param(host_of_length(254), [MAX_253], id="254-bytes"),
     ],
 )
-def test_invalid_endpoint_node_name(node_name, details):
+def test_invalid_endpoint_node_name(node_name: str, details: list[str]) -> None:
     doc = endpoint_slice(endpoints=[{"addresses": ["10.0.0.1"], "nodeName": node_name}])
     assert problems(doc) == [
         ("endpoints[0].nodeName", invalid(node_name, detail)) for detail in details
     ]
 
 
-def test_valid_endpoint_hostname_and_node_name():
+def test_valid_endpoint_hostname_and_node_name() -> None:
     endpoint = {"addresses": ["10.0.0.1"], "hostname": "pod-1", "nodeName": "node-1.zone-a"}
     assert problems(endpoint_slice(endpoints=[endpoint])) == []
 
@@ -1698,7 +1702,7 @@ def test_valid_endpoint_hostname_and_node_name():
         pytest.param([{"appProtocol": "kubernetes.io/h2c", "port": 80}], id="app-protocol"),
     ],
 )
-def test_valid_endpoint_ports(ports):
+def test_valid_endpoint_ports(ports: list[dict[str, Any]]) -> None:
     assert problems(endpoint_slice(ports=ports)) == []
 
 
@@ -1726,14 +1730,14 @@ def test_valid_endpoint_ports(ports):
         ),
     ],
 )
-def test_invalid_endpoint_port(port, expected):
+def test_invalid_endpoint_port(port: dict[str, Any], expected: list[Problem]) -> None:
     assert problems(endpoint_slice(ports=[port])) == [
         (f"ports[0].{field}", reason) for field, reason in expected
     ]
 
 
-def test_duplicate_endpoint_port_names():
-    ports = [{"name": "http"}, {"name": "http"}, {"port": 1}, {"name": ""}]
+def test_duplicate_endpoint_port_names() -> None:
+    ports: list[dict[str, Any]] = [{"name": "http"}, {"name": "http"}, {"port": 1}, {"name": ""}]
     assert problems(endpoint_slice(ports=ports)) == [
         ("ports[1].name", 'Duplicate value: "http"'),
         ("ports[3].name", 'Duplicate value: ""'),
@@ -1755,7 +1759,7 @@ def test_duplicate_endpoint_port_names():
         pytest.param("k" * 253, id="253-chars"),
     ],
 )
-def test_valid_secret_data_key(key):
+def test_valid_secret_data_key(key: str) -> None:
     assert problems(secret(data={key: b64("v")})) == []
 
 
@@ -1771,7 +1775,7 @@ def test_valid_secret_data_key(key):
         pytest.param("k" * 254, [MAX_253], id="254-chars"),
     ],
 )
-def test_invalid_secret_data_key(key, details):
+def test_invalid_secret_data_key(key: str, details: list[str]) -> None:
     assert problems(secret(data={key: b64("v")})) == [
         (f"data[{key}]", invalid(key, detail)) for detail in details
     ]
@@ -1788,7 +1792,7 @@ def test_invalid_secret_data_key(key, details):
         pytest.param({"data": {"tls.crt": "", "tls.key": ""}}, id="empty-values-exist"),
     ],
 )
-def test_valid_tls_secret(body):
+def test_valid_tls_secret(body: dict[str, Any]) -> None:
     assert problems(secret(type="kubernetes.io/tls", **body)) == []
 
 
@@ -1801,19 +1805,19 @@ def test_valid_tls_secret(body):
         pytest.param({"tls.pem": b64("x")}, ["tls.crt", "tls.key"], id="other-keys"),
     ],
 )
-def test_tls_secret_requires_cert_and_key(data, missing):
+def test_tls_secret_requires_cert_and_key(data: dict[str, Any], missing: list[str]) -> None:
     assert problems(secret(type="kubernetes.io/tls", data=data)) == [
         (f"data[{key}]", "Required value") for key in missing
     ]
 
 
 @pytest.mark.parametrize("secret_type", [None, "Opaque", "example.com/custom"])
-def test_other_secret_types_require_no_keys(secret_type):
-    body = {} if secret_type is None else {"type": secret_type}
+def test_other_secret_types_require_no_keys(secret_type: str | None) -> None:
+    body: dict[str, Any] = {} if secret_type is None else {"type": secret_type}
     assert problems(secret(**body)) == []
 
 
-def test_string_data_is_merged_into_data_overriding_it():
+def test_string_data_is_merged_into_data_overriding_it() -> None:
     loaded = load_manifests(
         secret(
             type="kubernetes.io/tls",
@@ -1829,7 +1833,7 @@ def test_string_data_is_merged_into_data_overriding_it():
     }
 
 
-def test_string_data_keys_are_validated_as_data_keys():
+def test_string_data_keys_are_validated_as_data_keys() -> None:
     assert problems(secret(stringData={"bad key": "v", "..": "w"})) == [
         ("data[bad key]", invalid("bad key", CONFIG_KEY)),
         ("data[..]", invalid("..", "must not be '..'")),
@@ -1845,11 +1849,11 @@ def test_string_data_keys_are_validated_as_data_keys():
         pytest.param(["YQ=="], "expected base64 string, got array", id="array"),
     ],
 )
-def test_secret_data_that_is_not_base64(value, reason):
+def test_secret_data_that_is_not_base64(value: int | list[str] | str, reason: str) -> None:
     assert problems(secret(data={"ok": b64("v"), "k": value})) == [("data[k]", reason)]
 
 
-def test_secret_that_does_not_decode_is_not_validated():
+def test_secret_that_does_not_decode_is_not_validated() -> None:
     # The apiserver rejects the body before validation; so does the loader.
     doc = secret(metadata={"name": "Bad_Name"}, type="kubernetes.io/tls", data={"k": "abc"})
     assert problems(doc) == [("data[k]", "illegal base64 data: Incorrect padding")]
@@ -1858,11 +1862,11 @@ def test_secret_that_does_not_decode_is_not_validated():
 SECRET_LIMIT = 1024 * 1024
 
 
-def test_secret_data_of_1_mib_is_valid():
+def test_secret_data_of_1_mib_is_valid() -> None:
     assert problems(secret(data={"a": b64(b"x" * (SECRET_LIMIT - 1)), "b": b64("y")})) == []
 
 
-def test_secret_data_over_1_mib_is_too_long():
+def test_secret_data_over_1_mib_is_too_long() -> None:
     doc = secret(data={"a": b64(b"x" * SECRET_LIMIT), "b": b64("y")})
     assert problems(doc) == [("data", TOO_LONG.format(SECRET_LIMIT))]
 
@@ -1875,7 +1879,7 @@ LB_PORTS = [{"port": 80}]
 def test_external_ips_and_load_balancer_status_load() -> None:
     doc = service(type="LoadBalancer", ports=LB_PORTS, externalIPs=["203.0.113.7", "2001:db8::1"])
     doc["status"] = {"loadBalancer": {"ingress": [{"ip": "198.51.100.1"}, {"hostname": "lb.test"}]}}
-    loaded = load_manifests(doc)[0]
+    loaded = cast(Service, load_manifests(doc)[0])
     assert loaded.spec.external_ips == ("203.0.113.7", "2001:db8::1")
     assert [(i.ip, i.hostname) for i in loaded.status.load_balancer.ingress] == [
         ("198.51.100.1", ""),

@@ -78,9 +78,12 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ingresslib.proxy import HOP_BY_HOP  # what the naive proxy drops, as the Gateway
+
+if TYPE_CHECKING:
+    from ingresslib.asgi import Receive, Scope, Send
 
 HERE = Path(__file__).resolve().parent
 MANIFESTS = HERE / "manifests"
@@ -108,7 +111,7 @@ def _documents(upstream_port: int) -> list[dict[str, Any]]:
     """The benchmark manifests, with the EndpointSlice (and targetPort) on the upstream's port."""
     import yaml
 
-    documents = []
+    documents: list[dict[str, Any]] = []
     for file in sorted(MANIFESTS.glob("*.yaml")):
         documents.extend(doc for doc in yaml.safe_load_all(file.read_text()) if doc)
     for doc in documents:
@@ -241,7 +244,7 @@ def _serve_aiohttp(app: Any, port: int) -> None:
     )
 
 
-async def _tiny_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+async def _tiny_app(scope: Scope, receive: Receive, send: Send) -> None:
     """The ASGI app of the uvicorn rows: 200 with a fixed body."""
     if scope["type"] != "http":
         return
@@ -698,7 +701,8 @@ class Rounds:
         self.results.setdefault(name, []).append(result)
 
     def median(self, name: str, attribute: str) -> float:
-        return statistics.median(getattr(r, attribute) for r in self.results[name])
+        values: list[float] = [getattr(r, attribute) for r in self.results[name]]
+        return statistics.median(values)
 
     def ratios(self, numerator: str, denominator: str) -> list[float]:
         pairs = zip(self.results[numerator], self.results[denominator], strict=True)

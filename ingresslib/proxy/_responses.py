@@ -11,25 +11,15 @@ from __future__ import annotations
 import http
 from typing import Literal, NamedTuple, Protocol
 
-from ingresslib.ratelimit import (
-    Decision as LimitDecision,
-)
-from ingresslib.ratelimit import (
-    QuotaPolicy,
-    ratelimit_header,
-    ratelimit_policy_header,
-    retry_after_header,
-)
-
 __all__ = [
     "BAD_GATEWAY",
     "GATEWAY_TIMEOUT",
     "NOT_FOUND",
     "NO_ENDPOINT",
+    "TOO_MANY",
     "UNAVAILABLE",
     "Canned",
     "FailureKind",
-    "LimitAnswer",
     "canned",
     "decision_response",
     "failure_response",
@@ -78,6 +68,8 @@ UNAVAILABLE = canned(503)
 NO_ENDPOINT = canned(503, "Service Unavailable: no-available-endpoint")
 BAD_GATEWAY = canned(502)
 GATEWAY_TIMEOUT = canned(504)
+#: A refused rate-limit decision (with `ingresslib.ratelimit.RefusalHeaders`' fields).
+TOO_MANY = canned(429)
 _REDIRECT_BODIES = {status: canned(status) for status in (301, 302, 303, 307, 308)}
 _BY_STATUS: dict[int, Canned] = {404: NOT_FOUND}
 _UNRESOLVED: dict[str, Canned] = {}
@@ -135,27 +127,3 @@ def failure_response(kind: FailureKind | None) -> Canned:
     if kind == "pool-timeout":
         return UNAVAILABLE
     return BAD_GATEWAY
-
-
-class LimitAnswer:
-    """The 429 of a refused rate-limit decision, for one advertised policy.
-
-    `Retry-After` (RFC 9110 §10.2.3), and the IETF `RateLimit` / `RateLimit-Policy` fields
-    (draft-ietf-httpapi-ratelimit-headers).
-    """
-
-    def __init__(self, policy: QuotaPolicy | None = None) -> None:
-        """Fix the policy name and header once (they do not change per request)."""
-        self._name = "default" if policy is None else policy.name
-        self._policy = None if policy is None else ratelimit_policy_header(policy).encode()
-        self._base = canned(429)
-
-    def __call__(self, decision: LimitDecision) -> Canned:
-        """The 429 for one refused decision."""
-        extra = [(b"ratelimit", ratelimit_header(self._name, decision).encode())]
-        if self._policy is not None:
-            extra.append((b"ratelimit-policy", self._policy))
-        retry_after = retry_after_header(decision)
-        if retry_after is not None:
-            extra.append((b"retry-after", retry_after.encode()))
-        return self._base.with_headers(*extra)

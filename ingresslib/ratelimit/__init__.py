@@ -26,6 +26,7 @@ from ingresslib.ratelimit._concurrency import ConcurrencyLimiter, Hold
 from ingresslib.ratelimit._decision import (
     Decision,
     QuotaPolicy,
+    RefusalHeaders,
     ratelimit_header,
     ratelimit_policy_header,
     retry_after_header,
@@ -45,6 +46,7 @@ __all__ = [
     "QuotaPolicy",
     "RateAlgorithm",
     "RedisLimiter",
+    "RefusalHeaders",
     "SlidingWindow",
     "TokenBucket",
     "ratelimit_header",

@@ -20,6 +20,7 @@ import attrs
 __all__ = [
     "Decision",
     "QuotaPolicy",
+    "RefusalHeaders",
     "ratelimit_header",
     "ratelimit_policy_header",
     "retry_after_header",
@@ -177,3 +178,26 @@ def _sf_integer(value: int) -> str:
 def _sf_bytes(value: bytes) -> str:
     # RFC 9651 section 4.1.8: ":" base64 (with padding) ":".
     return ":" + base64.b64encode(value).decode("ascii") + ":"
+
+
+class RefusalHeaders:
+    """The fields of a 429 for a refused decision, for one advertised policy (bytes).
+
+    `Retry-After` (RFC 9110 §10.2.3), and the IETF `RateLimit` / `RateLimit-Policy` fields
+    (draft-ietf-httpapi-ratelimit-headers), as every executor sends them.
+    """
+
+    def __init__(self, policy: QuotaPolicy | None = None) -> None:
+        """Fix the policy name and header once (they do not change per request)."""
+        self._name = "default" if policy is None else policy.name
+        self._policy = None if policy is None else ratelimit_policy_header(policy).encode()
+
+    def __call__(self, decision: Decision) -> tuple[tuple[bytes, bytes], ...]:
+        """The fields for one refused decision, names lower case."""
+        fields = [(b"ratelimit", ratelimit_header(self._name, decision).encode())]
+        if self._policy is not None:
+            fields.append((b"ratelimit-policy", self._policy))
+        retry_after = retry_after_header(decision)
+        if retry_after is not None:
+            fields.append((b"retry-after", retry_after.encode()))
+        return tuple(fields)

@@ -12,7 +12,7 @@ import binascii
 import datetime
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, get_args, get_origin
+from typing import Any, ClassVar, Protocol, TypeVar, get_args, get_origin
 
 import attrs
 import cattrs
@@ -20,9 +20,9 @@ from cattrs.errors import ClassValidationError, IterableValidationError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ingresslib.resources._frozenmap import FrozenMap
-from ingresslib.resources._meta import ResourceBase
 
 __all__ = [
+    "ResourceModel",
     "WireTypeError",
     "flatten_structure_error",
     "structure_resource",
@@ -30,8 +30,20 @@ __all__ = [
     "wire_name",
 ]
 
+
+class ResourceModel(Protocol):
+    """What the converter needs of a modelled resource (`ResourceBase` and its subclasses).
+
+    Structural, so that the models may use the converter (`ResourceBase.to_dict`) without the
+    converter importing the models: the arrow points from `_meta` to here only.
+    """
+
+    api_version: ClassVar[str]
+    kind: ClassVar[str]
+
+
 T = TypeVar("T")
-R = TypeVar("R", bound=ResourceBase)
+R = TypeVar("R", bound=ResourceModel)
 
 # Names whose JSON spelling is not the plain camelCase of the Python name.
 _WIRE_NAME_EXCEPTIONS = {
@@ -250,7 +262,7 @@ def structure_resource(data: Mapping[str, Any], cls: type[R]) -> R:
     return _CONVERTER.structure(data, cls)
 
 
-def unstructure_resource(resource: ResourceBase) -> dict[str, Any]:
+def unstructure_resource(resource: ResourceModel) -> dict[str, Any]:
     """Return the Kubernetes JSON form of `resource`, apiVersion and kind first."""
     body: dict[str, Any] = _CONVERTER.unstructure(resource)
     return {"apiVersion": resource.api_version, "kind": resource.kind, **body}

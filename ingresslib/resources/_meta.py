@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import attrs
 
+from ingresslib.resources._converter import unstructure_resource
 from ingresslib.resources._frozenmap import FrozenMap
 
 __all__ = ["ObjectMeta", "ResourceBase", "age_key"]
@@ -77,8 +78,6 @@ class ResourceBase:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the Kubernetes JSON form (camelCase keys, empty fields omitted)."""
-        from ingresslib.resources._converter import unstructure_resource  # noqa: PLC0415 -- the converter imports the models, so it is imported on first use
-
         return unstructure_resource(self)
 
 

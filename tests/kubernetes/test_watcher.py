@@ -88,7 +88,7 @@ def call(server: KubeAPIServer, method: str, path: str, body: Any = None) -> dic
 
 
 def run(coroutine: Awaitable[None]) -> None:
-    asyncio.run(asyncio.wait_for(coroutine, 50))  # type: ignore[arg-type]
+    asyncio.run(asyncio.wait_for(coroutine, 50))
 
 
 async def eventually(watcher: Watcher, predicate: Callable[[Snapshot], bool]) -> Snapshot:
@@ -164,7 +164,9 @@ def test_ingress_create_update_delete_reach_the_table(
     async def main() -> None:
         watcher = watcher_for(kube_apiserver, namespace)
         assert not watcher.synced
-        async with watcher:
+        # `as watcher` (the same object) ends mypy's narrowing of the `synced` property to
+        # False, which it would otherwise keep across the awaits.
+        async with watcher as watcher:
             first = await asyncio.wait_for(watcher.wait_synced(), TIMEOUT)
             assert watcher.synced
             assert first.generation == 1

@@ -1,0 +1,18 @@
+"""The ASGI 3 types, spelled out so that the middleware needs no third-party package.
+
+`ingresslib.asgi` re-exports them; the HTTP client of its forwarder (`ingresslib._httpproxy`)
+imports them from here, so that the two modules do not import each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+__all__ = ["ASGIApp", "Message", "Receive", "Scope", "Send"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
