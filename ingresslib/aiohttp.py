@@ -492,8 +492,6 @@ class ReverseProxy(BackendCache):
         self.certificates = certificates
         self.balancer_factory = balancer_factory
         self.namespace = namespace
-        self.https_redirect = https_redirect
-        self.https_port = https_port
         #: How requests are decided (HTTPS redirects, path normalisation).
         self.policy = DecisionPolicy(
             paths=paths, https_redirect=https_redirect, https_port=https_port
@@ -510,6 +508,16 @@ class ReverseProxy(BackendCache):
         self.app = web.Application(client_max_size=client_max_size)
         self.app.router.add_route("*", "/{path:.*}", self.handle)
         self.app.on_cleanup.append(self._on_cleanup)
+
+    @property
+    def https_redirect(self) -> bool:
+        """Whether plain-HTTP requests for TLS hosts are redirected (`policy.https_redirect`)."""
+        return self.policy.https_redirect
+
+    @property
+    def https_port(self) -> int:
+        """The port of the HTTPS redirect target (`policy.https_port`)."""
+        return self.policy.https_port
 
     def swap(
         self,

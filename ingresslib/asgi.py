@@ -237,17 +237,43 @@ class IngressMiddleware:
         self.limiter = limiter
         self.limit_key = limit_key
         self.ratelimit_policy = ratelimit_policy
-        self.https_redirect = https_redirect
-        self.https_port = https_port
         self.forwarder = forwarder
         self.trusted_proxies = TrustedProxies.parse(trusted_proxies)
         if limit_key is client_address and self.trusted_proxies:
             self.limit_key = functools.partial(client_address, trusted_proxies=self.trusted_proxies)
         # Fixed once: the policy header and item name do not change per request.
         self._refusal = RefusalHeaders(ratelimit_policy)
-        self._policy = DecisionPolicy(
+        self.policy = DecisionPolicy(
             paths=paths, https_redirect=https_redirect, https_port=https_port
         )
+
+    @property
+    def policy(self) -> DecisionPolicy:
+        """How requests are decided (path normalisation, HTTPS redirects)."""
+        return self._policy
+
+    @policy.setter
+    def policy(self, policy: DecisionPolicy) -> None:
+        self._policy = policy
+        self._memo_table: RouteTable | None = None  # decisions of another policy: not reused
+
+    @property
+    def https_redirect(self) -> bool:
+        """Whether plain-HTTP requests for TLS hosts are redirected (`policy.https_redirect`)."""
+        return self._policy.https_redirect
+
+    @https_redirect.setter
+    def https_redirect(self, value: bool) -> None:
+        self.policy = attrs.evolve(self._policy, https_redirect=value)
+
+    @property
+    def https_port(self) -> int:
+        """The port of the HTTPS redirect target (`policy.https_port`)."""
+        return self._policy.https_port
+
+    @https_port.setter
+    def https_port(self, value: int) -> None:
+        self.policy = attrs.evolve(self._policy, https_port=value)
 
     @property
     def services(self) -> Mapping[str, ASGIApp]:
@@ -257,7 +283,7 @@ class IngressMiddleware:
     @services.setter
     def services(self, services: Mapping[str, ASGIApp]) -> None:
         self._services: Mapping[str, ASGIApp] = MappingProxyType(dict(services))
-        self._memo_table: RouteTable | None = None  # the memo is rebuilt for the new apps
+        self._memo_table = None  # the memo is rebuilt for the new apps
         self._memo: dict[tuple[str, bytes | None, bytes | None], _Dispatch] = {}
         self._apps: dict[int, ASGIApp | None] = {}
 
@@ -356,7 +382,7 @@ class IngressMiddleware:
             query=query.decode("latin-1"),
             headers=[(n.decode("latin-1"), v.decode("latin-1")) for n, v in scope["headers"]],
         )
-        decision = table.decide(request, self._policy)
+        decision = table.decide(request, self.policy)
         dispatch = (decision, self._service_app(decision))
         if (
             decision.reusable

@@ -71,7 +71,9 @@ class BackendCache:
     def _resolve(self, match: RouteMatch) -> tuple[BackendKey, EndpointSet | Unresolved]:
         backend = match.backend
         service = backend.service
-        namespace = match.ingress.metadata.namespace if match.ingress else self.namespace
+        # The rule's backend knows its namespace ("" for the controller's default backend).
+        shares = match.backends
+        namespace = (shares[0].backend.namespace if shares else "") or self.namespace
         if service is None:
             return (namespace, "", ""), self.index.resolve(namespace, backend)
         key = (namespace, service.name, service.port.name or str(service.port.number))
