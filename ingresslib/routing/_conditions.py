@@ -75,6 +75,18 @@ def _string_test(kind: str, expected: str) -> Callable[[str], bool]:
     return lambda value: pattern.fullmatch(value) is not None
 
 
+def _value_holds(
+    read: Callable[[RequestView, str], str | None], name: str, test: Callable[[str], bool]
+) -> Condition:
+    """A header or query condition: the value `read` finds for `name` is there and passes."""
+
+    def holds(request: RequestView) -> bool:
+        value = read(request, name)
+        return value is not None and test(value)
+
+    return holds
+
+
 def compile_conditions(match: Match) -> Condition | None:
     """One predicate for every condition of `match` but its path (None: no condition)."""
     if not match.conditional:
@@ -83,26 +95,14 @@ def compile_conditions(match: Match) -> Condition | None:
     if match.method is not None:
         method = match.method
         tests.append(lambda request: request.method == method)
-    for header in match.headers:
-        name, test = header.name, _string_test(header.type, header.value)
-
-        def header_holds(
-            request: RequestView, name: str = name, test: Callable[[str], bool] = test
-        ) -> bool:
-            value = request.header(name)
-            return value is not None and test(value)
-
-        tests.append(header_holds)
-    for param in match.query:
-        name, test = param.name, _string_test(param.type, param.value)
-
-        def param_holds(
-            request: RequestView, name: str = name, test: Callable[[str], bool] = test
-        ) -> bool:
-            value = request.query_param(name)
-            return value is not None and test(value)
-
-        tests.append(param_holds)
+    tests.extend(
+        _value_holds(RequestView.header, h.name, _string_test(h.type, h.value))
+        for h in match.headers
+    )
+    tests.extend(
+        _value_holds(RequestView.query_param, q.name, _string_test(q.type, q.value))
+        for q in match.query
+    )
     return lambda request: all(test(request) for test in tests)
 
 
@@ -111,6 +111,7 @@ Candidate = tuple["Condition | None", RouteMatch]
 
 
 def first(candidates: Sequence[Candidate], request: RequestView) -> RouteMatch | None:
+    """The result of the first candidate whose conditions hold for `request`, or None."""
     for condition, result in candidates:
         if condition is None or condition(request):
             return result
