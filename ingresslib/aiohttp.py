@@ -44,6 +44,7 @@ from typing import Protocol, cast
 
 import aiohttp
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from multidict import CIMultiDict, CIMultiDictProxy, MultiMapping
 from yarl import URL
 
@@ -228,7 +229,7 @@ def ingress_middleware(
     https_port: int = 443,
     passthrough: bool = False,
     paths: PathPolicy = "keep",
-) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+) -> Middleware:
     """An aiohttp.web middleware that routes by Host and raw path through a RouteTable.
 
     Args:

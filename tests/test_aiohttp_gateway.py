@@ -636,3 +636,13 @@ def test_gateway_is_the_deprecated_name_of_reverse_proxy() -> None:
     with pytest.warns(DeprecationWarning, match="ReverseProxy"):
         old = ingresslib.aiohttp.Gateway  # the deprecated name, through __getattr__
     assert old is ReverseProxy
+
+
+def test_ingress_middleware_types_as_an_aiohttp_middleware() -> None:
+    # `mypy --strict` checks this file (make typecheck): the documented use must type-check
+    # in user code, which a plain Callable return type did not (aiohttp's `Middleware` is a
+    # Protocol with named parameters).
+    table = ingresslib.RouteTable.build([])
+    middleware = ingress_middleware(table)
+    app = web.Application(middlewares=[middleware])
+    assert list(app.middlewares) == [middleware]
