@@ -599,10 +599,7 @@ def test_ingress_middleware_routes_to_service_handlers() -> None:
         for passthrough, expected in ((False, 503), (True, 200)):
             app = web.Application(
                 middlewares=[
-                    # ingress_middleware() is typed as a positional-only Callable; aiohttp
-                    # 3.14 types a middleware as a Protocol with named parameters (a fix for
-                    # ingresslib/aiohttp.py, being rewritten: this ignore then goes unused).
-                    ingress_middleware(  # type: ignore[list-item]
+                    ingress_middleware(
                         ingresslib.RouteTable.build(resources),
                         services={"shop/echo": echo_handler},
                         passthrough=passthrough,
