@@ -37,13 +37,13 @@ from ingresslib._serve_config import (
     SourceError,
     assemble_snapshot,
 )
-from ingresslib._tls import CertificateStore
 from ingresslib.kubernetes import LeaderElector, StatusWriter, Watcher
 from ingresslib.kubernetes import Snapshot as ClusterSnapshot
 from ingresslib.kubernetes._client import require_kubernetes_asyncio
 from ingresslib.plugins import PathMatcherError
 from ingresslib.resources import Ingress, Resource, ResourceSet, Secret, Service
 from ingresslib.routing import LintFinding, RouteTable, lint
+from ingresslib.tls import CertificateStore
 
 __all__ = ["ClusterSource", "election_namespace", "start_cluster_source"]
 

@@ -12,12 +12,12 @@ from typing import Literal
 
 import attrs
 
-from ingresslib._tls import CertificateStore, certificate_sources
 from ingresslib.endpoints import EndpointIndex
 from ingresslib.proxy._headers import TrustedProxies
 from ingresslib.ratelimit import LimitReq
 from ingresslib.resources import ResourceSet
 from ingresslib.routing import LintFinding, RouteTable, lint
+from ingresslib.tls import CertificateStore, certificate_sources
 
 __all__ = [
     "Address",

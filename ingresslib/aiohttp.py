@@ -49,7 +49,6 @@ from multidict import CIMultiDict, CIMultiDictProxy, MultiMapping
 from yarl import URL
 
 from ingresslib._aiohttp_bytes import exact_header_bytes, latin1_headers
-from ingresslib._tls import CertificateStore, sni_context
 from ingresslib.asgi import DECISION_SCOPE_KEY, MATCH_SCOPE_KEY
 from ingresslib.endpoints import (
     Endpoint,
@@ -69,6 +68,7 @@ from ingresslib.proxy import (
 )
 from ingresslib.proxy._headers import TrustedProxies
 from ingresslib.routing import Decision, DecisionPolicy, Request, RouteMatch, RouteTable
+from ingresslib.tls import CertificateStore, sni_context
 
 __all__ = [
     "DECISION_KEY",

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
-from ingresslib._tls import CertificateStore, certificate_sources
 from ingresslib._version import __version__
 from ingresslib.resources import ManifestError, ResourceSet, load_manifests
 from ingresslib.routing import RouteMatch, RouteTable, RouteTableError, lint
+from ingresslib.tls import CertificateStore, certificate_sources
 
 if TYPE_CHECKING:  # aiohttp and prometheus-client are imported only when serving
     from ingresslib._serve import ClusterConfig

@@ -18,9 +18,9 @@ import pytest
 from aiohttp import web
 
 import ingresslib
-from ingresslib._tls import CertificateStore, load_certificate
 from ingresslib.aiohttp import MATCH_KEY, ReverseProxy, ingress_middleware
 from ingresslib.endpoints import EndpointIndex
+from ingresslib.tls import CertificateStore, load_certificate
 from tests.certificates import CA
 from tests.support import echo_manifests, free_port
 

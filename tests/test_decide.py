@@ -240,7 +240,7 @@ def test_weighted_backends_carry_names_namespaces_and_ports() -> None:
 def test_router_and_certificates_agree_on_the_oldest_of_two_ingresses() -> None:
     # Issue 11: one Ingress without a creationTimestamp, one with: the router counted the
     # first as newest, the CertificateStore as oldest, so each served another Ingress.
-    from ingresslib._tls import CertificateStore
+    from ingresslib.tls import CertificateStore
     from tests.certificates import CA
 
     authority = CA()

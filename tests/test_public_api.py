@@ -274,6 +274,13 @@ PUBLIC_ALL: dict[str, list[str]] = {
         "ingress_rules",
         "select_ingresses",
     ],
+    "ingresslib.tls": [
+        "Certificate",
+        "CertificateStore",
+        "certificate_sources",
+        "load_certificate",
+        "sni_context",
+    ],
     "ingresslib.proxy": [
         "BAD_GATEWAY",
         "BadRequest",
