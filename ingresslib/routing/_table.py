@@ -197,7 +197,9 @@ def _compile_path(rule: Rule, match: Match) -> CompiledPath:
         raise RouteTableError(f"{rule.source}: {rule.field}: {error}") from None
 
 
-def _build_vhost(host: str, rules: Sequence[Rule], default: Rule | None) -> _VirtualHost:
+def _build_vhost(  # noqa: PLR0915 -- one loop, two index layouts (plain and conditional hosts)
+    host: str, rules: Sequence[Rule], default: Rule | None
+) -> _VirtualHost:
     """Compile the rules of one host (given in precedence order: the first claim wins)."""
     exact: dict[str, RouteMatch] = {}
     exact_candidates: dict[str, list[Candidate]] = {}
@@ -208,58 +210,59 @@ def _build_vhost(host: str, rules: Sequence[Rule], default: Rule | None) -> _Vir
     conflicts: list[Conflict] = []
     routes: list[Route] = []
     conditions: dict[int, Condition | None] = {}
+    # PERF: a host without conditional rules (every Ingress host) keeps one winner per leaf
+    # and builds no candidate lists at all.
+    conditional = any(m.conditional for rule in rules for m in rule.matches)
     for rule in rules:
         for match in rule.matches:
             compiled = _compile_path(rule, match)
+            path = match.path
             route = Route(
                 rule=rule,
                 match=match,
                 host=host,
-                matcher=match.path.matcher,
+                matcher=path.matcher,
                 compiled=compiled,
-                result=result_of(
-                    rule, host, match.path.value, match.path.path_type, match.path.matcher
-                ),
+                result=result_of(rule, host, path.value, path.path_type, path.matcher),
             )
-            winner = winners.get(route.claim)
+            claim = route.claim
+            winner = winners.get(claim)
             if winner is not None:
                 conflicts.append(Conflict(winner=winner, loser=route))
                 continue
-            winners[route.claim] = route
+            winners[claim] = route
             routes.append(route)
+            kind = compiled.kind
+            if not conditional:
+                if kind == "exact":
+                    exact[compiled.key] = route.result
+                elif kind == "prefix":
+                    node = _trie_node(top, compiled.key)
+                    node.route = route.result
+                    node.length = compiled.length
+                elif kind == "literal":
+                    literal.append(route)
+                else:
+                    patterns.append(route)
+                continue
             condition = compile_conditions(match)
             if condition is not None:
                 conditions[id(route)] = condition
             candidate: Candidate = (condition, route.result)
-            if compiled.kind == "exact":
+            if kind == "exact":
                 exact_candidates.setdefault(compiled.key, []).append(candidate)
-                if condition is None:
-                    exact.setdefault(compiled.key, route.result)
-            elif compiled.kind == "prefix":
-                node = top
-                # "/" is the node below the key "", "/a/b" the nodes "", "a", "b".
-                for segment in ("",) if compiled.key == "/" else compiled.key.split("/"):
-                    # PERF: create a node only when it is missing (setdefault would build
-                    # a throw-away node per segment).
-                    child = node.children.get(segment)
-                    if child is None:
-                        child = node.children[segment] = _Node()
-                    node = child
+            elif kind == "prefix":
+                node = _trie_node(top, compiled.key)
                 if node.candidates is None:
                     node.candidates = []
                     node.length = compiled.length
                 node.candidates.append(candidate)
-                if condition is None and node.route is None:
-                    node.route = route.result
-            elif compiled.kind == "literal":
+            elif kind == "literal":
                 literal.append(route)
             else:
                 patterns.append(route)
     # Regex and other pattern paths: longest pattern first, then precedence (stable sort).
     patterns.sort(key=lambda r: -r.compiled.length)
-    conditional = bool(conditions)
-    if not conditional:
-        _drop_candidates(top)
     return _VirtualHost(
         host=host,
         exact=exact,
@@ -270,19 +273,23 @@ def _build_vhost(host: str, rules: Sequence[Rule], default: Rule | None) -> _Vir
         routes=tuple(routes),
         conflicts=tuple(conflicts),
         conditional=conditional,
-        exact_candidates=exact_candidates if conditional else {},
+        exact_candidates=exact_candidates,
         conditions=conditions,
     )
 
 
-def _drop_candidates(node: _Node) -> None:
-    # PERF: a host without conditional rules matches by `route` alone; its candidate
-    # lists would only take memory.
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        current.candidates = None
-        stack.extend(current.children.values())
+def _trie_node(top: _Node, key: str) -> _Node:
+    """The node of a prefix key, created with its parents where missing."""
+    node = top
+    # "/" is the node below the key "", "/a/b" the nodes "", "a", "b".
+    for segment in ("",) if key == "/" else key.split("/"):
+        # PERF: create a node only when it is missing (setdefault would build a throw-away
+        # node per segment).
+        child = node.children.get(segment)
+        if child is None:
+            child = node.children[segment] = _Node()
+        node = child
+    return node
 
 
 @attrs.frozen(eq=False)
