@@ -40,7 +40,7 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import SimpleNamespace
-from typing import Protocol, cast
+from typing import Any, Protocol
 
 import aiohttp
 from aiohttp import web
@@ -88,29 +88,23 @@ logger = logging.getLogger("ingresslib.aiohttp")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _match_key() -> web.RequestKey[RouteMatch | None]:
+def _request_key(name: str) -> Any:
+    """A `web.RequestKey` called `name` (plain str keys before aiohttp 3.14)."""
     key_type = getattr(web, "RequestKey", None)
     if key_type is None:  # pragma: no cover - aiohttp < 3.14 takes (and prefers) plain str keys
-        return cast("web.RequestKey[RouteMatch | None]", MATCH_SCOPE_KEY)
-    return cast("web.RequestKey[RouteMatch | None]", key_type(MATCH_SCOPE_KEY))
+        return name
+    return key_type(name)
 
 
 #: The request key under which the RouteMatch (None: no route) is left for handlers:
 #: `request[MATCH_KEY]` (a `web.RequestKey` named "ingresslib.match").
-MATCH_KEY = _match_key()
-
-
-def _decision_key() -> web.RequestKey[Decision]:
-    key_type = getattr(web, "RequestKey", None)
-    if key_type is None:  # pragma: no cover - aiohttp < 3.14 takes (and prefers) plain str keys
-        return cast("web.RequestKey[Decision]", DECISION_SCOPE_KEY)
-    return cast("web.RequestKey[Decision]", key_type(DECISION_SCOPE_KEY))
+MATCH_KEY: web.RequestKey[RouteMatch | None] = _request_key(MATCH_SCOPE_KEY)
 
 
 #: The request key under which the whole `ingresslib.Decision` is left: an outer middleware
 #: that decided the request (e.g. a rate limiter) leaves it, and the proxy uses it instead of
 #: deciding again.
-DECISION_KEY = _decision_key()
+DECISION_KEY: web.RequestKey[Decision] = _request_key(DECISION_SCOPE_KEY)
 
 #: RFC 9110 §7.6.1 hop-by-hop fields (lower case): `ingresslib.proxy.HOP_BY_HOP`.
 HOP_BY_HOP = _headers.HOP_BY_HOP

@@ -80,8 +80,9 @@ class _Table(Protocol):
 
 
 # PERF: a NamedTuple, not an attrs class: executors build one per request, and a frozen
-# attrs instance of nine fields costs ~1 µs to make, a NamedTuple ~0.35 µs. It is as
-# immutable and hashable; compare Requests with each other only.
+# attrs instance of nine fields costs ~1 µs to make, a NamedTuple ~0.35 µs. Its fields
+# cannot be reassigned (hashable only when `headers` is a tuple); compare Requests with
+# each other only.
 class Request(NamedTuple):
     """One request, as an executor received it (pinned: DESIGN.md).
 

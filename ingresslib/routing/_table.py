@@ -35,7 +35,6 @@ from ingresslib.ingress._frontend import (
     IngressOptions,
 )
 from ingresslib.plugins._path_matchers import CompiledPath, PathMatcherError, get_path_matcher
-from ingresslib.resources._meta import age_key
 from ingresslib.resources._networking import Ingress, IngressBackend, IngressClass
 from ingresslib.routing._conditions import (
     GET,
@@ -103,16 +102,6 @@ class _VirtualHost:
     conditional: bool = False
     exact_candidates: Mapping[str, Sequence[Candidate]] = attrs.field(factory=dict)
     conditions: Mapping[int, Condition | None] = attrs.field(factory=dict)
-
-    @property
-    def ingresses(self) -> tuple[Ingress, ...]:
-        """The Ingresses with rules on this host, oldest first."""
-        seen: dict[int, Ingress] = {}
-        for route in (*self.routes, *(c.loser for c in self.conflicts)):
-            resource = route.rule.source.resource
-            if isinstance(resource, Ingress):
-                seen.setdefault(id(resource), resource)
-        return tuple(sorted(seen.values(), key=age_key))
 
     def match(self, path: str) -> RouteMatch | None:
         # "Exact: Matches the URL path exactly and with case sensitivity." An exact hit is
