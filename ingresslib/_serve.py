@@ -55,7 +55,8 @@ from ingresslib._serve_config import (
     SourceError,
     assemble_snapshot,
 )
-from ingresslib.aiohttp import MATCH_KEY, Handler, ReverseProxy, _UpstreamError, decide, response_of
+from ingresslib.aiohttp import MATCH_KEY, Handler, ReverseProxy, decide, response_of
+from ingresslib.aiohttp._upstream import UpstreamError
 from ingresslib.endpoints import Endpoint, EndpointIndex
 from ingresslib.proxy import TOO_MANY, escape_log_value
 from ingresslib.ratelimit import (
@@ -240,7 +241,7 @@ class _ServeGateway(ReverseProxy):
         request[UPSTREAM_KEY] = endpoint.key
         try:
             return await super()._open(request, endpoint)
-        except _UpstreamError as error:
+        except UpstreamError as error:
             _, backend = _labels(request.get(MATCH_KEY), self.namespace)
             self.metrics.upstream_errors.labels(backend, str(error.status)).inc()
             raise
