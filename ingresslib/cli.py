@@ -15,7 +15,7 @@ from ingresslib.routing import RouteMatch, RouteTable, RouteTableError, lint
 from ingresslib.tls import CertificateStore, certificate_sources
 
 if TYPE_CHECKING:  # aiohttp and prometheus-client are imported only when serving
-    from ingresslib._serve import ClusterConfig
+    from ingresslib.server import ClusterConfig
 
 __all__ = ["main", "run"]
 
@@ -139,7 +139,7 @@ def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import logging  # noqa: PLC0415
 
     try:
-        from ingresslib import _serve  # noqa: PLC0415
+        from ingresslib import server as _serve  # noqa: PLC0415
     except ImportError as error:
         err.write(
             f"ingresslib serve needs aiohttp and prometheus-client ({error}): "
@@ -304,7 +304,7 @@ def _cluster_config(args: argparse.Namespace) -> ClusterConfig | None:
     Raises:
         ValueError: no source, or both files and a cluster.
     """
-    from ingresslib import _serve  # noqa: PLC0415 (imported by _serve() already)
+    from ingresslib import server as _serve  # noqa: PLC0415 (imported by _serve() already)
 
     cluster = args.kubeconfig is not None or args.in_cluster
     if args.kubeconfig is not None and args.in_cluster:
