@@ -1,5 +1,6 @@
 """Small helpers shared by the tests: free loopback ports, a hand-moved clock, endpoints,
-ASGI apps under a real uvicorn or hypercorn."""
+ASGI apps under a real uvicorn or hypercorn, the proxies' manifests (built with the public
+builders of `ingresslib.testing`), and what a test needs from its environment."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar, cast
 import pytest
 import yaml
 
+from ingresslib import testing
 from ingresslib.asgi import ASGIApp
 from ingresslib.endpoints import Endpoint, EndpointIndex
 from ingresslib.ratelimit import Decision, RateAlgorithm
@@ -310,54 +312,13 @@ def echo_manifests(
     With `empty`, `/empty` goes to the Service `empty`, which has no EndpointSlice.
     """
     routes = [("/", "echo"), *([("/empty", "empty")] if empty else [])]
-    documents: list[dict[str, Any]] = [
-        {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "Ingress",
-            "metadata": {"name": "app", "namespace": namespace},
-            "spec": {
-                "rules": [
-                    {
-                        "host": host,
-                        "http": {
-                            "paths": [
-                                {
-                                    "path": path,
-                                    "pathType": "Prefix",
-                                    "backend": {
-                                        "service": {"name": service, "port": {"name": "http"}}
-                                    },
-                                }
-                                for path, service in routes
-                            ]
-                        },
-                    }
-                ]
-            },
-        }
-    ]
+    paths = [testing.ingress_path(path, service, port="http") for path, service in routes]
+    documents = [testing.ingress("app", [testing.ingress_rule(host, *paths)], namespace=namespace)]
+    documents.extend(testing.service(service, namespace=namespace) for _, service in routes)
     documents.extend(
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": service, "namespace": namespace},
-            "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]},
-        }
-        for _, service in routes
-    )
-    documents.extend(
-        {
-            "apiVersion": "discovery.k8s.io/v1",
-            "kind": "EndpointSlice",
-            "metadata": {
-                "name": f"echo-{position}",
-                "namespace": namespace,
-                "labels": {"kubernetes.io/service-name": "echo"},
-            },
-            "addressType": "IPv4",
-            "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": True}}],
-            "ports": [{"name": "http", "port": port, "protocol": "TCP"}],
-        }
+        testing.endpoint_slice(
+            "echo", ["127.0.0.1"], name=f"echo-{position}", namespace=namespace, port=port
+        )
         for position, port in enumerate(ports)
     )
     return documents
@@ -379,55 +340,23 @@ def gateway_manifests(
     all of `path_type`); `ports` maps each Service to the port of its one endpoint on
     127.0.0.1 (serve with `--allow-loopback-endpoints`). The Service's port is 80.
     """
-    documents: list[dict[str, Any]] = [
-        {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "Ingress",
-            "metadata": {"name": "routes", "namespace": namespace},
-            "spec": {
-                "rules": [
-                    {
-                        "host": host,
-                        "http": {
-                            "paths": [
-                                {
-                                    "path": path,
-                                    "pathType": path_type,
-                                    "backend": {
-                                        "service": {"name": service, "port": {"number": 80}}
-                                    },
-                                }
-                                for path, service in paths.items()
-                            ]
-                        },
-                    }
-                    for host, paths in rules.items()
-                ]
-            },
-        }
-    ]
-    for service, port in ports.items():
-        documents.append(
-            {
-                "apiVersion": "v1",
-                "kind": "Service",
-                "metadata": {"name": service, "namespace": namespace},
-                "spec": {"ports": [{"name": "http", "port": 80, "targetPort": port}]},
-            }
+    ingress_rules = [
+        testing.ingress_rule(
+            host,
+            *(
+                testing.ingress_path(p, service, path_type=path_type)
+                for p, service in paths.items()
+            ),
         )
+        for host, paths in rules.items()
+    ]
+    documents = [testing.ingress("routes", ingress_rules, namespace=namespace)]
+    for service, port in ports.items():
+        documents.append(testing.service(service, namespace=namespace, target_port=port))
         documents.append(
-            {
-                "apiVersion": "discovery.k8s.io/v1",
-                "kind": "EndpointSlice",
-                "metadata": {
-                    "name": f"{service}-local",
-                    "namespace": namespace,
-                    "labels": {"kubernetes.io/service-name": service},
-                },
-                "addressType": "IPv4",
-                "ports": [{"name": "http", "port": port, "protocol": "TCP"}],
-                "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": True}}],
-            }
+            testing.endpoint_slice(
+                service, ["127.0.0.1"], name=f"{service}-local", namespace=namespace, port=port
+            )
         )
     return yaml.safe_dump_all(documents, sort_keys=False)
 

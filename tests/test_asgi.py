@@ -9,7 +9,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 import httpx
 import pytest
@@ -19,64 +18,33 @@ from websockets.sync.client import connect as ws_connect
 import ingresslib
 from ingresslib.asgi import MATCH_SCOPE_KEY, ASGIApp, IngressMiddleware, Receive, Scope, Send
 from ingresslib.ratelimit import FixedWindow, MemoryLimiter, QuotaPolicy
+from ingresslib.testing import ingress, ingress_rule, ingress_tls
 from tests.support import ASGI_SERVERS, serve_asgi
 
 # --- manifests -----------------------------------------------------------------------------
 
 
-def _backend(name: str) -> dict[str, Any]:
-    return {"service": {"name": name, "port": {"number": 80}}}
-
-
-def _ingress(
-    name: str,
-    rules: list[dict[str, Any]],
-    *,
-    namespace: str = "shop",
-    tls: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    spec: dict[str, Any] = {"rules": rules}
-    if tls is not None:
-        spec["tls"] = tls
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "Ingress",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": spec,
-    }
-
-
-def _rule(host: str, *paths: tuple[str, str, str]) -> dict[str, Any]:
-    return {
-        "host": host,
-        "http": {
-            "paths": [
-                {"path": path, "pathType": path_type, "backend": _backend(service)}
-                for path, path_type, service in paths
-            ]
-        },
-    }
-
-
 def _table(api_service: str = "api") -> ingresslib.RouteTable:
     resources = ingresslib.load_manifests(
         [
-            _ingress(
+            ingress(
                 "shop",
                 [
-                    _rule(
+                    ingress_rule(
                         "shop.example.com",
                         ("/api", "Prefix", api_service),
                         ("/", "Exact", "web"),
                         ("/legacy", "Prefix", "legacy"),  # no in-process app: 503
                     ),
-                    _rule("chat.example.com", ("/ws", "Prefix", "chat")),
+                    ingress_rule("chat.example.com", ("/ws", "Prefix", "chat")),
                 ],
+                namespace="shop",
             ),
-            _ingress(
+            ingress(
                 "secure",
-                [_rule("secure.example.com", ("/", "Prefix", "web"))],
-                tls=[{"hosts": ["secure.example.com"], "secretName": "secure-tls"}],
+                [ingress_rule("secure.example.com", ("/", "Prefix", "web"))],
+                namespace="shop",
+                tls=[ingress_tls("secure-tls", "secure.example.com")],
             ),
         ]
     )

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 import ingresslib
+import ingresslib.asgi
 from ingresslib.asgi import ASGIApp, HTTPForwarder, IngressMiddleware, Receive, Scope, Send
 from ingresslib.endpoints import EndpointIndex
 from tests.support import ASGI_SERVERS, echo_manifests, free_port, serve_asgi
@@ -436,8 +437,8 @@ def test_a_missing_httpx_is_a_clear_import_error(monkeypatch: pytest.MonkeyPatch
     import sys
 
     monkeypatch.setitem(sys.modules, "httpx", None)
-    monkeypatch.delitem(sys.modules, "ingresslib._httpproxy", raising=False)
-    monkeypatch.delattr(ingresslib, "_httpproxy", raising=False)
+    monkeypatch.delitem(sys.modules, "ingresslib.asgi._http", raising=False)
+    monkeypatch.delattr(ingresslib.asgi, "_http", raising=False)
     with pytest.raises(ImportError, match=r"pip install 'ingresslib\[asgi\]'"):
         HTTPForwarder(EndpointIndex.build([]))
 

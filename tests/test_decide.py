@@ -2,7 +2,7 @@
 
 The reference composes the separately tested pieces the slow, obvious way: a request is
 400 when its Host or path cannot be validated / normalised (`ingresslib.proxy`), else it is
-routed by `tests.reference_router.reference_match` on the normalised host and path; the
+routed by `ingresslib.testing.reference_match` on the normalised host and path; the
 router's choice must equal the reference's on the normalised path.
 """
 
@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ingresslib
-from ingresslib import Decision, DecisionPolicy, Request, RouteTable
+from ingresslib import Decision, DecisionPolicy, Request, RouteTable, testing
 from ingresslib.proxy import BadRequest, normalize_path, validate_host
 from ingresslib.rules import (
     Backend,
@@ -28,12 +28,8 @@ from ingresslib.rules import (
     Source,
     WeightedBackend,
 )
-from tests.reference_router import Outcome, reference_match
+from ingresslib.testing import Outcome, reference_match
 from tests.test_routing_reference import CONTROLLER_DEFAULT, ingress_sets, request_hosts
-
-
-def backend(name: str, port: int = 80) -> dict[str, Any]:
-    return {"service": {"name": name, "port": {"number": port}}}
 
 
 def ingress(
@@ -46,31 +42,14 @@ def ingress(
     annotations: dict[str, str] | None = None,
     secret: str = "shop-tls",
 ) -> dict[str, Any]:
-    metadata: dict[str, Any] = {"name": name, "namespace": "shop"}
-    if created:
-        metadata["creationTimestamp"] = created
-    if annotations:
-        metadata["annotations"] = annotations
-    spec: dict[str, Any] = {
-        "rules": [
-            {
-                "host": host,
-                "http": {
-                    "paths": [
-                        {"path": p, "pathType": t, "backend": backend(s)} for p, t, s in paths
-                    ]
-                },
-            }
-        ]
-    }
-    if tls:
-        spec["tls"] = [{"hosts": tls, "secretName": secret}]
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "Ingress",
-        "metadata": metadata,
-        "spec": spec,
-    }
+    return testing.ingress(
+        name,
+        [testing.ingress_rule(host, *paths)],
+        namespace="shop",
+        tls=[testing.ingress_tls(secret, *tls)] if tls else (),
+        created=created,
+        annotations=annotations,
+    )
 
 
 def table_of(*docs: dict[str, Any], **options: Any) -> RouteTable:

@@ -10,14 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ingresslib
+from ingresslib import testing
 from ingresslib.endpoints import EndpointIndex, EndpointSet, Unresolved, resolve_endpoints
 from ingresslib.resources import IngressBackend, Service, ServiceBackendPort
 from ingresslib.resources._networking import IngressServiceBackend
 
 
 def service(name: str = "web", **spec: Any) -> dict[str, Any]:
-    spec.setdefault("ports", [{"name": "http", "port": 80, "targetPort": 8080}])
-    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name}, "spec": spec}
+    return testing.service(name, **spec)
 
 
 def endpoint(address: str, **extra: Any) -> dict[str, Any]:
@@ -32,14 +32,13 @@ def slice_(
     ports: list[dict[str, Any]] | None = None,
     address_type: str = "IPv4",
 ) -> dict[str, Any]:
-    return {
-        "apiVersion": "discovery.k8s.io/v1",
-        "kind": "EndpointSlice",
-        "metadata": {"name": name, "labels": {"kubernetes.io/service-name": service_name}},
-        "addressType": address_type,
-        "endpoints": endpoints,
-        "ports": ports if ports is not None else [{"name": "http", "port": 8080}],
-    }
+    return testing.endpoint_slice(
+        service_name,
+        endpoints,
+        name=name,
+        ports=ports if ports is not None else [{"name": "http", "port": 8080}],
+        address_type=address_type,
+    )
 
 
 def resolve(*docs: dict[str, Any], port: str | int = "http", **options: Any) -> Any:

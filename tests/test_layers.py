@@ -8,7 +8,7 @@ the packages above it that the importer is not inside.
 
 A cycle is reported as its chain of imports, with the lines that make each one. There is none:
 the last two (asgi <-> _httpproxy, routing._explain <-> routing._table) went with the route-IR
-redesign (issue 11).
+redesign (issue 11); the forwarder's client is now `ingresslib.asgi._http`, imported one way.
 
 And each module, imported alone in a fresh interpreter, imports: an order-dependent import
 (`a` works only if `b` was imported first) fails here even when the test run imports both.
@@ -210,7 +210,7 @@ def test_imports_under_type_checking_are_in_the_graph() -> None:
             if target != "ingresslib" and not target.startswith("ingresslib."):
                 continue
             seen += 1
-            # `from ingresslib import _httpproxy` imports the submodule, `from x import Name`
+            # `from ingresslib.asgi import _http` imports the submodule, `from x import Name`
             # the module x: grimp records one or the other.
             details = [
                 d

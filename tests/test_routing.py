@@ -21,52 +21,10 @@ from ingresslib.plugins import (
     register_path_matcher,
 )
 from ingresslib.routing import lint
+from ingresslib.testing import ingress, ingress_class
+from ingresslib.testing import ingress_rule as rule
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def backend(name: str, port: int = 80) -> dict[str, Any]:
-    return {"service": {"name": name, "port": {"number": port}}}
-
-
-def ingress(
-    name: str,
-    rules: list[dict[str, Any]] | None = None,
-    *,
-    default: str | None = None,
-    created: str | None = None,
-    class_name: str | None = None,
-    annotations: dict[str, str] | None = None,
-    tls: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    metadata: dict[str, Any] = {"name": name, "annotations": annotations or {}}
-    if created:
-        metadata["creationTimestamp"] = created
-    spec: dict[str, Any] = {"rules": rules or []}
-    if default:
-        spec["defaultBackend"] = backend(default)
-    if class_name:
-        spec["ingressClassName"] = class_name
-    if tls:
-        spec["tls"] = tls
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": metadata,
-            "spec": spec}  # fmt: skip
-
-
-def rule(host: str | None, *paths: tuple[str, str, str]) -> dict[str, Any]:
-    value: dict[str, Any] = {
-        "http": {"paths": [{"path": p, "pathType": t, "backend": backend(s)} for p, t, s in paths]}
-    }
-    if host:
-        value["host"] = host
-    return value
-
-
-def ingress_class(name: str, controller: str, *, default: bool = False) -> dict[str, Any]:
-    annotations = {"ingressclass.kubernetes.io/is-default-class": "true"} if default else {}
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
-            "metadata": {"name": name, "annotations": annotations},
-            "spec": {"controller": controller}}  # fmt: skip
 
 
 def build(*docs: dict[str, Any], **options: Any) -> RouteTable:
@@ -82,8 +40,8 @@ class TestClassSelection:
     DOCS = (
         ingress_class("ours", "example.com/ours"),
         ingress_class("theirs", "example.com/theirs"),
-        ingress("a", [rule("a.com", ("/", "Prefix", "a"))], class_name="ours"),
-        ingress("b", [rule("b.com", ("/", "Prefix", "b"))], class_name="theirs"),
+        ingress("a", [rule("a.com", ("/", "Prefix", "a"))], ingress_class="ours"),
+        ingress("b", [rule("b.com", ("/", "Prefix", "b"))], ingress_class="theirs"),
         ingress("c", [rule("c.com", ("/", "Prefix", "c"))]),
         ingress("d", [rule("d.com", ("/", "Prefix", "d"))],
                 annotations={"kubernetes.io/ingress.class": "ours"}),
@@ -121,9 +79,9 @@ class TestClassSelection:
 class TestDefaultBackends:
     def test_host_default_then_catch_all_then_controller(self) -> None:
         table = build(
-            ingress("old", [rule("a.com", ("/x", "Exact", "x"))], default="old-default",
+            ingress("old", [rule("a.com", ("/x", "Exact", "x"))], default_backend="old-default",
                     created="2020-01-01T00:00:00Z"),
-            ingress("new", [rule("a.com", ("/y", "Exact", "y"))], default="new-default",
+            ingress("new", [rule("a.com", ("/y", "Exact", "y"))], default_backend="new-default",
                     created="2021-01-01T00:00:00Z"),
             ingress("other", [rule("b.com", ("/z", "Exact", "z"))]),
             default_backend=IngressBackend(),

@@ -1,4 +1,4 @@
-"""RouteTable.match against a plain reference router (tests/reference_router.py).
+"""RouteTable.match against a plain reference router (`ingresslib.testing.reference_match`).
 
 - random Ingress sets and requests: `RouteTable.match` and the reference must agree on
   every answer (backend, Ingress, how, rule path and type, and the claiming host);
@@ -18,7 +18,13 @@ from hypothesis import strategies as st
 
 import ingresslib
 from ingresslib import Ingress, IngressBackend, RouteMatch, RouteTable
-from tests.reference_router import Outcome, outcome_of, reference_match, reference_vhost
+from ingresslib.testing import (
+    Outcome,
+    outcome_of,
+    reference_match,
+    reference_vhost,
+    service_backend,
+)
 from tests.support import conformance_dir
 
 Manifest = dict[str, Any]
@@ -58,11 +64,6 @@ rule_paths = st.builds(
 implementation_specific_paths = rule_paths | st.sampled_from(["", "//", "/a//", "//a", "/a//b"])
 
 
-def service(name: str, port: int | str = 80) -> Manifest:
-    key = "number" if isinstance(port, int) else "name"
-    return {"service": {"name": name, "port": {key: port}}}
-
-
 def ingress_manifest(
     key: tuple[str, str],
     created: str | None,
@@ -78,7 +79,7 @@ def ingress_manifest(
         metadata["creationTimestamp"] = created
     spec: Manifest = {}
     if default_backend:
-        spec["defaultBackend"] = service(f"{tag}-default")
+        spec["defaultBackend"] = service_backend(f"{tag}-default")
     spec_rules = []
     for rule_index, (host, paths) in enumerate(rules):
         rule: Manifest = {"host": host} if host else {}
@@ -86,7 +87,7 @@ def ingress_manifest(
             rule["http"] = {
                 "paths": [
                     {"path": path, "pathType": path_type}
-                    | {"backend": service(f"{tag}-r{rule_index}-p{path_index}")}
+                    | {"backend": service_backend(f"{tag}-r{rule_index}-p{path_index}")}
                     for path_index, (path_type, path) in enumerate(paths)
                 ]
             }
@@ -321,7 +322,7 @@ def single_ingress(
     rule: Manifest = {
         "http": {
             "paths": [
-                {"path": path, "pathType": path_type, "backend": service(backend)}
+                {"path": path, "pathType": path_type, "backend": service_backend(backend)}
                 for path_type, path, backend in paths
             ]
         }
@@ -330,7 +331,7 @@ def single_ingress(
         rule["host"] = host
     spec: Manifest = {"rules": [rule]}
     if default_backend is not None:
-        spec["defaultBackend"] = service(default_backend)
+        spec["defaultBackend"] = service_backend(default_backend)
     metadata: Manifest = {"name": name, "namespace": namespace}
     if created is not None:
         metadata["creationTimestamp"] = created
@@ -594,7 +595,7 @@ def hostile_tables() -> list[tuple[list[Manifest], IngressBackend | None]]:
             "apiVersion": "networking.k8s.io/v1",
             "kind": "Ingress",
             "metadata": {"name": "only-default"},
-            "spec": {"defaultBackend": service("only-default")},
+            "spec": {"defaultBackend": service_backend("only-default")},
         }
     ]
     return [(rich, None), (rich, CONTROLLER_DEFAULT), (only_default, None), ([], None)]

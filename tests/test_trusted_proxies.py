@@ -19,7 +19,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import ingresslib
-from ingresslib import _serve
 from ingresslib.aiohttp import ReverseProxy
 from ingresslib.asgi import (
     IngressMiddleware,
@@ -32,6 +31,7 @@ from ingresslib.cli import main as cli_main
 from ingresslib.endpoints import EndpointIndex
 from ingresslib.proxy import TrustedProxies
 from ingresslib.ratelimit import LimitReq, MemoryLimiter
+from ingresslib.server import Address, ServeConfig, Server, parse_rate_limit
 from tests.support import asgi_in_thread, echo_manifests, free_port, serve_forwarder, serve_gateway
 
 HOST = "app.example.com"
@@ -379,16 +379,16 @@ def test_the_serve_rate_limit_key_follows_trusted_proxies(
     async def main() -> None:
         async with _upstream() as upstream:
             (tmp_path / "app.yaml").write_text(yaml.safe_dump_all(_documents(upstream)))
-            config = _serve.ServeConfig(
+            config = ServeConfig(
                 paths=(str(tmp_path),),
-                listen=_serve.Address("127.0.0.1", 0),
+                listen=Address("127.0.0.1", 0),
                 tls_listen=None,
                 admin_listen=None,
-                rate_limit=_serve.parse_rate_limit("1/m"),
+                rate_limit=parse_rate_limit("1/m"),
                 trusted_proxies=trusted,
                 allow_loopback_endpoints=True,
             )
-            server = _serve.Server(config)
+            server = Server(config)
             await server.start()
             try:
                 port = int(server.addresses["http"][0].rsplit(":", 1)[1])
@@ -402,7 +402,7 @@ def test_the_serve_rate_limit_key_follows_trusted_proxies(
 
 def test_serve_rejects_a_bad_trusted_proxy() -> None:
     with pytest.raises(ValueError, match="not a trusted proxy address or CIDR"):
-        _serve.ServeConfig(paths=("x",), trusted_proxies=("10.0.0.0/99",))
+        ServeConfig(paths=("x",), trusted_proxies=("10.0.0.0/99",))
     err = io.StringIO()
     demo = Path(__file__).resolve().parents[1] / "examples" / "demo"
     status = cli_main(["serve", str(demo), "--trusted-proxy=bad"], io.StringIO(), err)

@@ -9,7 +9,6 @@ traffic still never leaves the machine. Adding it needs CAP_NET_ADMIN (root, as 
 
 from __future__ import annotations
 
-import base64
 import shutil
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
+from ingresslib import testing
 from tests.certificates import CA, leaf_der
 from tests.kubernetes.conftest import KubeAPIServer
 from tests.serve_process import ROOT, ServeProcess, http_upstream
@@ -64,71 +64,22 @@ def endpoint_address() -> Iterator[str]:
 
 
 def service(name: str, port: int) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": name},
-        "spec": {"ports": [{"name": "http", "port": 80, "targetPort": port}]},
-    }
+    return testing.service(name, target_port=port)
 
 
 def endpoint_slice(service_name: str, address: str, port: int) -> dict[str, Any]:
-    return {
-        "apiVersion": "discovery.k8s.io/v1",
-        "kind": "EndpointSlice",
-        "metadata": {
-            "name": f"{service_name}-1",
-            "labels": {"kubernetes.io/service-name": service_name},
-        },
-        "addressType": "IPv4",
-        "ports": [{"name": "http", "port": port, "protocol": "TCP"}],
-        "endpoints": [{"addresses": [address], "conditions": {"ready": True}}],
-    }
-
-
-def tls_secret(name: str, chain: bytes, key: bytes) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": name},
-        "type": "kubernetes.io/tls",
-        "data": {
-            "tls.crt": base64.b64encode(chain).decode(),
-            "tls.key": base64.b64encode(key).decode(),
-        },
-    }
+    return testing.endpoint_slice(service_name, [address], port=port)
 
 
 def ingress(
     name: str, class_name: str, host: str, path: str, service_name: str, *, tls: str | None = None
 ) -> dict[str, Any]:
-    spec: dict[str, Any] = {
-        "ingressClassName": class_name,
-        "rules": [
-            {
-                "host": host,
-                "http": {
-                    "paths": [
-                        {
-                            "path": path,
-                            "pathType": "Prefix",
-                            "backend": {
-                                "service": {"name": service_name, "port": {"name": "http"}}
-                            },
-                        }
-                    ]
-                },
-            }
-        ],
-    }
-    if tls is not None:
-        spec["tls"] = [{"hosts": [host], "secretName": tls}]
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "Ingress",
-        "metadata": {"name": name},
-        "spec": spec,
-    }
+    return testing.ingress(
+        name,
+        [testing.ingress_rule(host, testing.ingress_path(path, service_name, port="http"))],
+        ingress_class=class_name,
+        tls=[testing.ingress_tls(tls, host)] if tls is not None else (),
+    )
 
 
 def call(server: KubeAPIServer, method: str, path: str, body: Any = None) -> dict[str, Any]:
@@ -159,7 +110,7 @@ class Cluster:
         for name in self.upstreams:
             self.post(SERVICES, service(name, self.port(name)))
             self.post(SLICES, endpoint_slice(name, address, self.port(name)))
-        self.post(SECRETS, tls_secret("shop-tls", self.chain, key))
+        self.post(SECRETS, testing.tls_secret("shop-tls", self.chain, key))
         self.post(INGRESSES, ingress("api", self.class_name, "api.test", "/v1", "alpha"))
         shop = ingress("shop", self.class_name, "shop.test", "/", "beta", tls="shop-tls")
         self.post(INGRESSES, shop)
@@ -334,7 +285,7 @@ def test_serve_routes_the_cluster_and_follows_its_changes(
     chain, key = cluster.ca.leaf("shop.test")
 
     def rotate(obj: dict[str, Any]) -> None:
-        obj["data"] = tls_secret("shop-tls", chain, key)["data"]
+        obj["data"] = testing.tls_secret("shop-tls", chain, key)["data"]
 
     replace(cluster.server, cluster.path(SECRETS, "shop-tls"), rotate)
     gateway.wait_for(

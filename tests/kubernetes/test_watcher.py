@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import ingresslib
+from ingresslib import testing
 from ingresslib.kubernetes import Snapshot, Watcher
 from tests.kubernetes.conftest import KubeAPIServer
 
@@ -34,47 +35,19 @@ def ingress(
     path_type: str = "Prefix",
     annotations: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "Ingress",
-        "metadata": {"name": name, "annotations": annotations or {}},
-        "spec": {
-            "rules": [
-                {
-                    "host": host,
-                    "http": {
-                        "paths": [
-                            {
-                                "path": path,
-                                "pathType": path_type,
-                                "backend": {"service": {"name": service, "port": {"number": 80}}},
-                            }
-                        ]
-                    },
-                }
-            ]
-        },
-    }
+    return testing.ingress(
+        name,
+        [testing.ingress_rule(host, testing.ingress_path(path, service, path_type=path_type))],
+        annotations=annotations,
+    )
 
 
 def service(name: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": name},
-        "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]},
-    }
+    return testing.service(name)
 
 
 def endpoint_slice(name: str, service_name: str, address: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "discovery.k8s.io/v1",
-        "kind": "EndpointSlice",
-        "metadata": {"name": name, "labels": {"kubernetes.io/service-name": service_name}},
-        "addressType": "IPv4",
-        "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
-        "endpoints": [{"addresses": [address], "conditions": {"ready": True}}],
-    }
+    return testing.endpoint_slice(service_name, [address], name=name)
 
 
 def call(server: KubeAPIServer, method: str, path: str, body: Any = None) -> dict[str, Any]:

@@ -30,19 +30,19 @@ from typing import Any
 
 import attrs
 
-from ingresslib._serve_config import (
-    ClusterConfig,
-    ServeConfig,
-    Snapshot,
-    SourceError,
-    assemble_snapshot,
-)
 from ingresslib.kubernetes import LeaderElector, StatusWriter, Watcher
 from ingresslib.kubernetes import Snapshot as ClusterSnapshot
 from ingresslib.kubernetes._client import require_kubernetes_asyncio
 from ingresslib.plugins import PathMatcherError
 from ingresslib.resources import Ingress, Resource, ResourceSet, Secret, Service
 from ingresslib.routing import LintFinding, RouteTable, lint
+from ingresslib.server._config import (
+    ClusterConfig,
+    ServeConfig,
+    Snapshot,
+    SourceError,
+    assemble_snapshot,
+)
 from ingresslib.tls import CertificateStore
 
 __all__ = ["ClusterSource", "election_namespace", "start_cluster_source"]
@@ -259,8 +259,8 @@ class ClusterSource:
 async def start_cluster_source(config: ServeConfig) -> tuple[ClusterSource, Snapshot]:
     """A started `ClusterSource` and its first snapshot: the cluster's, once it is synced.
 
-    `ingresslib._serve.open_server` makes the `Server` of them (this module does not import
-    `_serve`, which imports it).
+    `ingresslib.server.open_server` makes the `Server` of them (this module does not import
+    `ingresslib.server._server`, which imports it).
 
     Raises:
         SourceError: the cluster configuration cannot be loaded.

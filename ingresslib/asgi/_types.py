@@ -1,7 +1,6 @@
 """The ASGI 3 types, spelled out so that the middleware needs no third-party package.
 
-`ingresslib.asgi` re-exports them; the HTTP client of its forwarder (`ingresslib._httpproxy`)
-imports them from here, so that the two modules do not import each other.
+`ingresslib.asgi` re-exports them; every module of the package imports them from here.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""A plain reference router: DESIGN.md's "Semantic decisions", read as literally as possible.
+"""A plain reference router: Ingress routing as docs/semantics.md says it, read literally.
 
 No index, no trie, no cleverness: every request loops over every rule and every path of
-every Ingress. It is slow on purpose and exists only to be compared with `RouteTable`.
+every Ingress. It is slow on purpose and exists only to be compared with `RouteTable`
+(ingresslib's own tests compare them on random tables and requests with Hypothesis; users'
+tests can do the same for their manifests).
 
 What it implements (library use: no class selection, ImplementationSpecific = "prefix"):
 
@@ -26,7 +28,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from ingresslib import Ingress, IngressBackend, RouteMatch
+from ingresslib.resources import Ingress, IngressBackend
+from ingresslib.routing import RouteMatch
 
 __all__ = [
     "Outcome",

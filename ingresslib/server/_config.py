@@ -1,19 +1,20 @@
 """What `ingresslib serve` serves: its configuration and the snapshots it swaps in.
 
-Shared by `ingresslib._serve` (the files, the listeners) and `ingresslib._serve_cluster` (a live
-cluster as the source), which imports this module instead of `_serve`: the arrows point from
-`_serve` to `_serve_cluster` to here, never back (tests/test_layers.py).
+The bottom of `ingresslib.server`: the sources (`_files`, `_cluster`) build `Snapshot`s, the
+`Server` (`_server`) serves them; this module imports none of them, nor aiohttp. The command
+line's spellings of an address and a rate limit are parsed here too.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Literal
 
 import attrs
 
 from ingresslib.endpoints import EndpointIndex
-from ingresslib.proxy._headers import TrustedProxies
+from ingresslib.proxy import TrustedProxies
 from ingresslib.ratelimit import LimitReq
 from ingresslib.resources import ResourceSet
 from ingresslib.routing import LintFinding, RouteTable, lint
@@ -26,6 +27,8 @@ __all__ = [
     "Snapshot",
     "SourceError",
     "assemble_snapshot",
+    "parse_address",
+    "parse_rate_limit",
 ]
 
 
@@ -162,3 +165,35 @@ def assemble_snapshot(
 
 class SourceError(Exception):
     """The configuration source cannot be used (the message says why)."""
+
+
+_RATE = re.compile(r"^(?P<rate>[1-9][0-9]*)/(?P<per>[sm])(?::(?P<burst>[0-9]+))?$")
+
+
+def parse_address(value: str) -> Address:
+    """Parse `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (all interfaces is spelled `0.0.0.0:PORT`).
+
+    Raises:
+        ValueError: not an address with a port in 0..65535.
+    """
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ValueError(f"expected HOST:PORT, not {value!r}")
+    host = host.removeprefix("[").removesuffix("]") or "127.0.0.1"
+    return Address(host, int(port))
+
+
+def parse_rate_limit(value: str) -> LimitReq:
+    """Parse `RATE/s[:BURST]` or `RATE/m[:BURST]` into nginx's limit_req with nodelay.
+
+    `10/s:20` admits 10 requests a second per client and a burst of 20 more at once, as
+    `limit_req_zone ... rate=10r/s; limit_req burst=20 nodelay;` does.
+
+    Raises:
+        ValueError: for any other spelling.
+    """
+    found = _RATE.match(value.strip())
+    if found is None:
+        raise ValueError(f"expected RATE/s[:BURST] or RATE/m[:BURST], not {value!r}")
+    per: Literal["s", "m"] = "s" if found["per"] == "s" else "m"
+    return LimitReq(int(found["rate"]), per=per, burst=int(found["burst"] or 0), nodelay=True)

@@ -1,85 +1,40 @@
-"""An ASGI 3 middleware that routes requests through a RouteTable to in-process ASGI apps.
+"""`IngressMiddleware`: ASGI requests decided by a RouteTable, answered or passed on.
 
-`IngressMiddleware` sits in front of (or instead of) an ASGI app. For each `http` and
-`websocket` scope it reads the Host header and the raw request path, asks the current
-`RouteTable` where the request goes, and then, in this order:
-
-1. no route: the wrapped `app` takes the request, or it is answered 404 (a WebSocket is
-   refused: the server answers 403);
-2. the route's Ingress lists the host in `spec.tls[].hosts` and the request came over plain
-   HTTP: 308 to `https://` (`wss://` for a WebSocket) with the same host, path and query
-   (as ingress-nginx does);
-3. the limiter refuses the request: 429 with `Retry-After` and the IETF `RateLimit` fields;
-4. the backend Service has an in-process app registered in `services`: that app takes the
-   request, unchanged (same scope, path and query);
-5. otherwise the `forwarder`, when one is given, takes it; without one the answer is 503.
-   `HTTPForwarder` is the forwarder that proxies HTTP requests and WebSocket sessions to the
-   Service's endpoints (it needs httpx and websockets: `pip install 'ingresslib[asgi]'`).
-
-The client address (the rate limit's default key, and X-Forwarded-For upstream) is the peer's,
-or, from a peer in `trusted_proxies`, the right-most untrusted address of X-Forwarded-For
-(nginx's realip module with `real_ip_recursive on`).
-
-`lifespan` scopes go to the wrapped app, or are answered "complete" when there is none; at
-shutdown the forwarder's `aclose()` (when it has one) runs before shutdown is reported. The
-table is swapped while serving by one attribute assignment (`middleware.table = new_table`);
-each request reads the attribute once, so it sees the old table or the new one, never a mix.
-
-The middleware needs no third-party package: the ASGI types are spelled out below.
-docs/asgi.md describes it in full.
+The order of what happens to one request is in the package's docstring (`ingresslib.asgi`);
+this module holds the middleware, its extension points (`Limiter`, `Forwarder`) and the
+default limit key (`client_address`). It needs no third-party package.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from urllib.parse import quote, unquote_to_bytes
 
 import attrs
 
-from ingresslib._asgi_types import ASGIApp, Message, Receive, Scope, Send
-from ingresslib.endpoints import (
-    EndpointIndex,
-    EndpointSet,
-    RoundRobin,
-)
-from ingresslib.endpoints._backends import BackendCache, BalancerFactory, attempts
-from ingresslib.ingress import SSL_REDIRECT_ANNOTATION
+from ingresslib.asgi._answers import refuse
+from ingresslib.asgi._types import ASGIApp, Message, Receive, Scope, Send
 from ingresslib.proxy import (
     TOO_MANY,
     UNAVAILABLE,
     Canned,
     PathPolicy,
+    TrustedProxies,
     decision_response,
-    failure_response,
-    unresolved,
 )
-from ingresslib.proxy import canned as _canned
-from ingresslib.proxy._headers import TrustedProxies
 from ingresslib.ratelimit import Decision as LimitDecision
 from ingresslib.ratelimit import QuotaPolicy, RefusalHeaders
 from ingresslib.routing import Decision, DecisionPolicy, Request, RouteMatch, RouteTable
 
-if TYPE_CHECKING:
-    from ingresslib import _httpproxy
-
 __all__ = [
     "DECISION_SCOPE_KEY",
     "MATCH_SCOPE_KEY",
-    "SSL_REDIRECT_ANNOTATION",
-    "ASGIApp",
     "Forwarder",
-    "HTTPForwarder",
     "IngressMiddleware",
     "Limiter",
-    "Message",
-    "Receive",
-    "Scope",
-    "Send",
-    "TrustedProxies",
     "client_address",
 ]
 
@@ -317,7 +272,7 @@ class IngressMiddleware:
                 # of the handshake (e.g. websockets) accept only ws:// and wss:// targets.
                 location = (decision.location or "").replace("https://", "wss://", 1)
                 response = decision_response(attrs.evolve(decision, location=location))
-            await _refuse(scope, send, response, deny_websocket=decision.status == 404)
+            await refuse(scope, send, response, deny_websocket=decision.status == 404)
             return
         # The upstream and the app see the path the router saw (normalised).
         raw_path = decision.path.encode("latin-1")
@@ -334,7 +289,7 @@ class IngressMiddleware:
                 if not isinstance(limited, tuple):
                     limited = await limited
                 if not limited.allowed:
-                    await _refuse(scope, send, self._too_many(limited))
+                    await refuse(scope, send, self._too_many(limited))
                     return
 
         if target is not None:
@@ -342,7 +297,7 @@ class IngressMiddleware:
         elif self.forwarder is not None:
             await self.forwarder(decision.match, scope, receive, send)  # type: ignore[arg-type]  # a forward always has its match
         else:
-            await _refuse(scope, send, UNAVAILABLE)
+            await refuse(scope, send, UNAVAILABLE)
 
     def _dispatch(self, scope: Scope) -> _Dispatch:
         """Decide one http or websocket scope, through the memo of the current table."""
@@ -440,268 +395,3 @@ class IngressMiddleware:
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-
-
-async def _refuse(
-    scope: Scope,
-    send: Send,
-    response: Canned,
-    *,
-    deny_websocket: bool = False,
-    close_code: int = 1008,
-) -> None:
-    status, body, headers = response
-    if scope["type"] == "http":
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-        return
-    # A WebSocket handshake: answer with the same HTTP response when the server supports the
-    # Denial Response extension, else close before accepting (the server answers 403).
-    extensions = scope.get("extensions") or {}
-    if not deny_websocket and "websocket.http.response" in extensions:
-        await send({"type": "websocket.http.response.start", "status": status, "headers": headers})
-        await send({"type": "websocket.http.response.body", "body": body})
-    else:
-        await send({"type": "websocket.close", "code": close_code})
-
-
-# --- proxying to endpoints over HTTP -----------------------------------------------------------
-
-_log = logging.getLogger("ingresslib.asgi")
-
-_NO_WEBSOCKET = _canned(501, "Not Implemented: WebSocket proxying needs websockets")
-
-_HTTPX_MISSING = "HTTPForwarder needs httpx, an optional dependency: pip install 'ingresslib[asgi]'"
-_WEBSOCKETS_MISSING = (
-    "HTTPForwarder needs websockets to proxy WebSocket sessions: pip install 'ingresslib[asgi]'"
-)
-#: RFC 6455 §7.4.1: 1011 "indicates that a server is terminating the connection because it
-#: encountered an unexpected condition": here, the endpoint failed or refused the handshake.
-_UPSTREAM_FAILED = 1011
-
-
-class HTTPForwarder(BackendCache):
-    """A `Forwarder` that proxies HTTP requests and WebSockets to the Service's endpoints.
-
-    For each request: the backend is resolved with `index.resolve(namespace, backend)` (503
-    with the reason when it resolves to no endpoint); a balancer per (namespace, Service,
-    port), built by `balancer_factory` and updated when the resolved set changes, picks an
-    endpoint; the request is streamed to `http://address:port` with exactly the raw path and
-    query received (the path the router matched on), and the response streamed back. Neither
-    body is buffered whole. Hop-by-hop headers (RFC 9110 §7.6.1) are removed both ways; the
-    Host header is forwarded as received; `X-Forwarded-For` is the peer address (appended to
-    the incoming list when the peer is in `trusted_proxies`), `X-Forwarded-Proto` and
-    `X-Forwarded-Host` are set (kept from a trusted peer).
-
-    A `websocket` scope opens a WebSocket to the endpoint (with the `websockets` library) with
-    the same path, headers and subprotocols, accepts the client with the subprotocol the
-    endpoint chose, and relays messages both ways until either side closes (the close code
-    is relayed). A handshake the endpoint refuses is answered with its response through the
-    WebSocket Denial Response extension when the server offers it, else closed (1011).
-    An http request asking to upgrade to another protocol (e.g. h2c) is proxied as HTTP/1.1
-    without the upgrade, as RFC 9110 §7.8 allows ("A server MAY ignore a received Upgrade
-    header field") and nginx does.
-
-    Failures: a connection that cannot be opened (refused, unreachable, connect timeout) is
-    retried once on another endpoint while no byte of the body beyond its first chunk was
-    read; then the answer is 502 (504 when the last failure was a timeout). A response that
-    does not start within `read_timeout` is 504; other upstream errors are 502. Every
-    endpoint picked is reported to its balancer once, with the time to the response headers.
-
-    One `httpx.AsyncClient` with a keep-alive pool is shared by all requests; it is created
-    at the first request and closed by `aclose()`, which `IngressMiddleware` calls at
-    lifespan shutdown. Needs httpx: `pip install 'ingresslib[asgi]'`.
-
-    Example::
-
-        resources = ingresslib.load_manifests("manifests/")
-        forwarder = HTTPForwarder(EndpointIndex.build(resources))
-        app = IngressMiddleware(None, RouteTable.build(resources), forwarder=forwarder)
-        # later, from a watcher: both swapped by one assignment each
-        app.table, forwarder.index = RouteTable.build(new), EndpointIndex.build(new)
-
-    Attributes:
-        index: the current EndpointIndex; assign a new one to swap it (each request reads it
-            once).
-        balancer_factory: builds the balancer of one backend port from its EndpointSet.
-        namespace: the namespace for backends without an Ingress (the controller's
-            `default_backend`).
-    """
-
-    def __init__(
-        self,
-        index: EndpointIndex,
-        *,
-        balancer_factory: BalancerFactory = RoundRobin,
-        namespace: str = "default",
-        connect_timeout: float = 5.0,
-        read_timeout: float = 60.0,
-        write_timeout: float = 60.0,
-        pool_timeout: float = 5.0,
-        max_connections: int | None = None,
-        max_keepalive_connections: int | None = 100,
-        keepalive_expiry: float = 60.0,
-        trusted_proxies: Iterable[str] = (),
-    ) -> None:
-        """Create the forwarder (the HTTP client itself is created at the first request).
-
-        Args:
-            index: the Services and EndpointSlices to resolve backends with.
-            balancer_factory: e.g. `RoundRobin` (the default), `PeakEwma`, or
-                `functools.partial(LeastRequest, health=None)`.
-            namespace: the namespace of backends that come from no Ingress.
-            connect_timeout: seconds to open a connection to an endpoint
-                (ingress-nginx: proxy-connect-timeout 5).
-            read_timeout: seconds between two reads from the endpoint, the response
-                headers included (ingress-nginx: proxy-read-timeout 60).
-            write_timeout: seconds between two writes to the endpoint
-                (ingress-nginx: proxy-send-timeout 60).
-            pool_timeout: seconds to wait for a free connection when the pool is full.
-            max_connections: the most connections open at once, all endpoints together
-                (None: no limit).
-            max_keepalive_connections: the most idle connections kept for reuse.
-            keepalive_expiry: seconds an idle connection is kept.
-            trusted_proxies: CIDRs of the proxies in front whose X-Forwarded-* fields are
-                believed and passed on (default: nobody; see `TrustedProxies`).
-
-        Raises:
-            ImportError: httpx is not installed.
-            ValueError: a trusted proxy is not an address or CIDR.
-        """
-        try:
-            from ingresslib import _httpproxy  # noqa: PLC0415 (httpx is an optional extra)
-        except ImportError as error:
-            if error.name in ("httpx", "anyio", "httpcore"):
-                raise ImportError(_HTTPX_MISSING, name=error.name) from error
-            raise
-        self.index = index
-        self.balancer_factory = balancer_factory
-        self.namespace = namespace
-        self.trusted_proxies = TrustedProxies.parse(trusted_proxies)
-        self._connect_timeout = connect_timeout
-        self._read_timeout = read_timeout
-        self._proxy = _httpproxy
-        self._client = _httpproxy.UpstreamClient(
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            write_timeout=write_timeout,
-            pool_timeout=pool_timeout,
-            max_connections=max_connections,
-            max_keepalive_connections=max_keepalive_connections,
-            keepalive_expiry=keepalive_expiry,
-            trusted_proxies=self.trusted_proxies,
-        )
-        self._init_backend_cache()
-
-    async def aclose(self) -> None:
-        """Close the pooled connections (a later request opens a new client)."""
-        await self._client.aclose()
-
-    async def __call__(self, match: RouteMatch, scope: Scope, receive: Receive, send: Send) -> None:
-        """Proxy one request routed to `match.backend`."""
-        if scope["type"] == "websocket":
-            await self._websocket(match, scope, receive, send)
-            return
-        key, resolution = self._resolve(match)
-        if not isinstance(resolution, EndpointSet):
-            await _refuse(scope, send, unresolved(resolution.reason))
-            return
-        balancer = self._balancer_for(key, resolution)
-        proxy = self._proxy
-        body = proxy.RequestBody(receive)
-        try:
-            await body.prime()
-        except proxy.ClientDisconnectedError:
-            return
-        failure: _httpproxy.UpstreamError | None = None
-        for endpoint in attempts(balancer, len(resolution)):
-            try:
-                response, latency = await self._client.open(endpoint, scope, body)
-            except proxy.ClientDisconnectedError:
-                balancer.report(endpoint, ok=True)
-                return
-            except proxy.UpstreamError as error:
-                # No latency: a refused connection is fast, and must not look like a fast
-                # endpoint to a latency-aware balancer.
-                balancer.report(endpoint, ok=False)
-                _log.warning("%s %s -> %s failed: %s", scope["method"], key, endpoint, error)
-                failure = error
-                if error.retryable and body.replayable:
-                    continue
-                break
-            ok = True
-            try:
-                ok = await proxy.UpstreamClient.relay(response, body, receive, send)
-            finally:
-                # Reported once, even when the client went away (the task was cancelled).
-                balancer.report(endpoint, ok=ok, latency=latency)
-            return
-        await _refuse(scope, send, failure_response(None if failure is None else failure.kind))
-
-    async def _websocket(
-        self, match: RouteMatch, scope: Scope, receive: Receive, send: Send
-    ) -> None:
-        """Proxy one WebSocket session: handshake with an endpoint, accept, relay."""
-        # The ASGI spec: the first message of a websocket scope is websocket.connect.
-        if (await receive())["type"] != "websocket.connect":
-            return
-        key, resolution = self._resolve(match)
-        if not isinstance(resolution, EndpointSet):
-            await _refuse(scope, send, unresolved(resolution.reason), close_code=_UPSTREAM_FAILED)
-            return
-        balancer = self._balancer_for(key, resolution)
-        proxy = self._proxy
-        failure: _httpproxy.UpstreamError | None = None
-        for endpoint in attempts(balancer, len(resolution)):
-            try:
-                connection, latency = await proxy.open_websocket(
-                    endpoint,
-                    scope,
-                    trusted_proxies=self.trusted_proxies,
-                    connect_timeout=self._connect_timeout,
-                    read_timeout=self._read_timeout,
-                    subprotocols=scope.get("subprotocols") or (),
-                )
-            except ImportError:
-                balancer.report(endpoint, ok=True)
-                _log.error("%s", _WEBSOCKETS_MISSING)
-                await _refuse(scope, send, _NO_WEBSOCKET, close_code=_UPSTREAM_FAILED)
-                return
-            except proxy.UpstreamRefusedError as refusal:
-                # An answer, like an HTTP 403 or 5xx: the endpoint is up.
-                balancer.report(endpoint, ok=True)
-                await _websocket_refusal(scope, send, refusal)
-                return
-            except proxy.UpstreamError as error:
-                balancer.report(endpoint, ok=False)
-                _log.warning("WebSocket %s -> %s failed: %s", key, endpoint, error)
-                failure = error
-                if error.retryable:
-                    continue
-                break
-            accept = {
-                "type": "websocket.accept",
-                "subprotocol": connection.subprotocol,
-                "headers": proxy.accepted_headers(connection),
-            }
-            try:
-                await proxy.relay_websocket(connection, accept, receive, send)
-            finally:
-                # Reported once, at the end of the session (a balancer counting requests in
-                # flight counts the session while it lasts).
-                balancer.report(endpoint, ok=True, latency=latency)
-            return
-        kind = None if failure is None else failure.kind
-        # A WebSocket has no connection pool to wait for: a pool timeout is a timeout too.
-        response = failure_response("timeout" if kind == "pool-timeout" else kind)
-        await _refuse(scope, send, response, close_code=_UPSTREAM_FAILED)
-
-
-async def _websocket_refusal(
-    scope: Scope, send: Send, error: _httpproxy.UpstreamRefusedError
-) -> None:
-    """The endpoint's own answer to the handshake (e.g. 403), for the client."""
-    headers = (*error.headers, (b"content-length", str(len(error.body)).encode()))
-    await _refuse(
-        scope, send, Canned(error.status, error.body, headers), close_code=_UPSTREAM_FAILED
-    )

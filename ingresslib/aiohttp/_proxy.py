@@ -1,0 +1,341 @@
+"""`ReverseProxy`: a whole reverse proxy as an aiohttp.web Application.
+
+The decision is `RouteTable.decide()`'s (`ingresslib.aiohttp._middleware.decide`); this
+module runs a forward: the endpoint attempts over one pooled `aiohttp.ClientSession`, the
+response streamed back; the WebSocket path is `ingresslib.aiohttp._websocket`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+from collections.abc import Iterable
+
+import aiohttp
+from aiohttp import web
+
+from ingresslib.aiohttp._bytes import exact_header_bytes
+from ingresslib.aiohttp._middleware import answer, decide, plain_response, response_of
+from ingresslib.aiohttp._upstream import (
+    UpstreamError,
+    connection_tokens_of,
+    decode_fields,
+    endpoint_url,
+    forwarded_request_headers,
+    forwarded_response_headers,
+)
+from ingresslib.aiohttp._websocket import (
+    WebSocketRefusedError,
+    handshake_trace,
+    open_websocket,
+    refusal_response,
+    relay_websocket,
+    subprotocols,
+)
+from ingresslib.endpoints import Endpoint, EndpointIndex, EndpointSet, RoundRobin
+from ingresslib.endpoints._backends import BackendCache, BalancerFactory, attempts
+from ingresslib.proxy import PathPolicy, TrustedProxies, is_upgrade, is_websocket, unresolved
+from ingresslib.routing import DecisionPolicy, RouteMatch, RouteTable
+from ingresslib.tls import CertificateStore, sni_context
+
+__all__ = ["ReverseProxy"]
+
+logger = logging.getLogger("ingresslib.aiohttp")
+
+
+class ReverseProxy(BackendCache):
+    """An aiohttp.web reverse proxy from a RouteTable to the endpoints of an EndpointIndex.
+
+    Example::
+
+        resources = ingresslib.load_manifests("manifests/")
+        gateway = ReverseProxy(
+            RouteTable.build(resources),
+            EndpointIndex.build(resources),
+            CertificateStore.build(resources),
+        )
+        web.run_app(gateway.app, port=8080)   # and a TLS site with gateway.ssl_context()
+        # later, from a watcher:
+        gateway.swap(table=RouteTable.build(new), index=EndpointIndex.build(new))
+
+    Attributes:
+        app: the aiohttp.web.Application to serve.
+        table, index, certificates: the current snapshots (replace them with `swap`).
+        trusted_proxies: the peers whose X-Forwarded-* fields are believed.
+    """
+
+    def __init__(
+        self,
+        table: RouteTable,
+        index: EndpointIndex,
+        certificates: CertificateStore | None = None,
+        *,
+        balancer_factory: BalancerFactory = RoundRobin,
+        namespace: str = "default",
+        connect_timeout: float = 5.0,
+        read_timeout: float = 60.0,
+        https_redirect: bool = True,
+        https_port: int = 443,
+        max_connections: int = 0,
+        max_connections_per_endpoint: int = 0,
+        keepalive_timeout: float = 60.0,
+        client_max_size: int = 1024**2,
+        trusted_proxies: Iterable[str] = (),
+        paths: PathPolicy = "keep",
+    ) -> None:
+        """Create the gateway (its client session is created at the first proxied request).
+
+        Args:
+            table: the RouteTable to route with.
+            index: the Services and EndpointSlices to resolve backends with.
+            certificates: the TLS certificates by host, for `ssl_context()`.
+            balancer_factory: builds the balancer of one backend port (default RoundRobin).
+            namespace: the namespace of backends that come from no Ingress.
+            connect_timeout: seconds to open a connection to an endpoint (504 after).
+            read_timeout: seconds between two reads from the endpoint, the response headers
+                included (504 when no response started in time).
+            https_redirect: redirect plain-HTTP requests for TLS hosts (308).
+            https_port: the port of the redirect target.
+            max_connections: the most upstream connections at once (0: no limit).
+            max_connections_per_endpoint: the most connections to one endpoint (0: no limit).
+            keepalive_timeout: seconds an idle upstream connection is kept.
+            client_max_size: aiohttp's limit for bodies read whole (the proxy streams them).
+            trusted_proxies: CIDRs of the proxies in front whose X-Forwarded-For names the
+                client and whose X-Forwarded-* fields are passed on (default: nobody; see
+                `ingresslib.proxy.TrustedProxies`).
+            paths: the request path normalisation (`ingresslib.DecisionPolicy.paths`):
+                "keep" (the default), "reject", "decode", or "raw" (no normalisation).
+
+        Raises:
+            ValueError: a bad `https_port` or trusted proxy CIDR.
+        """
+        self.table = table
+        self.index = index
+        self.certificates = certificates
+        self.balancer_factory = balancer_factory
+        self.namespace = namespace
+        #: How requests are decided (HTTPS redirects, path normalisation).
+        self.policy = DecisionPolicy(
+            paths=paths, https_redirect=https_redirect, https_port=https_port
+        )
+        self.trusted_proxies = TrustedProxies.parse(trusted_proxies)
+        self._timeout = aiohttp.ClientTimeout(
+            total=None, connect=None, sock_connect=connect_timeout, sock_read=read_timeout
+        )
+        self._limit = max_connections
+        self._limit_per_host = max_connections_per_endpoint
+        self._keepalive_timeout = keepalive_timeout
+        self._session: aiohttp.ClientSession | None = None
+        self._init_backend_cache()
+        self.app = web.Application(client_max_size=client_max_size)
+        self.app.router.add_route("*", "/{path:.*}", self.handle)
+        self.app.on_cleanup.append(self._on_cleanup)
+
+    @property
+    def https_redirect(self) -> bool:
+        """Whether plain-HTTP requests for TLS hosts are redirected (`policy.https_redirect`)."""
+        return self.policy.https_redirect
+
+    @property
+    def https_port(self) -> int:
+        """The port of the HTTPS redirect target (`policy.https_port`)."""
+        return self.policy.https_port
+
+    def swap(
+        self,
+        *,
+        table: RouteTable | None = None,
+        index: EndpointIndex | None = None,
+        certificates: CertificateStore | None = None,
+    ) -> None:
+        """Replace the table, the index and/or the certificates (None keeps the current one).
+
+        Each request reads each snapshot once; new TLS handshakes use the new certificates.
+        """
+        if table is not None:
+            self.table = table
+        if index is not None:
+            self.index = index
+        if certificates is not None:
+            self.certificates = certificates
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A server SSLContext selecting, per SNI name, a certificate of the current store."""
+        return sni_context(lambda: self.certificates)
+
+    async def aclose(self) -> None:
+        """Close the pooled upstream connections (a later request opens a new session)."""
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    async def _on_cleanup(self, _: web.Application) -> None:
+        await self.aclose()
+
+    def client_address(self, request: web.Request) -> str | None:
+        """The client's address: the peer's, or from X-Forwarded-For when the peer is trusted.
+
+        nginx's realip module with `real_ip_recursive on` (`TrustedProxies.client_address`):
+        the key `ingresslib serve` rate-limits by.
+        """
+        peer = request.remote
+        if not self.trusted_proxies.networks or peer is None:
+            return peer
+        return self.trusted_proxies.client_address(
+            peer, request.headers.getall("X-Forwarded-For", ())
+        )
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        session = self._session
+        if session is None or session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self._limit,
+                limit_per_host=self._limit_per_host,
+                keepalive_timeout=self._keepalive_timeout,
+                ssl=False,
+            )
+            session = self._session = aiohttp.ClientSession(
+                connector=connector,
+                trace_configs=[handshake_trace()],
+                timeout=self._timeout,
+                auto_decompress=False,
+                cookie_jar=aiohttp.DummyCookieJar(),  # a proxy keeps no cookies
+                trust_env=False,
+                # The client's headers go as sent: none of aiohttp's own defaults.
+                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+            )
+        return session
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Route and proxy one request (the app's only handler).
+
+        An outer middleware that already routed the request (e.g. a rate limiter) leaves
+        its match in `request[MATCH_KEY]`; it is used instead of matching again.
+        """
+        decision = decide(self, request, self.policy)
+        match = decision.match
+        if decision.action != "forward" or match is None:
+            return answer(decision)
+        upgrade = request.headers.get("Upgrade")
+        # RFC 9110 §7.8: "A server MAY ignore a received Upgrade header field if it wishes to
+        # continue using the current protocol on that connection." Other protocols (h2c) are
+        # ignored, as nginx does: Upgrade is hop-by-hop, so the request goes on without it.
+        if (
+            upgrade
+            and is_websocket(upgrade)
+            and is_upgrade(connection_tokens_of(decode_fields(request.raw_headers)), upgrade)
+        ):
+            return await self._websocket(request, match)
+        key, resolution = self._resolve(match)
+        if not isinstance(resolution, EndpointSet):
+            return response_of(unresolved(resolution.reason))
+        balancer = self._balancer_for(key, resolution)
+        failure: UpstreamError | None = None
+        for endpoint in attempts(balancer, len(resolution)):
+            start = time.monotonic()
+            try:
+                upstream = await self._open(request, endpoint)
+            except UpstreamError as error:
+                balancer.report(endpoint, ok=False)
+                logger.warning("%s %s -> %s failed: %s", request.method, key, endpoint, error)
+                failure = error
+                if error.retryable:
+                    continue
+                break
+            latency = time.monotonic() - start
+            ok = False
+            try:
+                response, ok = await self._relay(request, upstream)
+            finally:
+                upstream.release()
+                balancer.report(endpoint, ok=ok, latency=latency)
+            return response
+        return UpstreamError.answer(failure)
+
+    async def _open(self, request: web.Request, endpoint: Endpoint) -> aiohttp.ClientResponse:
+        url = endpoint_url(request, endpoint)
+        data = request.content if request.body_exists else None
+        try:
+            with exact_header_bytes():  # the request head is serialised before this returns
+                return await self._get_session().request(
+                    request.method,
+                    url,
+                    headers=forwarded_request_headers(request, endpoint, self.trusted_proxies),
+                    data=data,
+                    allow_redirects=False,
+                    compress=None,
+                    raise_for_status=False,
+                )
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            raise UpstreamError.of(error) from error
+
+    @staticmethod
+    async def _relay(
+        request: web.Request, upstream: aiohttp.ClientResponse
+    ) -> tuple[web.StreamResponse, bool]:
+        response = web.StreamResponse(
+            status=upstream.status,
+            reason=upstream.reason,
+            headers=forwarded_response_headers(upstream.raw_headers),
+        )
+        with exact_header_bytes():
+            await response.prepare(request)
+        try:
+            async for chunk in upstream.content.iter_any():
+                await response.write(chunk)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            # The client must see a truncated response, not a short one that looks complete.
+            logger.warning("upstream %s failed mid-response: %r", upstream.url, error)
+            if request.transport is not None:
+                request.transport.close()
+            return response, False
+        except ConnectionResetError:
+            return response, True  # the client went away
+        await response.write_eof()
+        return response, True
+
+    # --- WebSocket -------------------------------------------------------------------------
+
+    async def _websocket(self, request: web.Request, match: RouteMatch) -> web.StreamResponse:
+        """Proxy one WebSocket session: handshake with an endpoint, then relay messages.
+
+        The endpoint is picked and retried like an HTTP request's; its refusal (a status other
+        than 101, e.g. 403) is the client's answer, sent before the client's handshake is
+        accepted; then the client is accepted with the subprotocol the endpoint chose.
+        """
+        # The client's handshake is checked first, as aiohttp would (400 when invalid).
+        protocols = subprotocols(request)
+        if not web.WebSocketResponse(protocols=protocols).can_prepare(request).ok:
+            return plain_response(400, "Bad Request: invalid WebSocket handshake")
+        key, resolution = self._resolve(match)
+        if not isinstance(resolution, EndpointSet):
+            return response_of(unresolved(resolution.reason))
+        balancer = self._balancer_for(key, resolution)
+        failure: UpstreamError | None = None
+        for endpoint in attempts(balancer, len(resolution)):
+            start = time.monotonic()
+            try:
+                upstream, accepted = await open_websocket(
+                    self._get_session(), request, endpoint, protocols, self.trusted_proxies
+                )
+            except WebSocketRefusedError as refusal:
+                # An answer, like an HTTP 403 or 5xx: the endpoint is up.
+                balancer.report(endpoint, ok=True, latency=time.monotonic() - start)
+                return refusal_response(refusal)
+            except UpstreamError as error:
+                balancer.report(endpoint, ok=False)
+                logger.warning("WebSocket %s -> %s failed: %s", key, endpoint, error)
+                failure = error
+                if error.retryable:
+                    continue
+                break
+            latency = time.monotonic() - start
+            try:
+                return await relay_websocket(request, upstream, accepted)
+            finally:
+                # Reported once, at the end of the session (a balancer counting requests in
+                # flight counts the session while it lasts).
+                balancer.report(endpoint, ok=True, latency=latency)
+        return UpstreamError.answer(failure)
