@@ -2,7 +2,7 @@
 
 from ingresslib.ingress._frontend import PATH_MATCHER_ANNOTATION
 from ingresslib.routing._conditions import RequestView
-from ingresslib.routing._decide import DEFAULT_POLICY, Action, Decision, DecisionPolicy, Request
+from ingresslib.routing._decision import DEFAULT_POLICY, Action, Decision, DecisionPolicy, Request
 from ingresslib.routing._explain import Candidate, Explanation
 from ingresslib.routing._lint import LintFinding, lint
 from ingresslib.routing._match import Conflict, MatchedBy, Route, RouteMatch, RouteTableError
