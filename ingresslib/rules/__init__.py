@@ -20,7 +20,16 @@ from ingresslib.rules._filters import (
     Timeouts,
     replace_prefix,
 )
-from ingresslib.rules._hosts import host_covers, normalize_host, wildcard_parent
+from ingresslib.rules._hosts import (
+    WildcardLabels,
+    gateway_covers,
+    host_covers,
+    intersect_hostnames,
+    is_ip_literal,
+    normalize_host,
+    wildcard_keys,
+    wildcard_parent,
+)
 from ingresslib.rules._model import (
     Filter,
     HeaderMatch,
@@ -31,6 +40,7 @@ from ingresslib.rules._model import (
     Rule,
     RuleKind,
     RuleSet,
+    Scope,
     Source,
     StringMatchType,
     WeightedBackend,
@@ -56,12 +66,18 @@ __all__ = [
     "Rule",
     "RuleKind",
     "RuleSet",
+    "Scope",
     "Source",
     "StringMatchType",
     "Timeouts",
     "WeightedBackend",
+    "WildcardLabels",
+    "gateway_covers",
     "host_covers",
+    "intersect_hostnames",
+    "is_ip_literal",
     "normalize_host",
     "replace_prefix",
+    "wildcard_keys",
     "wildcard_parent",
 ]

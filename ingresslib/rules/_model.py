@@ -39,6 +39,7 @@ from ingresslib.rules._filters import (
     Rewrite,
     Timeouts,
 )
+from ingresslib.rules._hosts import WildcardLabels
 
 __all__ = [
     "Filter",
@@ -50,6 +51,7 @@ __all__ = [
     "Rule",
     "RuleKind",
     "RuleSet",
+    "Scope",
     "Source",
     "StringMatchType",
     "WeightedBackend",
@@ -250,8 +252,39 @@ class RuleSet:
         host_defaults: every claimed host, with the rule it answers with when no path
             matches (None: 404). A host named here is claimed even without path rules.
         catch_all: the rule for requests whose host no rule claims (None: 404).
+        wildcards: how many labels a `*.` hostname covers: "one" (Ingress) or "many"
+            (Gateway API).
     """
 
     rules: tuple[Rule, ...]
     host_defaults: Mapping[str, Rule | None] = attrs.field(factory=dict)
     catch_all: Rule | None = None
+    wildcards: WildcardLabels = "one"
+
+
+@attrs.frozen
+class Scope:
+    """Rules that only requests of one listener see (a Gateway API listener).
+
+    Gateway API: "requests SHOULD match at most one Listener. For example, if Listeners
+    are defined for "foo.example.com" and "*.example.com", a request to
+    "foo.example.com" SHOULD only be routed using routes attached to the
+    "foo.example.com" Listener (and not the "*.example.com" Listener)."
+
+    Attributes:
+        name: the listener's name (for display).
+        port: the port requests arrive on.
+        protocol: "HTTP" or "HTTPS".
+        hostname: the listener's hostname, normalised ("" for none: every host).
+        rules: the rules of the routes attached to it.
+        source: where the listener comes from (its Gateway).
+        field: its field path in the Gateway (`spec.listeners[0]`).
+    """
+
+    name: str
+    port: int
+    protocol: str
+    hostname: str
+    rules: RuleSet
+    source: Source | None = None
+    field: str = ""
