@@ -23,7 +23,7 @@ from ingresslib.gatewayapi._attachment import (
 from ingresslib.gatewayapi._frontend import (
     FULL_REGEX_MATCHER,
     GatewayFrontEnd,
-    GatewayNotFound,
+    GatewayNotFoundError,
     parse_duration,
     select_gateway,
 )
@@ -36,7 +36,7 @@ __all__ = [
     "BackendResolution",
     "GatewayAttachment",
     "GatewayFrontEnd",
-    "GatewayNotFound",
+    "GatewayNotFoundError",
     "ListenerState",
     "ParentAttachment",
     "Route",

@@ -283,7 +283,10 @@ def resolve_backend(
         )
     if ref.port is None:
         return BackendResolution(
-            namespace, service, "BackendNotFound", f"no port given for Service {namespace}/{ref.name}"
+            namespace,
+            service,
+            "BackendNotFound",
+            f"no port given for Service {namespace}/{ref.name}",
         )
     if service.spec.ports and service.port_by_number(ref.port) is None:
         return BackendResolution(

@@ -72,7 +72,7 @@ from ingresslib.rules._model import (
 __all__ = [
     "FULL_REGEX_MATCHER",
     "GatewayFrontEnd",
-    "GatewayNotFound",
+    "GatewayNotFoundError",
     "parse_duration",
     "select_gateway",
 ]
@@ -89,7 +89,7 @@ _DURATION = re.compile(r"([0-9]{1,5})(h|ms|m|s)")
 _UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 
-class GatewayNotFound(LookupError):
+class GatewayNotFoundError(LookupError):
     """`RouteTable.build(gateway="ns/name")` names no Gateway of the resources."""
 
 
@@ -109,7 +109,7 @@ def select_gateway(gateways: Iterable[Gateway], key: str) -> Gateway:
     """The Gateway a `namespace/name` key names.
 
     Raises:
-        GatewayNotFound: no Gateway has that key.
+        GatewayNotFoundError: no Gateway has that key.
     """
     namespace, sep, name = key.partition("/")
     if not sep:
@@ -117,7 +117,7 @@ def select_gateway(gateways: Iterable[Gateway], key: str) -> Gateway:
     for gateway in gateways:
         if gateway.metadata.namespace == namespace and gateway.metadata.name == name:
             return gateway
-    raise GatewayNotFound(f"no Gateway {namespace}/{name} among the resources")
+    raise GatewayNotFoundError(f"no Gateway {namespace}/{name} among the resources")
 
 
 @attrs.frozen
@@ -148,7 +148,7 @@ class GatewayFrontEnd:
         """Compile the routes of the Gateway `namespace/name` among `resources`.
 
         Raises:
-            GatewayNotFound: no such Gateway.
+            GatewayNotFoundError: no such Gateway.
         """
         items = list(resources)
         target = select_gateway((r for r in items if isinstance(r, Gateway)), gateway)
@@ -224,7 +224,12 @@ def _route_rules(
         backends = _backends(route, spec_rule.backend_refs, context)
         matches: Sequence[Any] = spec_rule.matches or (None,)
         for match_index, spec_match in enumerate(matches):
-            key = (f"{route.kind}/{meta.namespace}/{meta.name}", id(attached.listener), rule_index, match_index)
+            key = (
+                f"{route.kind}/{meta.namespace}/{meta.name}",
+                id(attached.listener),
+                rule_index,
+                match_index,
+            )
             if key in seen:
                 continue
             seen.add(key)
@@ -294,7 +299,12 @@ def _grpc_match(spec: GRPCRouteMatch | None) -> tuple[Match, tuple[Any, ...]]:
         path = PathMatch("prefix", f"/{service_name}", "GRPC Exact")
     else:
         path = PathMatch(FULL_REGEX_MATCHER, f"/[^/]+/{re.escape(method_name)}", "GRPC Exact")
-    rank = (0 if path.matcher == "exact" else 1, -len(service_name), -len(method_name), -len(headers))
+    rank = (
+        0 if path.matcher == "exact" else 1,
+        -len(service_name),
+        -len(method_name),
+        -len(headers),
+    )
     return Match(path, headers=headers), rank
 
 
@@ -314,7 +324,9 @@ def _path_modifier(spec: HTTPPathModifier | None) -> PathModifier | None:
     return PathModifier("ReplacePrefixMatch", spec.replace_prefix_match or "")
 
 
-def _filters(route: Route, rule: HTTPRouteRule | GRPCRouteRule, context: _Context) -> tuple[Filter, ...]:
+def _filters(
+    route: Route, rule: HTTPRouteRule | GRPCRouteRule, context: _Context
+) -> tuple[Filter, ...]:
     compiled: list[Filter] = [_filter(route, f, context) for f in rule.filters]
     timeouts = getattr(rule, "timeouts", None)
     if isinstance(timeouts, HTTPRouteTimeouts):
@@ -330,7 +342,7 @@ def _timeouts(spec: HTTPRouteTimeouts) -> Timeouts:
     return Timeouts(request=request, backend_request=backend)
 
 
-def _filter(route: Route, spec: HTTPRouteFilter | GRPCRouteFilter, context: _Context) -> Filter:  # noqa: PLR0911 -- one return per filter type
+def _filter(route: Route, spec: HTTPRouteFilter | GRPCRouteFilter, context: _Context) -> Filter:
     if spec.type == "RequestHeaderModifier" and spec.request_header_modifier is not None:
         return RequestHeaders(_header_changes(spec.request_header_modifier))
     if spec.type == "ResponseHeaderModifier" and spec.response_header_modifier is not None:

@@ -155,7 +155,7 @@ class _FullRegexMatcher:
 
     def compile(self, path: str) -> CompiledPath:
         try:
-            import re2  # type: ignore[import-untyped]  # noqa: PLC0415 -- optional extra, imported when a regex path is built
+            import re2  # noqa: PLC0415 -- optional extra, imported when a regex path is built
         except ImportError:
             raise PathMatcherError(
                 "the full-regex path matcher needs RE2: pip install 'ingresslib[re2]'"

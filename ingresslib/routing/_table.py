@@ -36,6 +36,7 @@ from ingresslib.ingress._frontend import (
     IngressOptions,
 )
 from ingresslib.plugins._path_matchers import CompiledPath, PathMatcherError, get_path_matcher
+from ingresslib.proxy._paths import BadRequest, split_target
 from ingresslib.resources._networking import Ingress, IngressBackend, IngressClass
 from ingresslib.routing._conditions import (
     GET,
@@ -56,7 +57,6 @@ from ingresslib.routing._match import (
     result_of,
 )
 from ingresslib.rules._hosts import is_ip_literal, normalize_host, wildcard_keys
-from ingresslib.proxy._paths import BadRequest, split_target
 from ingresslib.rules._model import Match, Rule, RuleSet, Scope
 
 __all__ = [
@@ -339,7 +339,7 @@ class RouteTable:
         Raises:
             RouteTableError: a path matcher is missing (e.g. "regex" without the `re2`
                 extra) or rejects a path: at build time, never at request time.
-            GatewayNotFound: `gateway` names no Gateway of the resources.
+            GatewayNotFoundError: `gateway` names no Gateway of the resources.
         """
         if gateway is not None:
             front = GatewayFrontEnd.build(resources, gateway, controller=controller)
