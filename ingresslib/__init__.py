@@ -12,6 +12,7 @@ Load manifests into typed, validated resources and route requests as Ingress doe
 """
 
 from ingresslib._version import __version__
+from ingresslib.gatewayapi import GatewayNotFoundError, GatewayStatusReport, gateway_status
 from ingresslib.resources import (
     EndpointSlice,
     FrozenMap,
@@ -57,6 +58,8 @@ __all__ = [
     "GRPCRoute",
     "Gateway",
     "GatewayClass",
+    "GatewayNotFoundError",
+    "GatewayStatusReport",
     "HTTPRoute",
     "Ingress",
     "IngressBackend",
@@ -79,5 +82,6 @@ __all__ = [
     "UnsupportedKindWarning",
     "WeightedBackend",
     "__version__",
+    "gateway_status",
     "load_manifests",
 ]

@@ -27,6 +27,7 @@ from ingresslib.gatewayapi._frontend import (
     parse_duration,
     select_gateway,
 )
+from ingresslib.gatewayapi._status import GatewayStatusReport, ParentKey, gateway_status
 
 __all__ = [
     "FULL_REGEX_MATCHER",
@@ -37,10 +38,13 @@ __all__ = [
     "GatewayAttachment",
     "GatewayFrontEnd",
     "GatewayNotFoundError",
+    "GatewayStatusReport",
     "ListenerState",
     "ParentAttachment",
+    "ParentKey",
     "Route",
     "attach",
+    "gateway_status",
     "parse_duration",
     "reference_permitted",
     "resolve_backend",
