@@ -342,3 +342,45 @@ spec:
     assert isinstance(any_class, ScopedRouteTable)
     assert ours_only.scopes == ()
     assert [s.name for s in any_class.scopes] == ["http"]
+
+
+def test_http_and_grpc_routes_on_one_hostname_the_older_wins() -> None:
+    # GRPCRoute.hostnames: of an HTTPRoute and a GRPCRoute with intersecting hostnames on one
+    # listener, exactly one is accepted: the oldest.
+    grpc = """
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: g, namespace: infra, creationTimestamp: "2024-01-02T00:00:00Z"}
+spec:
+  parentRefs: [{name: gw, sectionName: http}]
+  hostnames: [api.example.com]
+  rules: [{backendRefs: [{name: web, port: 8080}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: h, namespace: infra, creationTimestamp: "2024-01-01T00:00:00Z"}
+spec:
+  parentRefs: [{name: gw, sectionName: http}]
+  hostnames: ["*.example.com"]
+  rules: [{backendRefs: [{name: web, port: 8080}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: elsewhere, namespace: infra, creationTimestamp: "2024-01-03T00:00:00Z"}
+spec:
+  parentRefs: [{name: gw, sectionName: http}]
+  hostnames: [api.example.org]
+  rules: [{backendRefs: [{name: web, port: 8080}]}]
+"""
+    report, _ = _report(grpc)
+    parent = ("infra", "gw", "http")
+
+    def accepted(kind: str, name: str) -> tuple[str, str]:
+        conditions = report.route_conditions(kind, "infra", name, parent=parent)
+        return next((c.status, c.reason) for c in conditions if c.type == "Accepted")
+
+    assert accepted("HTTPRoute", "h") == ("True", "Accepted")
+    assert accepted("GRPCRoute", "g")[0] == "False"
+    # A GRPCRoute whose hostnames meet no HTTPRoute's is accepted.
+    assert accepted("GRPCRoute", "elsewhere") == ("True", "Accepted")

@@ -510,4 +510,57 @@ def attach(
         for index, ref in enumerate(route.spec.parent_refs):
             if _names_gateway(ref, route.metadata.namespace, gateway):
                 parents.append(_attach_parent(route, index, ref, listeners, labels))
-    return GatewayAttachment(gateway, gateway_class, listeners, tuple(parents))
+    return GatewayAttachment(gateway, gateway_class, listeners, _one_kind_per_hostname(parents))
+
+
+def _hostnames_meet(a: Sequence[str], b: Sequence[str]) -> bool:
+    return any(intersect_hostnames(x, y) is not None for x in a for y in b)
+
+
+def _one_kind_per_hostname(parents: list[ParentAttachment]) -> tuple[ParentAttachment, ...]:
+    """Refuse a route whose hostnames meet those of an older route of the other kind.
+
+    GRPCRoute: "If a Route (A) of type HTTPRoute or GRPCRoute is attached to a Listener
+    and that listener already has another Route (B) of the other type attached and the
+    intersection of the hostnames of A and B is non-empty, then the implementation MUST
+    accept exactly one of these two routes, determined by the following criteria, in
+    order: The oldest Route based on creation timestamp. The Route appearing first in
+    alphabetical order by "{namespace}/{name}". The rejected Route MUST raise an
+    'Accepted' condition with a status of 'False'." `parents` are oldest first.
+    """
+    kept: list[ParentAttachment] = []
+    for parent in parents:
+        if not parent.accepted:
+            kept.append(parent)
+            continue
+        listeners = []
+        for attached in parent.listeners:
+            older = next(
+                (
+                    other.route
+                    for other in kept
+                    if other.accepted and other.route.kind != parent.route.kind
+                    for mine in other.listeners
+                    if mine.listener is attached.listener
+                    and _hostnames_meet(mine.hostnames, attached.hostnames)
+                ),
+                None,
+            )
+            if older is None:
+                listeners.append(attached)
+        if listeners == list(parent.listeners):
+            kept.append(parent)
+        elif listeners:
+            kept.append(attrs.evolve(parent, listeners=tuple(listeners)))
+        else:
+            kept.append(
+                attrs.evolve(
+                    parent,
+                    listeners=(),
+                    accepted=False,
+                    reason="NotAllowedByListeners",
+                    message="an older route of the other kind (HTTPRoute, GRPCRoute) "
+                    "serves these hostnames on this listener",
+                )
+            )
+    return tuple(kept)
