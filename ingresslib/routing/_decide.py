@@ -27,7 +27,7 @@ of the table (`Decision.reusable`), so a repeated request costs a dict lookup.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import attrs
 
@@ -82,6 +82,8 @@ class _Table(Protocol):
 
 
 _NOT_FOUND = Decision("respond", 404, reusable=True)
+# A 404 of a conditional host: another request for the same Host and path may be routed.
+_NOT_FOUND_HERE = Decision("respond", 404)
 
 
 def _bad_request(reason: str) -> Decision:
@@ -107,18 +109,64 @@ def decide(table: _Table, request: Request, policy: DecisionPolicy = DEFAULT_POL
         return _bad_request("duplicate Host header")
     # PERF: the memo first; only the conditions of conditional rules need the rest.
     key = (request.scheme, request.port, host, path, policy)
-    cache: dict[Any, Decision] = table._decision_cache
+    cache: dict[Any, Decision | _Routed] = table._decision_cache
     found = cache.get(key)
-    # A redirect's Location carries the query: one from the memo would carry another's.
-    if found is None or (query and found.action == "redirect"):
-        found = _decide(table, request, host, path, query=query, policy=policy)
-        if found.reusable and len(path) + len(host or "") <= _MEMO_KEY_MAX:
+    decision: Decision
+    if isinstance(found, _Routed):
+        # A conditional host: Host and path were validated, normalised and looked up
+        # before; only the conditions are evaluated for this request.
+        decision = _conditional(found, request, query, policy)
+    elif found is None or (query and found.action == "redirect"):
+        # A redirect's Location carries the query: one from the memo would carry another's.
+        result = _decide(table, request, host, path, query=query, policy=policy)
+        if isinstance(result, _Routed):
+            decision = _conditional(result, request, query, policy)
+            keep = True
+        else:
+            decision = result
+            keep = result.reusable
+        if keep and len(path) + len(host or "") <= _MEMO_KEY_MAX:
             if len(cache) >= _MEMO_SIZE:
                 cache.clear()  # PERF: cheaper than LRU bookkeeping on every hit
-            cache[key] = found
+            cache[key] = result
+    else:
+        decision = found
     if authority is not None:
-        return attrs.evolve(found, authority=authority)
-    return found
+        return attrs.evolve(decision, authority=authority)
+    return decision
+
+
+class _Routed(NamedTuple):
+    """The memo entry of a conditional host: what the request's Host and path decided.
+
+    The conditions (method, headers, query) differ from request to request; the host's
+    validation, the path's normalisation and the virtual host do not.
+    """
+
+    name: str
+    path: str
+    vhost: _VirtualHost
+    # id(RouteMatch) -> its Decision, for rules without filters (a pure function of the
+    # match, the path and the host).
+    decisions: dict[int, Decision]
+
+
+def _conditional(routed: _Routed, request: Request, query: str, policy: DecisionPolicy) -> Decision:
+    vhost = routed.vhost
+    view = _view(request, query)
+    match = vhost.match_request(routed.path, view) or vhost.default
+    if match is None:
+        return _NOT_FOUND_HERE
+    rule = match.rule
+    if rule is not None and rule.filters:
+        return _finish(match, request, view, routed.name, routed.path, query, policy, False)
+    decisions = routed.decisions
+    decision = decisions.get(id(match))
+    if decision is None:
+        decision = decisions[id(match)] = _finish(
+            match, request, view, routed.name, routed.path, query, policy, False
+        )
+    return decision
 
 
 def _host_fields(headers: Headers) -> int:
@@ -134,7 +182,8 @@ def _decide(
     *,
     query: str,
     policy: DecisionPolicy,
-) -> Decision:
+) -> Decision | _Routed:
+    """Steps 1-4 (or 1-6 for a host without conditional rules)."""
     name = ""
     if host is not None:
         try:
@@ -146,18 +195,28 @@ def _decide(
     except BadRequest as error:
         return _bad_request(error.reason)
     vhost = table.virtual_host(name)
-    reusable = True
-    view = GET
     if vhost is None:
         match = table.catch_all
     elif vhost.conditional:
-        view = _view(request, query)
-        match = vhost.match_request(path, view) or vhost.default
-        reusable = False
+        return _Routed(name, path, vhost, {})
     else:
         match = vhost.match(path) or vhost.default
     if match is None:
-        return _NOT_FOUND if reusable else Decision("respond", 404)
+        return _NOT_FOUND
+    return _finish(match, request, GET, name, path, query, policy, True)
+
+
+def _finish(  # noqa: PLR0917 -- private, called from two places with every argument
+    match: RouteMatch,
+    request: Request,
+    view: RequestView,
+    name: str,
+    path: str,
+    query: str,
+    policy: DecisionPolicy,
+    reusable: bool,
+) -> Decision:
+    """Steps 5 and 6: the rule's filters and the answer."""
     rule = match.rule
     if rule is not None and rule.filters:
         return apply_filters(

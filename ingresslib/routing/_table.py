@@ -601,14 +601,15 @@ class _ListenerIndex:
         number of dots in the hostname to the right of the wildcard character, the higher
         the precedence"; an IP address reaches only a listener without a hostname.
         """
-        if name and not is_ip_literal(name):
+        if name and (self.exact or self.wildcard) and not is_ip_literal(name):
             found = self.exact.get(name)
             if found is not None:
                 return found
-            for parent in wildcard_keys(name, "many"):
-                found = self.wildcard.get(parent)
-                if found is not None:
-                    return found
+            if self.wildcard:
+                for parent in wildcard_keys(name, "many"):
+                    found = self.wildcard.get(parent)
+                    if found is not None:
+                        return found
         return self.fallback
 
 
@@ -629,6 +630,10 @@ class ScopedRouteTable(RouteTable):
     _ports: Mapping[int, _ListenerIndex] = attrs.field(factory=dict, kw_only=True)
     _gateway: Any = attrs.field(default=None, kw_only=True)
     _empty: RouteTable | None = attrs.field(default=None, kw_only=True)
+    # (port, raw Host) -> the listener it reaches; a memo of `_ListenerIndex.find`.
+    _listener_cache: dict[tuple[int, str | None], Any] = attrs.field(
+        factory=dict, init=False, repr=False
+    )
 
     @classmethod
     def from_scopes(cls, scopes: Iterable[Scope], *, gateway: Any = None) -> ScopedRouteTable:
@@ -711,12 +716,21 @@ class ScopedRouteTable(RouteTable):
                 host = authority
         port = request.port or _WELL_KNOWN_PORTS.get(request.scheme, 80)
         index = self._ports.get(port)
-        found = None if index is None else index.find(normalize_host(host))
+        # PERF: Host values repeat; remember which listener each (port, Host) reaches.
+        cache = self._listener_cache
+        found = cache.get((port, host), _UNSEEN)
+        if found is _UNSEEN:
+            found = None if index is None else index.find(normalize_host(host))
+            if host is None or len(host) <= _HOST_CACHE_KEY_MAX:
+                if len(cache) >= _HOST_CACHE_SIZE:
+                    cache.clear()
+                cache[(port, host)] = found
         if found is None:
             # No listener takes the request: 404, after the checks every request gets
             # (a bad Host or path is still a 400).
             return decide(self._empty, request, policy)  # type: ignore[arg-type]  # always built
-        scope, table = found
+        scope: Scope = found[0]
+        table: RouteTable = found[1]
         if request.scheme == "https" and request.sni and index is not None:
             # A request whose Host reaches another listener than its TLS server name did:
             # 421 (RFC 9110 §15.5.20: "the request was directed at a server that is
