@@ -384,3 +384,19 @@ spec:
     assert accepted("GRPCRoute", "g")[0] == "False"
     # A GRPCRoute whose hostnames meet no HTTPRoute's is accepted.
     assert accepted("GRPCRoute", "elsewhere") == ("True", "Accepted")
+
+
+def test_explain_names_the_listener_and_the_candidates() -> None:
+    _, resources = _report(
+        _simple(
+            "r", "infra", "{name: gw, sectionName: other}", extra="hostnames: [a.example.com]\n"
+        )
+    )
+    table = RouteTable.build(resources, gateway="infra/gw")
+    assert isinstance(table, ScopedRouteTable)
+    text = str(table.explain("a.example.com", "/x", port=8080))
+    assert "listener 'other' (port 8080, hostname '*.example.com')" in text
+    assert "'a.example.com' is a rule host" in text
+    assert "chosen" in text
+    missing = str(table.explain("a.example.org", "/x", port=8080))
+    assert "no listener of port 8080 takes 'a.example.org'" in missing

@@ -768,8 +768,27 @@ class ScopedRouteTable(RouteTable):
             for _, table in entries:
                 yield from table.virtual_hosts()
 
-    def explain(self, host: str | None, path: str) -> Explanation:
-        """Account for every candidate of the listener the request reaches."""
-        found = self.scope_table(host)
-        table = self._empty if found is None else found[1]
-        return explain(table, host, path)  # type: ignore[arg-type]  # always built
+    def explain(self, host: str | None, path: str, *, port: int | None = None) -> Explanation:
+        """Account for the listener a request reaches and every candidate rule in it."""
+        chosen = self._default_port() if port is None else port
+        found = self.scope_table(host, chosen)
+        name = normalize_host(host)
+        if found is None:
+            listeners = sorted(s.name for s in self._scopes if s.port == chosen)
+            return Explanation(
+                host,
+                path,
+                name,
+                f"no listener of port {chosen} takes {name!r} (listeners: "
+                f"{', '.join(listeners) or 'none'}): 404",
+                (),
+                None,
+            )
+        scope, table = found
+        inner = explain(table, host, path)
+        hostname = f"hostname {scope.hostname!r}" if scope.hostname else "no hostname"
+        listener = (
+            f"listener {scope.name!r} (port {scope.port}, {hostname}) takes {name!r}, the "
+            "most specific listener hostname first; only its routes are considered. "
+        )
+        return attrs.evolve(inner, host_decision=listener + inner.host_decision)
