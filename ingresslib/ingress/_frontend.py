@@ -34,9 +34,9 @@ from ingresslib.resources._networking import (
     IngressClass,
     PathType,
 )
+from ingresslib.rules._backend import Backend
 from ingresslib.rules._hosts import normalize_host
 from ingresslib.rules._model import (
-    Backend,
     Filter,
     HTTPSRedirect,
     Match,

@@ -7,7 +7,9 @@ IngressClass", and ingresslib delegates it to a named `PathMatcher`. Built-ins:
 - `exact`: the same as `Exact`;
 - `string-prefix`: nginx's plain string prefix (`/foo` matches `/foobar`);
 - `regex`: an RE2 regular expression, anchored at the start and case-insensitive as
-  ingress-nginx's `~*` locations are (needs the `re2` extra; never a backtracking engine).
+  ingress-nginx's `~*` locations are (needs the `re2` extra; never a backtracking engine);
+- `full-regex`: an RE2 regular expression that must match the whole path, case-sensitive
+  (Gateway API `RegularExpression` paths; the `re2` extra too).
 
 Third parties add matchers with `register_path_matcher()` or through the entry-point group
 `ingresslib.path_matchers` (the entry point names a `PathMatcher` instance or class).
@@ -145,9 +147,40 @@ class _RegexMatcher:
         return CompiledPath(kind="pattern", key=pattern, length=len(pattern), matches=matches)
 
 
+@attrs.frozen
+class _FullRegexMatcher:
+    """Gateway API `RegularExpression` paths: RE2, the whole path, case-sensitive."""
+
+    name: str = "full-regex"
+
+    def compile(self, path: str) -> CompiledPath:
+        try:
+            import re2  # noqa: PLC0415 -- optional extra, imported when a regex path is built
+        except ImportError:
+            raise PathMatcherError(
+                "the full-regex path matcher needs RE2: pip install 'ingresslib[re2]'"
+            ) from None
+        try:
+            compiled: Any = re2.compile(path)
+        except Exception as error:  # noqa: BLE001 -- re2 raises its own error type for bad patterns
+            raise PathMatcherError(f"invalid RE2 pattern {path!r}: {error}") from None
+        fullmatch = compiled.fullmatch
+
+        def matches(request_path: str) -> bool:
+            return fullmatch(request_path) is not None
+
+        return CompiledPath(kind="pattern", key=path, length=len(path), matches=matches)
+
+
 _BUILTINS: dict[str, PathMatcher] = {
     matcher.name: matcher
-    for matcher in (_PrefixMatcher(), _ExactMatcher(), _StringPrefixMatcher(), _RegexMatcher())
+    for matcher in (
+        _PrefixMatcher(),
+        _ExactMatcher(),
+        _StringPrefixMatcher(),
+        _RegexMatcher(),
+        _FullRegexMatcher(),
+    )
 }
 _registry: dict[str, PathMatcher] = dict(_BUILTINS)
 _entry_points_loaded = False

@@ -54,10 +54,14 @@ _WIRE_NAME_EXCEPTIONS = {
 
 
 def wire_name(python_name: str) -> str:
-    """Return the JSON field name for a Python attribute name (`path_type` -> `pathType`)."""
+    """Return the JSON field name for a Python attribute name (`path_type` -> `pathType`).
+
+    A trailing underscore spells a JSON name that is a Python keyword: `from_` -> `from`.
+    """
     special = _WIRE_NAME_EXCEPTIONS.get(python_name)
     if special is not None:
         return special
+    python_name = python_name.removesuffix("_")
     head, *rest = python_name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
@@ -240,8 +244,15 @@ def _make_converter() -> cattrs.Converter:
         return _drop_nulls(make_dict_structure_fn(cl, converter, **renames))
 
     def unstructure_factory(cl: type[Any]) -> Callable[[Any], Any]:
+        # A field the API requires (metadata {"required": True}, Go: no `omitempty`) is
+        # written even when empty: `group: ""` names the core group, and the apiserver
+        # refuses an object that omits it.
         renames: dict[str, Any] = {
-            a.name: override(rename=wire_name(a.name)) for a in attrs.fields(cl)
+            a.name: override(
+                rename=wire_name(a.name),
+                omit_if_default=False if a.metadata.get("required") else None,
+            )
+            for a in attrs.fields(cl)
         }
         return make_dict_unstructure_fn(cl, converter, _cattrs_omit_if_default=True, **renames)
 

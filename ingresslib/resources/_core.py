@@ -1,4 +1,4 @@
-"""core/v1: Service and Secret."""
+"""core/v1: Service, Secret and Namespace."""
 
 from __future__ import annotations
 
@@ -10,10 +10,14 @@ from ingresslib.resources._frozenmap import FrozenMap
 from ingresslib.resources._meta import ResourceBase
 
 __all__ = [
+    "NAMESPACE_NAME_LABEL",
     "TLS_CERT_KEY",
     "TLS_PRIVATE_KEY_KEY",
     "TLS_SECRET_TYPE",
     "IntOrString",
+    "Namespace",
+    "NamespaceSpec",
+    "NamespaceStatus",
     "Secret",
     "Service",
     "ServiceLoadBalancerIngress",
@@ -31,6 +35,11 @@ IntOrString = int | str
 TLS_SECRET_TYPE = "kubernetes.io/tls"
 TLS_CERT_KEY = "tls.crt"
 TLS_PRIVATE_KEY_KEY = "tls.key"
+
+#: "kubernetes.io/metadata.name": the label the apiserver sets on every Namespace to its name
+#: ("The Kubernetes control plane sets an immutable label kubernetes.io/metadata.name on all
+#: namespaces"), so that a label selector can name namespaces.
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
 def _empty_str_map() -> FrozenMap[str, str]:
@@ -150,3 +159,48 @@ class Secret(ResourceBase):
     def private_key_pem(self) -> bytes | None:
         """The PEM private key under `tls.key`, if present."""
         return self.data.get(TLS_PRIVATE_KEY_KEY)
+
+
+@attrs.frozen
+class NamespaceSpec:
+    """`spec` of a Namespace.
+
+    Attributes:
+        finalizers: "Finalizers is an opaque list of values that must be empty to permanently
+            remove object from storage."
+    """
+
+    finalizers: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class NamespaceStatus:
+    """`status` of a Namespace.
+
+    Attributes:
+        phase: "Phase is the current lifecycle phase of the namespace." ("Active" or
+            "Terminating"; the apiserver defaults it to "Active")
+    """
+
+    phase: str = "Active"
+
+
+@attrs.frozen
+class Namespace(ResourceBase):
+    """A core/v1 Namespace (cluster-scoped): its labels decide Gateway API `allowedRoutes`.
+
+    The loader sets the `kubernetes.io/metadata.name` label to the name, as the apiserver does
+    (`NAMESPACE_NAME_LABEL`).
+    """
+
+    api_version: ClassVar[str] = "v1"
+    kind: ClassVar[str] = "Namespace"
+    namespaced: ClassVar[bool] = False
+
+    spec: NamespaceSpec = attrs.field(factory=NamespaceSpec)
+    status: NamespaceStatus = attrs.field(factory=NamespaceStatus)
+
+    @property
+    def labels(self) -> FrozenMap[str, str]:
+        """`metadata.labels`."""
+        return self.metadata.labels

@@ -13,7 +13,7 @@ import attrs
 import yaml
 
 from ingresslib.resources._converter import flatten_structure_error, structure_resource
-from ingresslib.resources._core import Secret, Service
+from ingresslib.resources._core import NAMESPACE_NAME_LABEL, Namespace, Secret, Service
 from ingresslib.resources._discovery import EndpointSlice
 from ingresslib.resources._errors import (
     INPUT_LABEL,
@@ -21,6 +21,14 @@ from ingresslib.resources._errors import (
     ManifestProblem,
     SkippedDocument,
     UnsupportedKindWarning,
+)
+from ingresslib.resources._gateway import (
+    GATEWAY_API_VERSIONS,
+    Gateway,
+    GatewayClass,
+    GRPCRoute,
+    HTTPRoute,
+    ReferenceGrant,
 )
 from ingresslib.resources._meta import ResourceBase
 from ingresslib.resources._networking import Ingress, IngressClass
@@ -30,7 +38,19 @@ from ingresslib.resources._yaml import line_of, read_yaml_documents
 __all__ = ["MANIFEST_SUFFIXES", "Resource", "ResourceSet", "load_manifests"]
 
 #: Every kind ingresslib models.
-Resource = Ingress | IngressClass | Service | EndpointSlice | Secret
+Resource = (
+    Ingress
+    | IngressClass
+    | Service
+    | EndpointSlice
+    | Secret
+    | Namespace
+    | GatewayClass
+    | Gateway
+    | HTTPRoute
+    | GRPCRoute
+    | ReferenceGrant
+)
 R = TypeVar("R", bound=ResourceBase)
 
 #: File endings read from a directory.
@@ -38,8 +58,18 @@ MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 _KINDS: dict[tuple[str, str], type[Resource]] = {
     (cls.api_version, cls.kind): cls
-    for cls in (Ingress, IngressClass, Service, EndpointSlice, Secret)
+    for cls in (Ingress, IngressClass, Service, EndpointSlice, Secret, Namespace)
 }
+# Every version the Gateway API CRDs serve loads into the one (v1) model: their schemas are
+# the same, and the apiserver converts between them with the "None" strategy (only
+# `apiVersion` changes). The current version comes first, for `_current_version`.
+_KINDS.update(
+    {
+        (version, cls.kind): cls
+        for cls in (GatewayClass, Gateway, HTTPRoute, GRPCRoute, ReferenceGrant)
+        for version in GATEWAY_API_VERSIONS[cls.kind]
+    }
+)
 # Versions the apiserver no longer serves: an error, not a silent skip, since the user meant
 # the object to count.
 _REMOVED_VERSIONS = {
@@ -105,6 +135,36 @@ class ResourceSet(Sequence[Resource]):
     def secrets(self) -> tuple[Secret, ...]:
         """The Secrets."""
         return self.of_kind(Secret)
+
+    @property
+    def namespaces(self) -> tuple[Namespace, ...]:
+        """The Namespaces."""
+        return self.of_kind(Namespace)
+
+    @property
+    def gateway_classes(self) -> tuple[GatewayClass, ...]:
+        """The GatewayClasses."""
+        return self.of_kind(GatewayClass)
+
+    @property
+    def gateways(self) -> tuple[Gateway, ...]:
+        """The Gateways."""
+        return self.of_kind(Gateway)
+
+    @property
+    def http_routes(self) -> tuple[HTTPRoute, ...]:
+        """The HTTPRoutes."""
+        return self.of_kind(HTTPRoute)
+
+    @property
+    def grpc_routes(self) -> tuple[GRPCRoute, ...]:
+        """The GRPCRoutes."""
+        return self.of_kind(GRPCRoute)
+
+    @property
+    def reference_grants(self) -> tuple[ReferenceGrant, ...]:
+        """The ReferenceGrants."""
+        return self.of_kind(ReferenceGrant)
 
 
 @attrs.define
@@ -442,7 +502,7 @@ def _current_version(kind: str) -> str:
 
 
 def _prepare(body: dict[str, Any], cls: type[Resource], default_namespace: str) -> dict[str, Any]:
-    """Apply what the apiserver does before validation: namespace, Secret stringData."""
+    """Apply what the apiserver does before validation: namespace, Secret stringData, labels."""
     if not isinstance(body.get("metadata"), Mapping | None):
         return body  # let the converter report the wrong type
     metadata = dict(body.get("metadata") or {})
@@ -452,6 +512,11 @@ def _prepare(body: dict[str, Any], cls: type[Resource], default_namespace: str) 
     else:
         # rest.BeforeCreate clears the namespace of cluster-scoped objects.
         metadata.pop("namespace", None)
+    if cls is Namespace and isinstance(metadata.get("name"), str):
+        # SetDefaults_Namespace: "obj.Labels[v1.LabelMetadataName] = obj.Name".
+        labels = metadata.get("labels")
+        if isinstance(labels, Mapping | None):
+            metadata["labels"] = {**(labels or {}), NAMESPACE_NAME_LABEL: metadata["name"]}
     body["metadata"] = metadata
     if cls is Secret:
         body = _merge_string_data(body)

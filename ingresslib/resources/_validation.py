@@ -19,11 +19,19 @@ from ingresslib.resources._core import (
     TLS_CERT_KEY,
     TLS_PRIVATE_KEY_KEY,
     TLS_SECRET_TYPE,
+    Namespace,
     Secret,
     Service,
     ServiceLoadBalancerIngress,
 )
 from ingresslib.resources._discovery import Endpoint, EndpointSlice
+from ingresslib.resources._gateway import (
+    Gateway,
+    GatewayClass,
+    GRPCRoute,
+    HTTPRoute,
+    ReferenceGrant,
+)
 from ingresslib.resources._meta import ObjectMeta, ResourceBase
 from ingresslib.resources._networking import (
     LEGACY_CLASS_ANNOTATION,
@@ -651,12 +659,47 @@ def validate_secret(secret: Secret) -> list[FieldProblem]:
     return problems
 
 
+# --- Namespace ------------------------------------------------------------------------------
+
+
+def validate_namespace(namespace: Namespace) -> list[FieldProblem]:
+    """`ValidateNamespace` on create: the name is a DNS-1123 label; finalizers are qualified."""
+    # "ValidateNamespaceName = apimachineryvalidation.ValidateNamespaceName" (IsDNS1123Label)
+    problems = validate_object_meta(
+        namespace.metadata, namespaced=False, name_fn=v.is_dns1123_label
+    )
+    for i, finalizer in enumerate(namespace.spec.finalizers):
+        # "ValidateFinalizerName": a qualified name (the standard-name rule is not checked).
+        problems += _each(f"spec.finalizers[{i}]", finalizer, v.is_qualified_name(finalizer))
+    return problems
+
+
+# --- Gateway API (the metadata; the CRD schemas and rules: _crd) ------------------------------
+
+
+def validate_custom_resource_meta(resource: ResourceBase) -> list[FieldProblem]:
+    """`ValidateObjectMetaAccessor` as the apiserver runs it for custom resources.
+
+    "validation.NameIsDNSSubdomain" names them; the schema and the CEL rules of the CRD are
+    checked on the object's JSON form before it is structured (see `_crd`).
+    """
+    return validate_object_meta(
+        resource.metadata, namespaced=resource.namespaced, name_fn=v.is_dns1123_subdomain
+    )
+
+
 _VALIDATORS: dict[type[ResourceBase], Callable[..., list[FieldProblem]]] = {
     Ingress: validate_ingress,
     IngressClass: validate_ingress_class,
     Service: validate_service,
     EndpointSlice: validate_endpoint_slice,
     Secret: validate_secret,
+    Namespace: validate_namespace,
+    GatewayClass: validate_custom_resource_meta,
+    Gateway: validate_custom_resource_meta,
+    HTTPRoute: validate_custom_resource_meta,
+    GRPCRoute: validate_custom_resource_meta,
+    ReferenceGrant: validate_custom_resource_meta,
 }
 
 

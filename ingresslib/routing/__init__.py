@@ -2,11 +2,11 @@
 
 from ingresslib.ingress._frontend import PATH_MATCHER_ANNOTATION
 from ingresslib.routing._conditions import RequestView
-from ingresslib.routing._decide import DEFAULT_POLICY, Action, Decision, DecisionPolicy, Request
+from ingresslib.routing._decision import DEFAULT_POLICY, Action, Decision, DecisionPolicy, Request
 from ingresslib.routing._explain import Candidate, Explanation
 from ingresslib.routing._lint import LintFinding, lint
 from ingresslib.routing._match import Conflict, MatchedBy, Route, RouteMatch, RouteTableError
-from ingresslib.routing._table import RouteTable
+from ingresslib.routing._table import RouteTable, ScopedRouteTable
 from ingresslib.rules._hosts import normalize_host
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "RouteMatch",
     "RouteTable",
     "RouteTableError",
+    "ScopedRouteTable",
     "lint",
     "normalize_host",
 ]

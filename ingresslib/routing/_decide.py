@@ -15,7 +15,8 @@ In order, for every executor alike (ASGI, aiohttp, `ingresslib serve`):
    the upstream see the same path; a path that cannot be normalised is answered 400;
 4. the virtual host and the rule (`RouteTable`), with the conditions of conditional rules;
    nothing routes the request: 404;
-5. the rule's filters in order (today: the HTTPS redirect of TLS hosts: 308);
+5. the rule's filters in order (`ingresslib.routing._apply`): the HTTPS redirect of TLS
+   hosts (308), redirects, URL rewrites, header edits, mirrors, CORS, timeouts;
 6. the answer: `forward` to the rule's weighted backends with the upstream path, or
    `respond` 500 when the rule has no backend at all.
 
@@ -26,16 +27,23 @@ of the table (`Decision.reusable`), so a repeated request costs a dict lookup.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import attrs
 
 from ingresslib.proxy._hosts import validate_host
-from ingresslib.proxy._paths import BadRequest, PathPolicy, normalize_path, split_target
-from ingresslib.routing._conditions import RequestView
+from ingresslib.proxy._paths import BadRequest, normalize_path, split_target
+from ingresslib.routing._apply import apply_filters
+from ingresslib.routing._conditions import GET, RequestView
+from ingresslib.routing._decision import (
+    DEFAULT_POLICY,
+    Action,
+    Decision,
+    DecisionPolicy,
+    Headers,
+    Request,
+)
 from ingresslib.routing._match import RouteMatch
-from ingresslib.rules._hosts import host_covers
-from ingresslib.rules._model import HTTPSRedirect, WeightedBackend
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -46,14 +54,8 @@ __all__ = [
     "decide",
 ]
 
-#: What an executor does with a request.
-Action = Literal["forward", "redirect", "respond"]
-
 _MEMO_SIZE = 4096
 _MEMO_KEY_MAX = 512  # Host and path together, in characters: longer ones are never kept
-
-
-Headers = Sequence[tuple[str, str]] | Mapping[str, str]
 
 
 class _VirtualHost(Protocol):
@@ -79,97 +81,9 @@ class _Table(Protocol):
     def virtual_host(self, host: str | None) -> _VirtualHost | None: ...
 
 
-# PERF: a NamedTuple, not an attrs class: executors build one per request, and a frozen
-# attrs instance of nine fields costs ~1 µs to make, a NamedTuple ~0.35 µs. Its fields
-# cannot be reassigned (hashable only when `headers` is a tuple); compare Requests with
-# each other only.
-class Request(NamedTuple):
-    """One request, as an executor received it (pinned: DESIGN.md).
-
-    Attributes:
-        method: the request method ("GET").
-        scheme: "http" or "https".
-        host: the Host header as received (None when absent).
-        path: the request path as received (percent-encoded, without the query); an
-            absolute-form target (`http://host/x`) is accepted too.
-        query: the raw query string, without "?".
-        headers: (name, value) pairs as received, or a mapping.
-        port: the port the request arrived on (None: 80 for http, 443 for https).
-        client: the client address, for source ranges and rate-limit keys.
-        sni: the TLS server name, for https.
-    """
-
-    method: str = "GET"
-    scheme: str = "http"
-    host: str | None = None
-    path: str = "/"
-    query: str = ""
-    headers: Headers = ()
-    port: int | None = None
-    client: str | None = None
-    sni: str | None = None
-
-
-@attrs.frozen(cache_hash=True)
-class DecisionPolicy:
-    """How an executor wants requests decided (fixed per executor, not per request).
-
-    Attributes:
-        paths: the path normalisation policy: "keep" (the default: encoded slashes stay
-            data), "reject" (400 on `%2F`/`%5C`), "decode" (unescape them, then
-            normalise), or "raw" (wave 1: no normalisation at all).
-        https_redirect: apply the HTTPS redirect of TLS hosts (False: serve them over
-            plain HTTP too, e.g. without a TLS listener).
-        https_port: the port of the redirect target (443 is left out of the URL).
-    """
-
-    paths: PathPolicy = "keep"
-    https_redirect: bool = True
-    https_port: int = attrs.field(default=443)
-
-    @https_port.validator
-    def _check_port(self, _: object, value: int) -> None:
-        if not 0 < value < 65536:
-            raise ValueError(f"https_port must be a TCP port, not {value}")
-
-
-#: The default: normalisation "keep", HTTPS redirects on, port 443.
-DEFAULT_POLICY = DecisionPolicy()
-
-
-@attrs.frozen
-class Decision:
-    """What to do with one request (pinned: DESIGN.md).
-
-    Attributes:
-        action: "forward", "redirect" or "respond".
-        status: the status of a redirect or response (308, 400, 404, 500...); None for
-            "forward".
-        location: the absolute URL of a redirect.
-        backends: for "forward": the rule's weighted backends, in rule order.
-        match: the routing result (None when nothing routed the request).
-        path: the path sent upstream (normalised as the router saw it), without query.
-        host: the request host, validated and normalised ("" when none was sent).
-        authority: the Host to send upstream instead of the client's (the authority of
-            an absolute-form target), or None to send the client's.
-        reason: why a request is refused (400), for logs and the response body.
-        reusable: whether the decision depends on nothing but the scheme, port, Host and
-            path of the request (executors may keep it for the next such request).
-    """
-
-    action: Action
-    status: int | None = None
-    location: str | None = None
-    backends: tuple[WeightedBackend, ...] = ()
-    match: RouteMatch | None = None
-    path: str = "/"
-    host: str = ""
-    authority: str | None = None
-    reason: str | None = None
-    reusable: bool = False
-
-
 _NOT_FOUND = Decision("respond", 404, reusable=True)
+# A 404 of a conditional host: another request for the same Host and path may be routed.
+_NOT_FOUND_HERE = Decision("respond", 404)
 
 
 def _bad_request(reason: str) -> Decision:
@@ -195,18 +109,64 @@ def decide(table: _Table, request: Request, policy: DecisionPolicy = DEFAULT_POL
         return _bad_request("duplicate Host header")
     # PERF: the memo first; only the conditions of conditional rules need the rest.
     key = (request.scheme, request.port, host, path, policy)
-    cache: dict[Any, Decision] = table._decision_cache
+    cache: dict[Any, Decision | _Routed] = table._decision_cache
     found = cache.get(key)
-    # A redirect's Location carries the query: one from the memo would carry another's.
-    if found is None or (query and found.action == "redirect"):
-        found = _decide(table, request, host, path, query=query, policy=policy)
-        if found.reusable and len(path) + len(host or "") <= _MEMO_KEY_MAX:
+    decision: Decision
+    if isinstance(found, _Routed):
+        # A conditional host: Host and path were validated, normalised and looked up
+        # before; only the conditions are evaluated for this request.
+        decision = _conditional(found, request, query, policy)
+    elif found is None or (query and found.action == "redirect"):
+        # A redirect's Location carries the query: one from the memo would carry another's.
+        result = _decide(table, request, host, path, query=query, policy=policy)
+        if isinstance(result, _Routed):
+            decision = _conditional(result, request, query, policy)
+            keep = True
+        else:
+            decision = result
+            keep = result.reusable
+        if keep and len(path) + len(host or "") <= _MEMO_KEY_MAX:
             if len(cache) >= _MEMO_SIZE:
                 cache.clear()  # PERF: cheaper than LRU bookkeeping on every hit
-            cache[key] = found
+            cache[key] = result
+    else:
+        decision = found
     if authority is not None:
-        return attrs.evolve(found, authority=authority)
-    return found
+        return attrs.evolve(decision, authority=authority)
+    return decision
+
+
+class _Routed(NamedTuple):
+    """The memo entry of a conditional host: what the request's Host and path decided.
+
+    The conditions (method, headers, query) differ from request to request; the host's
+    validation, the path's normalisation and the virtual host do not.
+    """
+
+    name: str
+    path: str
+    vhost: _VirtualHost
+    # id(RouteMatch) -> its Decision, for rules without filters (a pure function of the
+    # match, the path and the host).
+    decisions: dict[int, Decision]
+
+
+def _conditional(routed: _Routed, request: Request, query: str, policy: DecisionPolicy) -> Decision:
+    vhost = routed.vhost
+    view = _view(request, query)
+    match = vhost.match_request(routed.path, view) or vhost.default
+    if match is None:
+        return _NOT_FOUND_HERE
+    rule = match.rule
+    if rule is not None and rule.filters:
+        return _finish(match, request, view, routed.name, routed.path, query, policy, False)
+    decisions = routed.decisions
+    decision = decisions.get(id(match))
+    if decision is None:
+        decision = decisions[id(match)] = _finish(
+            match, request, view, routed.name, routed.path, query, policy, False
+        )
+    return decision
 
 
 def _host_fields(headers: Headers) -> int:
@@ -222,7 +182,8 @@ def _decide(
     *,
     query: str,
     policy: DecisionPolicy,
-) -> Decision:
+) -> Decision | _Routed:
+    """Steps 1-4 (or 1-6 for a host without conditional rules)."""
     name = ""
     if host is not None:
         try:
@@ -234,48 +195,51 @@ def _decide(
     except BadRequest as error:
         return _bad_request(error.reason)
     vhost = table.virtual_host(name)
-    reusable = True
     if vhost is None:
         match = table.catch_all
     elif vhost.conditional:
-        view = RequestView(request.method, _pairs(request.headers), query)
-        match = vhost.match_request(path, view) or vhost.default
-        reusable = False
+        return _Routed(name, path, vhost, {})
     else:
         match = vhost.match(path) or vhost.default
     if match is None:
-        return _NOT_FOUND if reusable else Decision("respond", 404)
+        return _NOT_FOUND
+    return _finish(match, request, GET, name, path, query, policy, True)
+
+
+def _finish(  # noqa: PLR0917 -- private, called from two places with every argument
+    match: RouteMatch,
+    request: Request,
+    view: RequestView,
+    name: str,
+    path: str,
+    query: str,
+    policy: DecisionPolicy,
+    reusable: bool,
+) -> Decision:
+    """Steps 5 and 6: the rule's filters and the answer."""
     rule = match.rule
-    filters = () if rule is None else rule.filters
-    for step in filters:
-        if (
-            isinstance(step, HTTPSRedirect)
-            and policy.https_redirect
-            and request.scheme == "http"
-            and name
-            and any(host_covers(tls_host, name) for tls_host in step.hosts)
-        ):
-            # ingress-nginx: `return 308 https://$redirect_host$request_uri;`, with the
-            # HTTPS port when it is not 443. The host is the validated, normalised one:
-            # never a Host value the client made up.
-            port = "" if policy.https_port == 443 else f":{policy.https_port}"
-            target = f"https://{name}{port}{path}"
-            return Decision(
-                "redirect",
-                step.status,
-                location=f"{target}?{query}" if query else target,
-                match=match,
-                path=path,
-                host=name,
-                # The Location carries the query: such a redirect is this request's only.
-                reusable=reusable and not query,
-            )
+    if rule is not None and rule.filters:
+        return apply_filters(
+            match,
+            rule.filters,
+            request,
+            _view(request, query) if view is GET else view,
+            name=name,
+            path=path,
+            query=query,
+            policy=policy,
+            reusable=reusable,
+        )
     backends = match.backends
     if not backends:
         return Decision("respond", 500, match=match, path=path, host=name, reusable=reusable)
     return Decision(
         "forward", None, backends=backends, match=match, path=path, host=name, reusable=reusable
     )
+
+
+def _view(request: Request, query: str) -> RequestView:
+    return RequestView(request.method, _pairs(request.headers), query)
 
 
 def _pairs(headers: Headers) -> Sequence[tuple[str, str]]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, Protocol
 
 import attrs
 
 from ingresslib.routing._match import Route, RouteMatch
-from ingresslib.rules._hosts import normalize_host, wildcard_parent
+from ingresslib.rules._hosts import normalize_host
+from ingresslib.rules._model import RuleSet
 
 __all__ = ["Candidate", "Explanation", "explain"]
 
@@ -110,7 +110,10 @@ class _Table(Protocol):
 
     def match(self, host: str | None, path: str) -> RouteMatch | None: ...
 
-    def virtual_hosts(self) -> Iterator[Any]: ...
+    def virtual_host(self, host: str | None) -> Any: ...
+
+    @property
+    def rule_set(self) -> RuleSet: ...
 
 
 def explain(table: _Table, host: str | None, path: str) -> Explanation:
@@ -118,27 +121,18 @@ def explain(table: _Table, host: str | None, path: str) -> Explanation:
     result = table.match(host, path)
     name = normalize_host(host)
     request_path = path or "/"
-    vhost = None
-    for vh in table.virtual_hosts():
-        if vh.host == name:
-            vhost, decision = vh, f"{name!r} is a rule host (an exact host wins over wildcards)"
-            break
-    if vhost is None:
-        parent = wildcard_parent(name)
-        for vh in table.virtual_hosts():
-            if parent is not None and vh.host == f"*.{parent}":
-                vhost = vh
-                decision = f"no rule names {name!r}; the wildcard {vh.host!r} covers it (one label)"
-                break
-    if vhost is None:
-        for vh in table.virtual_hosts():
-            if vh.host == "":
-                vhost = vh
-                decision = f"no rule names or covers {name!r}; rules without a host take it"
-                break
+    # The table's own host choice (one rule: `RouteTable.virtual_host`), described.
+    vhost = table.virtual_host(host)
     if vhost is None:
         decision = f"no rule claims {name!r}; the catch-all default backend decides"
         return Explanation(host, path, name, decision, (), result)
+    if vhost.host == name:
+        decision = f"{name!r} is a rule host (an exact host wins over wildcards)"
+    elif vhost.host.startswith("*."):
+        labels = "one label" if table.rule_set.wildcards == "one" else "a suffix match"
+        decision = f"no rule names {name!r}; the wildcard {vhost.host!r} covers it ({labels})"
+    else:
+        decision = f"no rule names or covers {name!r}; rules without a host take it"
     candidates = []
     literal_won = (
         result is not None

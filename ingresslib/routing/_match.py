@@ -15,7 +15,8 @@ from ingresslib.resources._networking import (
     ServiceBackendPort,
     TypedLocalObjectReference,
 )
-from ingresslib.rules._model import Backend, Match, Rule, RuleKind, Source, WeightedBackend
+from ingresslib.rules._backend import Backend
+from ingresslib.rules._model import Match, Rule, RuleKind, Source, WeightedBackend
 
 __all__ = [
     "Conflict",

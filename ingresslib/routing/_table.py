@@ -28,6 +28,7 @@ from typing import Any
 
 import attrs
 
+from ingresslib.gatewayapi._frontend import GatewayFrontEnd
 from ingresslib.ingress._frontend import (
     PATH_MATCHER_ANNOTATION,
     IngressFrontEnd,
@@ -35,6 +36,7 @@ from ingresslib.ingress._frontend import (
     IngressOptions,
 )
 from ingresslib.plugins._path_matchers import CompiledPath, PathMatcherError, get_path_matcher
+from ingresslib.proxy._paths import BadRequest, split_target
 from ingresslib.resources._networking import Ingress, IngressBackend, IngressClass
 from ingresslib.routing._conditions import (
     GET,
@@ -54,8 +56,8 @@ from ingresslib.routing._match import (
     RouteTableError,
     result_of,
 )
-from ingresslib.rules._hosts import normalize_host, wildcard_parent
-from ingresslib.rules._model import Match, Rule, RuleSet
+from ingresslib.rules._hosts import is_ip_literal, normalize_host, wildcard_keys
+from ingresslib.rules._model import Match, Rule, RuleSet, Scope
 
 __all__ = [
     "PATH_MATCHER_ANNOTATION",
@@ -65,6 +67,7 @@ __all__ = [
     "RouteMatch",
     "RouteTable",
     "RouteTableError",
+    "ScopedRouteTable",
 ]
 
 _HOST_CACHE_SIZE = 4096
@@ -150,24 +153,37 @@ class _VirtualHost:
                 return result
         # Every matching prefix node and literal route, longest first; on equal length a
         # prefix path before a literal one, as in `match`.
-        ranked: list[tuple[int, int, Sequence[Candidate]]] = []
+        nodes: list[_Node] = []
         node: _Node | None = self.top
+        # PERF: one dict lookup per segment, as in `match`; deeper nodes are longer paths.
         for segment in path.split("/"):
             node = node.children.get(segment)  # type: ignore[union-attr]  # loop breaks on None
             if node is None:
                 break
             if node.candidates:
-                ranked.append((node.length, 1, node.candidates))
-        ranked.extend(
-            (route.compiled.length, 0, self._single(route))
-            for route in self.literal
-            if route.compiled.matches(path)  # type: ignore[misc]  # literal routes carry matches
-        )
-        ranked.sort(key=lambda item: (item[0], item[1]), reverse=True)
-        for _, _, candidates in ranked:
-            result = first(candidates, request)
-            if result is not None:
-                return result
+                nodes.append(node)
+        if not self.literal:
+            # PERF: without literal routes the nodes are already in order (deepest last):
+            # no ranking list, no sort.
+            for node in reversed(nodes):
+                result = first(node.candidates, request)  # type: ignore[arg-type]  # kept only when set
+                if result is not None:
+                    return result
+        else:
+            ranked: list[tuple[int, int, Sequence[Candidate]]] = [
+                (n.length, 1, n.candidates)  # type: ignore[misc]  # kept only when set
+                for n in nodes
+            ]
+            ranked.extend(
+                (route.compiled.length, 0, self._single(route))
+                for route in self.literal
+                if route.compiled.matches(path)  # type: ignore[misc]  # literal routes carry matches
+            )
+            ranked.sort(key=lambda item: (item[0], item[1]), reverse=True)
+            for _, _, candidates in ranked:
+                result = first(candidates, request)
+                if result is not None:
+                    return result
         for route in self.patterns:
             if route.compiled.matches(path):  # type: ignore[misc]  # patterns carry matches
                 result = first(self._single(route), request)
@@ -315,8 +331,9 @@ class RouteTable:
         watch_without_class: bool = False,
         default_backend: IngressBackend | None = None,
         implementation_specific: str = "prefix",
+        gateway: str | None = None,
     ) -> RouteTable:
-        """Compile the Ingresses among `resources` into a table.
+        """Compile the Ingresses among `resources` (or the routes of a Gateway) into a table.
 
         Args:
             resources: any iterable of resources (a `ResourceSet`, a list...); Ingresses
@@ -328,11 +345,18 @@ class RouteTable:
             default_backend: the controller's own fallback backend.
             implementation_specific: the path matcher for `ImplementationSpecific` paths
                 of Ingresses without the `ingresslib.dev/path-matcher` annotation.
+            gateway: None for Ingress routing; "namespace/name" for the routes attached
+                to that Gateway (Gateway API: HTTPRoutes and GRPCRoutes; with a
+                `controller`, only if the Gateway's class names it).
 
         Raises:
             RouteTableError: a path matcher is missing (e.g. "regex" without the `re2`
                 extra) or rejects a path: at build time, never at request time.
+            GatewayNotFoundError: `gateway` names no Gateway of the resources.
         """
+        if gateway is not None:
+            front = GatewayFrontEnd.build(resources, gateway, controller=controller)
+            return ScopedRouteTable.from_scopes(front.scopes, gateway=front)
         options = IngressOptions(
             controller=controller,
             ingress_class=ingress_class,
@@ -490,14 +514,21 @@ class RouteTable:
 
     def _find_vhost(self, host: str | None) -> _VirtualHost | None:
         name = normalize_host(host)
+        # A Host that is an IP address matches only rules without hostnames (DESIGN.md).
+        if is_ip_literal(name):
+            return self._any_host
         vhost = self._exact_hosts.get(name)
         if vhost is not None:
             return vhost
-        parent = wildcard_parent(name)
-        if parent is not None:
-            vhost = self._wildcard_hosts.get(parent)
-            if vhost is not None:
-                return vhost
+        if self._wildcard_hosts:
+            # Exact hosts, then wildcards from the most specific, then rules without a
+            # host: "Exact matches MUST be processed before wildcard matches, and
+            # wildcard matches MUST be processed before fallback (empty Hostname value)
+            # matches" (Gateway API; Ingress wildcards cover one label only).
+            for parent in wildcard_keys(name, self._rule_set.wildcards):
+                vhost = self._wildcard_hosts.get(parent)
+                if vhost is not None:
+                    return vhost
         return self._any_host
 
     def _vhost(self, rule_host: str) -> _VirtualHost | None:
@@ -562,3 +593,202 @@ class RouteTable:
 
 def _precedence(rule: Rule) -> tuple[Any, ...]:
     return rule.precedence
+
+
+_WELL_KNOWN_PORTS = {"http": 80, "https": 443}
+
+
+@attrs.frozen
+class _ListenerIndex:
+    """The scopes (listeners) of one port, by hostname: exact, wildcard, none."""
+
+    exact: Mapping[str, tuple[Scope, RouteTable]]
+    wildcard: Mapping[str, tuple[Scope, RouteTable]]
+    fallback: tuple[Scope, RouteTable] | None
+
+    def find(self, name: str) -> tuple[Scope, RouteTable] | None:
+        """The listener a normalised host reaches (None: no listener takes it).
+
+        "Exact matches MUST be processed before wildcard matches, and wildcard matches
+        MUST be processed before fallback (empty Hostname value) matches"; "the higher the
+        number of dots in the hostname to the right of the wildcard character, the higher
+        the precedence"; an IP address reaches only a listener without a hostname.
+        """
+        if name and (self.exact or self.wildcard) and not is_ip_literal(name):
+            found = self.exact.get(name)
+            if found is not None:
+                return found
+            if self.wildcard:
+                for parent in wildcard_keys(name, "many"):
+                    found = self.wildcard.get(parent)
+                    if found is not None:
+                        return found
+        return self.fallback
+
+
+_EMPTY_RULES = RuleSet(rules=(), wildcards="many")
+
+
+@attrs.frozen(eq=False)
+class ScopedRouteTable(RouteTable):
+    """A table of listeners (Gateway API): each request sees one listener's rules only.
+
+    Gateway API: "requests SHOULD match at most one Listener"; the listener is chosen by
+    the port the request arrived on (`Request.port`; 80 for http and 443 for https when
+    it is None), then by its Host, the most specific hostname first. `match(host, path)`
+    routes as a request on the first port of 80, 443, or the lowest port.
+    """
+
+    _scopes: tuple[Scope, ...] = attrs.field(default=(), kw_only=True)
+    _ports: Mapping[int, _ListenerIndex] = attrs.field(factory=dict, kw_only=True)
+    _gateway: Any = attrs.field(default=None, kw_only=True)
+    _empty: RouteTable | None = attrs.field(default=None, kw_only=True)
+    # (port, raw Host) -> the listener it reaches; a memo of `_ListenerIndex.find`.
+    _listener_cache: dict[tuple[int, str | None], Any] = attrs.field(
+        factory=dict, init=False, repr=False
+    )
+
+    @classmethod
+    def from_scopes(cls, scopes: Iterable[Scope], *, gateway: Any = None) -> ScopedRouteTable:
+        """Compile listener scopes into a table.
+
+        Raises:
+            RouteTableError: a path matcher is missing or rejects a path.
+        """
+        scopes = tuple(scopes)
+        grouped: dict[int, list[Scope]] = {}
+        for scope in scopes:
+            grouped.setdefault(scope.port, []).append(scope)
+        ports = {}
+        for port, members in grouped.items():
+            exact: dict[str, tuple[Scope, RouteTable]] = {}
+            wildcard: dict[str, tuple[Scope, RouteTable]] = {}
+            fallback = None
+            for scope in members:
+                entry = (scope, RouteTable.from_rules(scope.rules))
+                if not scope.hostname:
+                    fallback = entry
+                elif scope.hostname.startswith("*."):
+                    wildcard[scope.hostname[2:]] = entry
+                else:
+                    exact[scope.hostname] = entry
+            ports[port] = _ListenerIndex(exact, wildcard, fallback)
+        rules = RuleSet(
+            rules=tuple(rule for scope in scopes for rule in scope.rules.rules), wildcards="many"
+        )
+        return cls(
+            exact_hosts={},
+            wildcard_hosts={},
+            any_host=None,
+            catch_all=None,
+            frontend=None,
+            rule_set=rules,
+            scopes=scopes,
+            ports=ports,
+            gateway=gateway,
+            empty=RouteTable.from_rules(_EMPTY_RULES),
+        )
+
+    @property
+    def scopes(self) -> tuple[Scope, ...]:
+        """The listeners, in the Gateway's order."""
+        return self._scopes
+
+    @property
+    def gateway(self) -> Any:
+        """The Gateway API front-end this table was built by (None for `from_scopes`)."""
+        return self._gateway
+
+    def _default_port(self) -> int | None:
+        for port in (80, 443):
+            if port in self._ports:
+                return port
+        return min(self._ports, default=None)
+
+    def scope_table(
+        self, host: str | None, port: int | None = None
+    ) -> tuple[Scope, RouteTable] | None:
+        """The listener a request for `host` on `port` reaches, with its table."""
+        index = self._ports.get(self._default_port() if port is None else port)  # type: ignore[arg-type]  # None simply misses
+        return None if index is None else index.find(normalize_host(host))
+
+    def match(self, host: str | None, path: str) -> RouteMatch | None:
+        """Route a request as one arriving on the default port (see the class docstring)."""
+        found = self.scope_table(host)
+        return None if found is None else found[1].match(host, path)
+
+    def decide(self, request: Request, policy: DecisionPolicy = DEFAULT_POLICY) -> Decision:
+        """The decision for one request: its listener's table decides."""
+        host = request.host
+        if not request.path.startswith("/"):
+            try:
+                authority = split_target(request.path)[0]
+            except BadRequest:
+                authority = None
+            if authority is not None:
+                host = authority
+        port = request.port or _WELL_KNOWN_PORTS.get(request.scheme, 80)
+        index = self._ports.get(port)
+        # PERF: Host values repeat; remember which listener each (port, Host) reaches.
+        cache = self._listener_cache
+        found = cache.get((port, host), _UNSEEN)
+        if found is _UNSEEN:
+            found = None if index is None else index.find(normalize_host(host))
+            if host is None or len(host) <= _HOST_CACHE_KEY_MAX:
+                if len(cache) >= _HOST_CACHE_SIZE:
+                    cache.clear()
+                cache[(port, host)] = found
+        if found is None:
+            # No listener takes the request: 404, after the checks every request gets
+            # (a bad Host or path is still a 400).
+            return decide(self._empty, request, policy)  # type: ignore[arg-type]  # always built
+        scope: Scope = found[0]
+        table: RouteTable = found[1]
+        if request.scheme == "https" and request.sni and index is not None:
+            # A request whose Host reaches another listener than its TLS server name did:
+            # 421 (RFC 9110 §15.5.20: "the request was directed at a server that is
+            # unable or unwilling to produce an authoritative response for the target
+            # URI"; Gateway API HTTPRouteHTTPSListenerDetectMisdirectedRequests).
+            by_sni = index.find(normalize_host(request.sni))
+            if by_sni is not None and by_sni[0] is not scope:
+                return Decision("respond", 421, reason="misdirected request")
+        return decide(table, request, policy)  # PERF: no method hop
+
+    def virtual_host(self, host: str | None) -> _VirtualHost | None:
+        """The virtual host of `host` in the default port's listener."""
+        found = self.scope_table(host)
+        return None if found is None else found[1].virtual_host(host)
+
+    def virtual_hosts(self) -> Iterator[_VirtualHost]:
+        """Every virtual host of every listener."""
+        for index in self._ports.values():
+            entries = [*index.exact.values(), *index.wildcard.values()]
+            if index.fallback is not None:
+                entries.append(index.fallback)
+            for _, table in entries:
+                yield from table.virtual_hosts()
+
+    def explain(self, host: str | None, path: str, *, port: int | None = None) -> Explanation:
+        """Account for the listener a request reaches and every candidate rule in it."""
+        chosen = self._default_port() if port is None else port
+        found = self.scope_table(host, chosen)
+        name = normalize_host(host)
+        if found is None:
+            listeners = sorted(s.name for s in self._scopes if s.port == chosen)
+            return Explanation(
+                host,
+                path,
+                name,
+                f"no listener of port {chosen} takes {name!r} (listeners: "
+                f"{', '.join(listeners) or 'none'}): 404",
+                (),
+                None,
+            )
+        scope, table = found
+        inner = explain(table, host, path)
+        hostname = f"hostname {scope.hostname!r}" if scope.hostname else "no hostname"
+        listener = (
+            f"listener {scope.name!r} (port {scope.port}, {hostname}) takes {name!r}, the "
+            "most specific listener hostname first; only its routes are considered. "
+        )
+        return attrs.evolve(inner, host_decision=listener + inner.host_decision)

@@ -6,9 +6,31 @@ here knows which API a rule came from. Host normalisation and wildcard coverage,
 every layer compares hosts by, live here too.
 """
 
-from ingresslib.rules._hosts import host_covers, normalize_host, wildcard_parent
+from ingresslib.rules._backend import Backend
+from ingresslib.rules._filters import (
+    CORS,
+    HeaderChanges,
+    Mirror,
+    PathModifier,
+    Redirect,
+    RequestHeaders,
+    Respond,
+    ResponseHeaders,
+    Rewrite,
+    Timeouts,
+    replace_prefix,
+)
+from ingresslib.rules._hosts import (
+    WildcardLabels,
+    gateway_covers,
+    host_covers,
+    intersect_hostnames,
+    is_ip_literal,
+    normalize_host,
+    wildcard_keys,
+    wildcard_parent,
+)
 from ingresslib.rules._model import (
-    Backend,
     Filter,
     HeaderMatch,
     HTTPSRedirect,
@@ -18,26 +40,44 @@ from ingresslib.rules._model import (
     Rule,
     RuleKind,
     RuleSet,
+    Scope,
     Source,
     StringMatchType,
     WeightedBackend,
 )
 
 __all__ = [
+    "CORS",
     "Backend",
     "Filter",
     "HTTPSRedirect",
+    "HeaderChanges",
     "HeaderMatch",
     "Match",
+    "Mirror",
     "PathMatch",
+    "PathModifier",
     "QueryParamMatch",
+    "Redirect",
+    "RequestHeaders",
+    "Respond",
+    "ResponseHeaders",
+    "Rewrite",
     "Rule",
     "RuleKind",
     "RuleSet",
+    "Scope",
     "Source",
     "StringMatchType",
+    "Timeouts",
     "WeightedBackend",
+    "WildcardLabels",
+    "gateway_covers",
     "host_covers",
+    "intersect_hostnames",
+    "is_ip_literal",
     "normalize_host",
+    "replace_prefix",
+    "wildcard_keys",
     "wildcard_parent",
 ]

@@ -28,8 +28,20 @@ from typing import Any, Literal
 
 import attrs
 
+from ingresslib.rules._backend import Backend
+from ingresslib.rules._filters import (
+    CORS,
+    Mirror,
+    Redirect,
+    RequestHeaders,
+    Respond,
+    ResponseHeaders,
+    Rewrite,
+    Timeouts,
+)
+from ingresslib.rules._hosts import WildcardLabels
+
 __all__ = [
-    "Backend",
     "Filter",
     "HTTPSRedirect",
     "HeaderMatch",
@@ -39,6 +51,7 @@ __all__ = [
     "Rule",
     "RuleKind",
     "RuleSet",
+    "Scope",
     "Source",
     "StringMatchType",
     "WeightedBackend",
@@ -155,37 +168,6 @@ class Match:
 
 
 @attrs.frozen
-class Backend:
-    """A backend reference, the same for every API.
-
-    Attributes:
-        name: the referenced object's name (a Service's name).
-        namespace: its namespace ("" for the controller's default backend: the namespace
-            the executor is configured with).
-        port: the Service port number, or None when the reference names its port.
-        port_name: the port's name, when it is referenced by name.
-        kind: "Service", or the kind of another referenced resource.
-        group: the API group of that kind ("" for the core group).
-        origin: the API's own backend object (an `IngressBackend` for Ingress rules).
-    """
-
-    name: str
-    namespace: str
-    port: int | None = None
-    port_name: str | None = None
-    kind: str = "Service"
-    group: str = ""
-    origin: Any = attrs.field(default=None, eq=False, repr=False)
-
-    def describe(self) -> str:
-        """`name:port` (or `Kind name` for a resource backend), as messages show it."""
-        if self.kind != "Service" or self.group:
-            return f"{self.kind} {self.name}"
-        port = self.port if self.port is not None else self.port_name
-        return f"{self.name}:{port}"
-
-
-@attrs.frozen
 class WeightedBackend:
     """One share of a rule's traffic.
 
@@ -194,11 +176,14 @@ class WeightedBackend:
         weight: its weight relative to the rule's other backends (Ingress: 1).
         invalid: None, or why this share cannot be served (its requests are then
             answered 500: a refused cross-namespace reference, an unknown kind...).
+        filters: filters of this share only (Gateway API `HTTPBackendRef.filters`),
+            applied after the rule's when the executor sends a request to it.
     """
 
     backend: Backend
     weight: int = 1
     invalid: str | None = None
+    filters: tuple[RequestHeaders | ResponseHeaders, ...] = ()
 
 
 @attrs.frozen
@@ -217,8 +202,18 @@ class HTTPSRedirect:
     status: int = 308
 
 
-#: Every filter a rule can carry (the Gateway API and annotation filters join the union).
-Filter = HTTPSRedirect
+#: Every filter a rule can carry, applied in order by `decide()`.
+Filter = (
+    HTTPSRedirect
+    | Redirect
+    | Rewrite
+    | RequestHeaders
+    | ResponseHeaders
+    | Mirror
+    | CORS
+    | Timeouts
+    | Respond
+)
 
 
 @attrs.frozen
@@ -257,8 +252,39 @@ class RuleSet:
         host_defaults: every claimed host, with the rule it answers with when no path
             matches (None: 404). A host named here is claimed even without path rules.
         catch_all: the rule for requests whose host no rule claims (None: 404).
+        wildcards: how many labels a `*.` hostname covers: "one" (Ingress) or "many"
+            (Gateway API).
     """
 
     rules: tuple[Rule, ...]
     host_defaults: Mapping[str, Rule | None] = attrs.field(factory=dict)
     catch_all: Rule | None = None
+    wildcards: WildcardLabels = "one"
+
+
+@attrs.frozen
+class Scope:
+    """Rules that only requests of one listener see (a Gateway API listener).
+
+    Gateway API: "requests SHOULD match at most one Listener. For example, if Listeners
+    are defined for "foo.example.com" and "*.example.com", a request to
+    "foo.example.com" SHOULD only be routed using routes attached to the
+    "foo.example.com" Listener (and not the "*.example.com" Listener)."
+
+    Attributes:
+        name: the listener's name (for display).
+        port: the port requests arrive on.
+        protocol: "HTTP" or "HTTPS".
+        hostname: the listener's hostname, normalised ("" for none: every host).
+        rules: the rules of the routes attached to it.
+        source: where the listener comes from (its Gateway).
+        field: its field path in the Gateway (`spec.listeners[0]`).
+    """
+
+    name: str
+    port: int
+    protocol: str
+    hostname: str
+    rules: RuleSet
+    source: Source | None = None
+    field: str = ""

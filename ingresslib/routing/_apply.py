@@ -1,0 +1,300 @@
+"""Step 5 of `decide()`: a rule's filters, applied in order, into the Decision.
+
+Pure functions of the match, the request and the rule's filters (`ingresslib.rules`):
+they compute what an executor does — the Location of a redirect, the path and Host sent
+upstream, the header edits, the mirrors, the CORS answer, the timeouts — so that no
+executor interprets a filter by itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ingresslib.routing._decision import Decision, DecisionPolicy, Request
+from ingresslib.rules._filters import (
+    CORS,
+    HeaderChanges,
+    Mirror,
+    Redirect,
+    RequestHeaders,
+    Respond,
+    ResponseHeaders,
+    Rewrite,
+    Timeouts,
+)
+from ingresslib.rules._hosts import host_covers
+from ingresslib.rules._model import HTTPSRedirect
+
+if TYPE_CHECKING:
+    from ingresslib.routing._conditions import RequestView
+    from ingresslib.routing._match import RouteMatch
+    from ingresslib.rules._model import Filter
+
+__all__ = ["apply_filters", "cors_headers", "origin_allowed", "redirect_location"]
+
+_WELL_KNOWN_PORTS = {"http": 80, "https": 443}
+
+
+def apply_filters(
+    match: RouteMatch,
+    filters: Sequence[Filter],
+    request: Request,
+    view: RequestView,
+    *,
+    name: str,
+    path: str,
+    query: str,
+    policy: DecisionPolicy,
+    reusable: bool,
+) -> Decision:
+    """The Decision of a request routed to a rule with filters.
+
+    Args:
+        match: the routing result.
+        filters: the rule's filters, in order.
+        request: the request.
+        view: its method, headers and query as conditions read them.
+        name: the validated, normalised request host ("" when none was sent).
+        path: the normalised request path.
+        query: the raw query string.
+        policy: the executor's decision policy.
+        reusable: whether the decision so far depends only on scheme, port, Host, path.
+    """
+    upstream_path = path
+    authority: str | None = None
+    request_changes: HeaderChanges | None = None
+    response_changes: HeaderChanges | None = None
+    mirrors: list[Mirror] = []
+    timeouts: Timeouts | None = None
+    for step in filters:
+        if isinstance(step, HTTPSRedirect):
+            if (
+                policy.https_redirect
+                and request.scheme == "http"
+                and name
+                and any(host_covers(tls_host, name) for tls_host in step.hosts)
+            ):
+                # ingress-nginx: `return 308 https://$redirect_host$request_uri;`, with
+                # the HTTPS port when it is not 443. The host is the validated,
+                # normalised one: never a Host value the client made up.
+                port = "" if policy.https_port == 443 else f":{policy.https_port}"
+                target = f"https://{name}{port}{path}"
+                return Decision(
+                    "redirect",
+                    step.status,
+                    location=f"{target}?{query}" if query else target,
+                    match=match,
+                    path=path,
+                    host=name,
+                    # The Location carries the query: such a redirect is this request's.
+                    reusable=reusable and not query,
+                )
+        elif isinstance(step, Redirect):
+            return Decision(
+                "redirect",
+                step.status,
+                location=redirect_location(step, match, request, name=name, path=path, query=query),
+                match=match,
+                path=path,
+                host=name,
+                response_headers=response_changes,
+                reusable=reusable and not query,
+            )
+        elif isinstance(step, Rewrite):
+            if step.hostname is not None:
+                authority = step.hostname
+            if step.path is not None:
+                upstream_path = step.path.apply(path, match.path)
+        elif isinstance(step, RequestHeaders):
+            request_changes = (
+                step.changes if request_changes is None else request_changes.then(step.changes)
+            )
+        elif isinstance(step, ResponseHeaders):
+            response_changes = (
+                step.changes if response_changes is None else response_changes.then(step.changes)
+            )
+        elif isinstance(step, Mirror):
+            mirrors.append(step)
+        elif isinstance(step, Timeouts):
+            timeouts = step
+        elif isinstance(step, CORS):
+            origin = view.header("origin")
+            if origin is None:
+                continue
+            reusable = False
+            preflight = (
+                request.method == "OPTIONS"
+                and view.header("access-control-request-method") is not None
+            )
+            extra = cors_headers(step, view, origin, preflight=preflight)
+            if preflight:
+                # "The status code of a successful response to a "preflight" request is
+                # always an OK status (i.e., 204 or 200)"; a refused origin gets it too,
+                # "but doesn't set the relevant cross-origin response headers".
+                return Decision(
+                    "respond",
+                    200,
+                    match=match,
+                    path=path,
+                    host=name,
+                    response_headers=HeaderChanges(set=extra),
+                    reusable=False,
+                )
+            if extra:
+                cors = HeaderChanges(set=extra)
+                response_changes = cors if response_changes is None else response_changes.then(cors)
+        elif isinstance(step, Respond):
+            return Decision(
+                "respond",
+                step.status,
+                match=match,
+                path=path,
+                host=name,
+                reason=step.reason,
+                reusable=reusable,
+            )
+    backends = match.backends
+    if not backends:
+        return Decision(
+            "respond",
+            500,
+            match=match,
+            path=path,
+            host=name,
+            response_headers=response_changes,
+            reusable=reusable,
+        )
+    return Decision(
+        "forward",
+        None,
+        backends=backends,
+        match=match,
+        path=upstream_path,
+        host=name,
+        authority=authority,
+        request_headers=request_changes,
+        response_headers=response_changes,
+        mirrors=tuple(mirrors),
+        timeouts=timeouts,
+        reusable=reusable,
+    )
+
+
+def redirect_location(
+    step: Redirect, match: RouteMatch, request: Request, *, name: str, path: str, query: str
+) -> str:
+    """The Location of a `Redirect` (`HTTPRequestRedirectFilter`), as an absolute URL.
+
+    "Scheme ... When empty, the scheme of the request is used." "Hostname ... When
+    empty, the hostname in the `Host` header of the request is used." "Path ... When
+    empty, the request path is used as-is." Port: "If redirect scheme is not-empty, the
+    redirect port MUST be the well-known port associated with the redirect scheme ... If
+    redirect scheme is empty, the redirect port MUST be the Gateway Listener port", and
+    "Implementations SHOULD NOT add the port number in the 'Location' header" for http
+    on 80 and https on 443.
+    """
+    scheme = step.scheme or request.scheme
+    host = step.hostname or name
+    listener_port = request.port or _WELL_KNOWN_PORTS.get(request.scheme, 80)
+    if step.port is not None:
+        port = step.port
+    elif step.scheme:
+        port = _WELL_KNOWN_PORTS.get(step.scheme, listener_port)
+    else:
+        port = listener_port
+    authority = host if _WELL_KNOWN_PORTS.get(scheme) == port else f"{host}:{port}"
+    if ":" in host and not host.startswith("["):
+        authority = f"[{host}]" if _WELL_KNOWN_PORTS.get(scheme) == port else f"[{host}]:{port}"
+    target = path if step.path is None else step.path.apply(path, match.path)
+    location = f"{scheme}://{authority}{target}"
+    return f"{location}?{query}" if query else location
+
+
+def origin_allowed(allowed: Sequence[str], origin: str) -> bool:
+    """Whether `origin` is one of the CORS `allowOrigins`.
+
+    "The `Origin` consists of a scheme and a host, with an optional port ... if not
+    included, port `80` is assumed for `http` scheme origins, and port `443` is assumed
+    for `https` origins." "`*` is a greedy match to the _left_, including any number of
+    DNS labels to the left of its position." "A wildcard by itself matches all hosts."
+    """
+    parsed = _origin(origin)
+    if parsed is None:
+        return "*" in allowed
+    scheme, host, port = parsed
+    for pattern in allowed:
+        if pattern == "*":
+            return True
+        expected = _origin(pattern)
+        if expected is None or expected[0] != scheme or expected[2] != port:
+            continue
+        wanted = expected[1]
+        if wanted == "*":
+            return True
+        if wanted.startswith("*"):
+            if host.endswith(wanted[1:]) and len(host) > len(wanted) - 1:
+                return True
+        elif wanted == host:
+            return True
+    return False
+
+
+def _origin(value: str) -> tuple[str, str, int] | None:
+    scheme, sep, rest = value.partition("://")
+    if not sep or scheme.lower() not in _WELL_KNOWN_PORTS or not rest or "/" in rest:
+        return None
+    scheme = scheme.lower()
+    host, _, port_text = rest.rpartition(":") if rest.count(":") == 1 else (rest, "", "")
+    if not port_text:
+        return scheme, rest.lower(), _WELL_KNOWN_PORTS[scheme]
+    if not port_text.isdigit():
+        return None
+    return scheme, host.lower(), int(port_text)
+
+
+def cors_headers(
+    cors: CORS, view: RequestView, origin: str, *, preflight: bool
+) -> tuple[tuple[str, str], ...]:
+    """The CORS response headers for a request from an `origin` (empty: not allowed).
+
+    "If the request `Origin` matches one of the configured allowed origins, the gateway
+    sets the response header `Access-Control-Allow-Origin` to the same value as the
+    `Origin` header provided by the client." With credentials, a `*` is never returned:
+    the request's method and headers are echoed instead.
+    """
+    if not origin_allowed(cors.allow_origins, origin):
+        return ()
+    headers: list[tuple[str, str]] = [("access-control-allow-origin", origin)]
+    if cors.allow_credentials:
+        # "the gateway will include the `Access-Control-Allow-Credentials` response
+        # header with value true (case-sensitive)".
+        headers.append(("access-control-allow-credentials", "true"))
+    if preflight:
+        requested_method = view.header("access-control-request-method")
+        if cors.allow_methods and requested_method is not None:
+            # "If the `Access-Control-Request-Method` header is not present in the
+            # request, the gateway must omit the `Access-Control-Allow-Methods`".
+            if "*" in cors.allow_methods:
+                methods = requested_method if cors.allow_credentials else "*"
+            else:
+                methods = ", ".join(cors.allow_methods)
+            headers.append(("access-control-allow-methods", methods))
+        requested_headers = view.header("access-control-request-headers")
+        if cors.allow_headers and requested_headers is not None:
+            if "*" in cors.allow_headers:
+                allowed = requested_headers if cors.allow_credentials else "*"
+            else:
+                allowed = ", ".join(cors.allow_headers)
+            headers.append(("access-control-allow-headers", allowed))
+        # "MaxAge indicates the duration (in seconds) for the client to cache the results
+        # of a "preflight" request."
+        headers.append(("access-control-max-age", str(cors.max_age)))
+    if cors.expose_headers:
+        exposed = cors.expose_headers
+        if "*" in exposed and cors.allow_credentials:
+            # "the gateway cannot use the `*` in the `Access-Control-Expose-Headers`".
+            exposed = tuple(h for h in exposed if h != "*")
+        if exposed:
+            headers.append(("access-control-expose-headers", ", ".join(exposed)))
+    return tuple(headers)
