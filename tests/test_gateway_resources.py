@@ -895,10 +895,18 @@ SCHEMA_INVALID: list[tuple[str, str, dict[str, Any], list[tuple[str, str]]]] = [
        "lower case alphanumeric characters, '-' or '.', and must start and end with an "
        "alphanumeric character (e.g. 'example.com', regex used for validation is "
        "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")]),
-    ("metadata-before-schema", "ReferenceGrant", {"metadata.name": ..., "spec.to": []},
+    # A blocking error stops the CEL rules; a CRD without rules has no such message.
+    ("metadata-name-missing", "ReferenceGrant", {"metadata.name": ..., "spec.to": []},
      [("metadata.name", "Required value: name or generateName is required"),
-      ("spec.to", "Invalid value: 0: spec.to in body should have at least 1 items"),
-      NOT_CHECKED]),
+      ("spec.to", "Invalid value: 0: spec.to in body should have at least 1 items")]),
+    ("metadata-name-missing-rules", "GRPCRoute", {"metadata.name": ...},
+     [("metadata.name", "Required value: name or generateName is required"), NOT_CHECKED]),
+    ("metadata-before-schema", "ReferenceGrant", {"metadata.name": "-x", "spec.to": []},
+     [("metadata.name", 'Invalid value: "-x": a lowercase RFC 1123 subdomain must consist of '
+       "lower case alphanumeric characters, '-' or '.', and must start and end with an "
+       "alphanumeric character (e.g. 'example.com', regex used for validation is "
+       "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"),
+      ("spec.to", "Invalid value: 0: spec.to in body should have at least 1 items")]),
 ]
 # fmt: on
 

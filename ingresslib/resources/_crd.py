@@ -49,9 +49,11 @@ __all__ = [
     "apply_defaults",
     "check_rules",
     "crd_document",
+    "crd_has_rules",
     "crd_schema",
     "go_regex",
     "go_value",
+    "has_rules",
     "is_blocking",
     "served_versions",
     "validate_list_types",
@@ -570,6 +572,24 @@ def walk_rules(
         if items is not None:
             for index, item in enumerate(value):
                 yield from walk_rules(item, items, f"{path}[{index}]")
+
+
+def has_rules(schema: Schema) -> bool:
+    """Whether any node has `x-kubernetes-validations` (`hasXValidations`).
+
+    Without any, the apiserver builds no CEL validator, and reports no "rules were not
+    checked" error either.
+    """
+    if schema.get("x-kubernetes-validations"):
+        return True
+    subs = [*_properties(schema).values(), _items(schema), _additional(schema)]
+    return any(sub is not None and has_rules(sub) for sub in subs)
+
+
+@functools.cache
+def crd_has_rules(kind: str) -> bool:
+    """`has_rules` of a kind's CRD schema."""
+    return has_rules(crd_schema(kind))
 
 
 def is_blocking(reason: str) -> bool:

@@ -18,6 +18,7 @@ from ingresslib.resources._crd import (
     NOT_CHECKED,
     apply_defaults,
     check_rules,
+    crd_has_rules,
     crd_schema,
     is_blocking,
     validate_list_types,
@@ -533,7 +534,9 @@ def _load_custom_resource(
             return None
     if resource is not None:
         found = validate_resource(resource) + found
-    if any(is_blocking(reason) for _, reason in found):
+    if not crd_has_rules(cls.kind):
+        pass  # NewValidator: no CEL validator at all, so no "not checked" either
+    elif any(is_blocking(reason) for _, reason in found):
         found.append(NOT_CHECKED)
     else:
         found += check_rules(defaulted, schema, RULES, NOT_ON_CREATE)
