@@ -1201,7 +1201,7 @@ class HTTPRoute(ResourceBase):
     api_version: ClassVar[str] = f"{GROUP}/v1"
     kind: ClassVar[str] = "HTTPRoute"
 
-    spec: HTTPRouteSpec = attrs.field(factory=HTTPRouteSpec)
+    spec: HTTPRouteSpec = attrs.field(factory=HTTPRouteSpec, metadata=REQUIRED)
     status: HTTPRouteStatus = attrs.field(factory=HTTPRouteStatus)
 
 
@@ -1365,7 +1365,7 @@ class GRPCRoute(ResourceBase):
     api_version: ClassVar[str] = f"{GROUP}/v1"
     kind: ClassVar[str] = "GRPCRoute"
 
-    spec: GRPCRouteSpec = attrs.field(factory=GRPCRouteSpec)
+    spec: GRPCRouteSpec = attrs.field(factory=GRPCRouteSpec, metadata=REQUIRED)
     status: GRPCRouteStatus = attrs.field(factory=GRPCRouteStatus)
 
 

@@ -14,6 +14,16 @@ import yaml
 
 from ingresslib.resources._converter import flatten_structure_error, structure_resource
 from ingresslib.resources._core import NAMESPACE_NAME_LABEL, Namespace, Secret, Service
+from ingresslib.resources._crd import (
+    NOT_CHECKED,
+    apply_defaults,
+    check_rules,
+    crd_has_rules,
+    crd_schema,
+    is_blocking,
+    validate_list_types,
+    validate_schema,
+)
 from ingresslib.resources._discovery import EndpointSlice
 from ingresslib.resources._errors import (
     INPUT_LABEL,
@@ -30,6 +40,7 @@ from ingresslib.resources._gateway import (
     HTTPRoute,
     ReferenceGrant,
 )
+from ingresslib.resources._gateway_rules import NOT_ON_CREATE, RULES
 from ingresslib.resources._meta import ResourceBase
 from ingresslib.resources._networking import Ingress, IngressClass
 from ingresslib.resources._validation import validate_resource
@@ -69,6 +80,10 @@ _KINDS.update(
         for cls in (GatewayClass, Gateway, HTTPRoute, GRPCRoute, ReferenceGrant)
         for version in GATEWAY_API_VERSIONS[cls.kind]
     }
+)
+# The kinds defined by CustomResourceDefinitions: validated from their vendored CRD.
+_CUSTOM_KINDS: frozenset[type[Resource]] = frozenset(
+    {GatewayClass, Gateway, HTTPRoute, GRPCRoute, ReferenceGrant}
 )
 # Versions the apiserver no longer serves: an error, not a silent skip, since the user meant
 # the object to count.
@@ -487,12 +502,44 @@ def _load_document(
     metadata = body.get("metadata")
     if isinstance(metadata, Mapping):
         ref = attrs.evolve(ref, namespace=_string_at(metadata, "namespace"))
+    if cls in _CUSTOM_KINDS:
+        return _load_custom_resource(body, cls, ref, problems)
     try:
         resource = structure_resource(body, cls)
     except Exception as error:  # noqa: BLE001 -- cattrs groups any hook's errors; each becomes a problem
         problems.extend(ref.problem(f, reason) for f, reason in flatten_structure_error(error))
         return None
     found = validate_resource(resource, allow_loopback_endpoints=allow_loopback_endpoints)
+    problems.extend(ref.problem(f, reason) for f, reason in found)
+    return resource
+
+
+def _load_custom_resource(
+    body: dict[str, Any], cls: type[Resource], ref: _ObjectRef, problems: list[ManifestProblem]
+) -> Resource | None:
+    """A Gateway API object, checked as the apiserver creates a custom resource.
+
+    Defaults from the CRD schema, then the object's metadata, the schema and the list types,
+    then the CEL rules unless an earlier error blocks them (see `_crd`).
+    """
+    schema = crd_schema(cls.kind)
+    defaulted = apply_defaults(body, schema)
+    found = validate_schema(defaulted, schema) + validate_list_types(defaulted, schema)
+    resource: Resource | None = None
+    try:
+        resource = structure_resource(defaulted, cls)
+    except Exception as error:  # noqa: BLE001 -- cattrs groups any hook's errors
+        if not found:  # the schema found nothing: the metadata is malformed
+            problems.extend(ref.problem(f, reason) for f, reason in flatten_structure_error(error))
+            return None
+    if resource is not None:
+        found = validate_resource(resource) + found
+    if not crd_has_rules(cls.kind):
+        pass  # NewValidator: no CEL validator at all, so no "not checked" either
+    elif any(is_blocking(reason) for _, reason in found):
+        found.append(NOT_CHECKED)
+    else:
+        found += check_rules(defaulted, schema, RULES, NOT_ON_CREATE)
     problems.extend(ref.problem(f, reason) for f, reason in found)
     return resource
 

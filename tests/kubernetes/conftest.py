@@ -9,6 +9,11 @@ directory (kept when INGRESSLIB_K8S_KEEP=1).
 The binaries come from scripts/k8s-fixtures.sh: $INGRESSLIB_K8S_BIN, else
 ${XDG_CACHE_HOME:-~/.cache}/ingresslib/k8s/<k8s version>. Without them the tests skip, with the
 reason shown by `-ra`; in CI (`CI` set) they fail instead.
+
+`gateway_api_crds` (session): the Gateway API standard-channel CRDs installed into that
+apiserver and Established. They come from scripts/gateway-api-crds.sh (the Go module
+sigs.k8s.io/gateway-api at the version of the CRDs vendored in ingresslib/resources/crds),
+in $INGRESSLIB_GATEWAY_API_CRDS, else ${XDG_CACHE_HOME:-~/.cache}/ingresslib/gateway-api/<version>.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = "scripts/k8s-fixtures.sh"
+CRDS_SCRIPT = "scripts/gateway-api-crds.sh"
+VENDORED_CRDS = ROOT / "ingresslib" / "resources" / "crds"
 # Inputs of the build key; keep in step with KEY_FILES in scripts/k8s-fixtures.sh.
 KEY_FILES = (
     "tools/kube-apiserver/go.mod",
@@ -668,6 +675,73 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         for name, text in server.logs().items():
             report.sections.append((f"{name} log (last lines)", text))
     return report
+
+
+def gateway_api_version() -> str:
+    """The Gateway API release of the vendored CRDs (their bundle-version annotation)."""
+    text = (VENDORED_CRDS / "gateway.networking.k8s.io_httproutes.yaml").read_text()
+    found = re.search(r"gateway\.networking\.k8s\.io/bundle-version: (v[0-9.]+)", text)
+    assert found is not None, "the vendored CRDs name no bundle version"
+    return found.group(1)
+
+
+def gateway_api_crds_dir() -> Path:
+    """Where scripts/gateway-api-crds.sh puts the CRDs (same rule as the script)."""
+    if os.environ.get("INGRESSLIB_GATEWAY_API_CRDS"):
+        return Path(os.environ["INGRESSLIB_GATEWAY_API_CRDS"])
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "ingresslib" / "gateway-api" / gateway_api_version()
+
+
+CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+
+
+@pytest.fixture(scope="session")
+def gateway_api_crds(kube_apiserver: KubeAPIServer) -> list[dict[str, Any]]:
+    """Install the standard-channel Gateway API CRDs; return them once Established."""
+    directory = gateway_api_crds_dir()
+    if not (directory / ".complete").exists():
+        _unavailable(f"the Gateway API CRDs are not in {directory}: run {CRDS_SCRIPT}")
+    crds = [
+        document
+        for path in sorted(directory.glob("*.yaml"))
+        for document in yaml.safe_load_all(path.read_text())
+        if document and document.get("kind") == "CustomResourceDefinition"
+    ]
+    for crd in crds:
+        response = kube_apiserver.request("POST", CRD_PATH, crd)
+        assert response.status in (201, 409), response  # 409: installed by an earlier session
+    deadline = time.monotonic() + READY_TIMEOUT
+    for crd in crds:
+        name = crd["metadata"]["name"]
+        while True:
+            body = kube_apiserver.request("GET", f"{CRD_PATH}/{name}").body
+            status = body.get("status", {}) if isinstance(body, dict) else {}
+            conditions = {c["type"]: c["status"] for c in status.get("conditions", [])}
+            if conditions.get("Established") == "True":
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"CRD {name} not Established: {conditions}")
+            time.sleep(0.1)
+    # Established comes before the group is in discovery: wait until every v1 kind is served.
+    wanted = {
+        crd["spec"]["names"]["plural"]
+        for crd in crds
+        if any(v["name"] == "v1" and v["served"] for v in crd["spec"]["versions"])
+    }
+    while True:
+        response = kube_apiserver.request("GET", "/apis/gateway.networking.k8s.io/v1")
+        served = (
+            {r["name"] for r in response.body.get("resources", [])}
+            if response.status == 200 and isinstance(response.body, dict)
+            else set()
+        )
+        if wanted <= served:
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Gateway API v1 kinds not served: {sorted(wanted - served)}")
+        time.sleep(0.1)
+    return crds
 
 
 @pytest.fixture
