@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import ssl
 import time
 from collections.abc import Iterable
+from typing import NamedTuple
 
 import aiohttp
 from aiohttp import web
@@ -34,15 +36,39 @@ from ingresslib.aiohttp._websocket import (
     relay_websocket,
     subprotocols,
 )
-from ingresslib.endpoints import Endpoint, EndpointIndex, EndpointSet, RoundRobin
-from ingresslib.endpoints._backends import BackendCache, BalancerFactory, attempts
-from ingresslib.proxy import PathPolicy, TrustedProxies, is_upgrade, is_websocket, unresolved
+from ingresslib.endpoints import Balancer, Endpoint, EndpointIndex, EndpointSet, RoundRobin
+from ingresslib.endpoints._backends import BackendCache, BackendKey, BalancerFactory, attempts
+from ingresslib.proxy import (
+    GATEWAY_TIMEOUT,
+    Canned,
+    PathPolicy,
+    TrustedProxies,
+    is_upgrade,
+    is_websocket,
+    mirror_selected,
+    request_changes,
+    response_changes,
+    unresolved,
+)
 from ingresslib.routing import DecisionPolicy, RouteMatch, RouteTable
+from ingresslib.rules import HeaderChanges, Mirror, Timeouts, WeightedBackend
 from ingresslib.tls import CertificateStore, sni_context
 
 __all__ = ["ReverseProxy"]
 
 logger = logging.getLogger("ingresslib.aiohttp")
+
+
+class _Plan(NamedTuple):
+    """What a Decision asks of one forward, for the chosen share."""
+
+    request: HeaderChanges | None
+    response: HeaderChanges | None
+    timeouts: Timeouts | None
+
+    @property
+    def backend_timeout(self) -> float | None:
+        return None if self.timeouts is None else self.timeouts.backend_request
 
 
 class ReverseProxy(BackendCache):
@@ -129,6 +155,7 @@ class ReverseProxy(BackendCache):
         self._keepalive_timeout = keepalive_timeout
         self._session: aiohttp.ClientSession | None = None
         self._init_backend_cache()
+        self._mirrors: set[asyncio.Task[None]] = set()  # copies in flight (strong references)
         self.app = web.Application(client_max_size=client_max_size)
         self.app.router.add_route("*", "/{path:.*}", self.handle)
         self.app.on_cleanup.append(self._on_cleanup)
@@ -228,15 +255,51 @@ class ReverseProxy(BackendCache):
             and is_upgrade(connection_tokens_of(decode_fields(request.raw_headers)), upgrade)
         ):
             return await self._websocket(request, match)
-        key, resolution = self._resolve(match)
+        picked = self._pick(decision)
+        if isinstance(picked, Canned):
+            return response_of(picked)
+        share, key, resolution = picked
         if not isinstance(resolution, EndpointSet):
             return response_of(unresolved(resolution.reason))
+        plan = _Plan(
+            request_changes(decision.request_headers, share),
+            response_changes(decision.response_headers, share),
+            decision.timeouts,
+        )
+        body: bytes | None = None
+        if decision.mirrors:
+            # The copies need the body too: read it once (mirrored requests only).
+            body = await request.read() if request.body_exists else b""
+            self._mirror(request, decision.mirrors, body, plan)
         balancer = self._balancer_for(key, resolution)
+        timeouts = decision.timeouts
+        if timeouts is not None and timeouts.request is not None:
+            # HTTPRouteTimeouts.request: "If the gateway has not been able to respond before
+            # this deadline is met, the gateway MUST return a timeout error" (504).
+            try:
+                return await asyncio.wait_for(
+                    self._forward(request, key, resolution, balancer, plan, body),
+                    timeouts.request,
+                )
+            except asyncio.TimeoutError:
+                logger.warning("%s %s: request timeout", request.method, key)
+                return response_of(GATEWAY_TIMEOUT)
+        return await self._forward(request, key, resolution, balancer, plan, body)
+
+    async def _forward(  # noqa: PLR0917 -- private: one call, every argument
+        self,
+        request: web.Request,
+        key: BackendKey,
+        resolution: EndpointSet,
+        balancer: Balancer,
+        plan: _Plan,
+        body: bytes | None,
+    ) -> web.StreamResponse:
         failure: UpstreamError | None = None
         for endpoint in attempts(balancer, len(resolution)):
             start = time.monotonic()
             try:
-                upstream = await self._open(request, endpoint)
+                upstream = await self._open(request, endpoint, plan, body)
             except UpstreamError as error:
                 balancer.report(endpoint, ok=False)
                 logger.warning("%s %s -> %s failed: %s", request.method, key, endpoint, error)
@@ -247,38 +310,85 @@ class ReverseProxy(BackendCache):
             latency = time.monotonic() - start
             ok = False
             try:
-                response, ok = await self._relay(request, upstream)
+                response, ok = await self._relay(request, upstream, plan.response)
             finally:
                 upstream.release()
                 balancer.report(endpoint, ok=ok, latency=latency)
             return response
         return UpstreamError.answer(failure)
 
-    async def _open(self, request: web.Request, endpoint: Endpoint) -> aiohttp.ClientResponse:
+    def _mirror(
+        self, request: web.Request, mirrors: Iterable[Mirror], body: bytes, plan: _Plan
+    ) -> None:
+        """Send copies of the request to the mirrors drawn; their responses are ignored.
+
+        HTTPRequestMirrorFilter: "Requests are sent to the specified destination, but
+        responses from that destination are ignored."
+        """
+        for mirror in mirrors:
+            if not mirror_selected(mirror, random.random()):
+                continue
+            key, resolution = self._resolve_share(WeightedBackend(mirror.backend))
+            if not isinstance(resolution, EndpointSet):
+                logger.warning("mirror %s: %s", mirror.backend.describe(), resolution.reason)
+                continue
+            endpoint = self._balancer_for(key, resolution).pick()
+            if endpoint is None:
+                continue
+            task = asyncio.create_task(self._send_copy(request, endpoint, plan, body))
+            self._mirrors.add(task)
+            task.add_done_callback(self._mirrors.discard)
+
+    async def _send_copy(
+        self, request: web.Request, endpoint: Endpoint, plan: _Plan, body: bytes
+    ) -> None:
+        try:
+            upstream = await self._open(request, endpoint, plan, body)
+        except UpstreamError as error:
+            logger.info("mirror %s failed: %s", endpoint, error)
+            return
+        try:
+            await upstream.read()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            logger.info("mirror %s failed mid-response: %r", endpoint, error)
+        finally:
+            upstream.release()
+
+    async def _open(
+        self, request: web.Request, endpoint: Endpoint, plan: _Plan, body: bytes | None = None
+    ) -> aiohttp.ClientResponse:
         url = endpoint_url(request, endpoint)
-        data = request.content if request.body_exists else None
+        data = body if body is not None else (request.content if request.body_exists else None)
+        timeout = plan.backend_timeout
         try:
             with exact_header_bytes():  # the request head is serialised before this returns
                 return await self._get_session().request(
                     request.method,
                     url,
-                    headers=forwarded_request_headers(request, endpoint, self.trusted_proxies),
+                    headers=forwarded_request_headers(
+                        request, endpoint, self.trusted_proxies, plan.request
+                    ),
                     data=data,
                     allow_redirects=False,
                     compress=None,
                     raise_for_status=False,
+                    # HTTPRouteTimeouts.backendRequest: "a timeout for an individual request
+                    # from the gateway to a backend".
+                    timeout=self._timeout
+                    if timeout is None
+                    else aiohttp.ClientTimeout(total=timeout, connect=self._timeout.connect),
                 )
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise UpstreamError.of(error) from error
 
     @staticmethod
     async def _relay(
-        request: web.Request, upstream: aiohttp.ClientResponse
+        request: web.Request, upstream: aiohttp.ClientResponse, changes: HeaderChanges | None
     ) -> tuple[web.StreamResponse, bool]:
         response = web.StreamResponse(
             status=upstream.status,
             reason=upstream.reason,
-            headers=forwarded_response_headers(upstream.raw_headers),
+            headers=forwarded_response_headers(upstream.raw_headers, changes),
         )
         with exact_header_bytes():
             await response.prepare(request)

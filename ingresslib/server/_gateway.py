@@ -36,10 +36,12 @@ class ServeProxy(ReverseProxy):
 
     metrics: Metrics
 
-    async def _open(self, request: web.Request, endpoint: Endpoint) -> aiohttp.ClientResponse:
+    async def _open(
+        self, request: web.Request, endpoint: Endpoint, plan: Any, body: bytes | None = None
+    ) -> aiohttp.ClientResponse:
         request[UPSTREAM_KEY] = endpoint.key
         try:
-            return await super()._open(request, endpoint)
+            return await super()._open(request, endpoint, plan, body)
         except UpstreamError as error:
             _, backend = route_labels(request.get(MATCH_KEY), self.namespace)
             self.metrics.upstream_errors.labels(backend, str(error.status)).inc()
