@@ -12,7 +12,7 @@ import logging
 import random
 import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 import aiohttp
@@ -22,6 +22,7 @@ from ingresslib.aiohttp._bytes import exact_header_bytes
 from ingresslib.aiohttp._middleware import answer, decide, plain_response, response_of
 from ingresslib.aiohttp._upstream import (
     UpstreamError,
+    arrival_port,
     connection_tokens_of,
     decode_fields,
     endpoint_url,
@@ -50,7 +51,7 @@ from ingresslib.proxy import (
     response_changes,
     unresolved,
 )
-from ingresslib.routing import DecisionPolicy, RouteMatch, RouteTable
+from ingresslib.routing import Decision, DecisionPolicy, RouteMatch, RouteTable
 from ingresslib.rules import HeaderChanges, Mirror, Timeouts, WeightedBackend
 from ingresslib.tls import CertificateStore, sni_context
 
@@ -110,6 +111,7 @@ class ReverseProxy(BackendCache):
         client_max_size: int = 1024**2,
         trusted_proxies: Iterable[str] = (),
         paths: PathPolicy = "keep",
+        listener_ports: Mapping[int, int] | None = None,
     ) -> None:
         """Create the gateway (its client session is created at the first proxied request).
 
@@ -133,11 +135,16 @@ class ReverseProxy(BackendCache):
                 `ingresslib.proxy.TrustedProxies`).
             paths: the request path normalisation (`ingresslib.DecisionPolicy.paths`):
                 "keep" (the default), "reject", "decode", or "raw" (no normalisation).
+            listener_ports: for a Gateway API table, the Gateway listener port that each
+                local port serves (`{8080: 80}`: a request arriving on 8080 is decided as
+                one on the listener port 80; a local port not named is its own). Without
+                it, requests are decided as arriving on 80 (http) or 443 (https).
 
         Raises:
             ValueError: a bad `https_port` or trusted proxy CIDR.
         """
         self.table = table
+        self.listener_ports: Mapping[int, int] = dict(listener_ports or {})
         self.index = index
         self.certificates = certificates
         self.balancer_factory = balancer_factory
@@ -235,13 +242,25 @@ class ReverseProxy(BackendCache):
             )
         return session
 
+    def decide(self, request: web.Request) -> Decision:
+        """The request's Decision (once per request: `ingresslib.aiohttp.decide`).
+
+        For a Gateway API table, the request is decided as one on the listener port its
+        local port serves (`listener_ports`).
+        """
+        port = None
+        if self.listener_ports:
+            local = arrival_port(request)
+            port = self.listener_ports.get(local, local) if local is not None else None
+        return decide(self, request, self.policy, port=port)
+
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Route and proxy one request (the app's only handler).
 
         An outer middleware that already routed the request (e.g. a rate limiter) leaves
         its match in `request[MATCH_KEY]`; it is used instead of matching again.
         """
-        decision = decide(self, request, self.policy)
+        decision = self.decide(request)
         match = decision.match
         if decision.action != "forward" or match is None:
             return answer(decision)
@@ -376,7 +395,11 @@ class ReverseProxy(BackendCache):
                     # from the gateway to a backend".
                     timeout=self._timeout
                     if timeout is None
-                    else aiohttp.ClientTimeout(total=timeout, connect=self._timeout.connect),
+                    else aiohttp.ClientTimeout(
+                        total=timeout,
+                        sock_connect=self._timeout.sock_connect,
+                        sock_read=self._timeout.sock_read,
+                    ),
                 )
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise UpstreamError.of(error) from error
