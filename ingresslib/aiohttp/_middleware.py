@@ -71,11 +71,12 @@ def plain_response(status: int, text: str, **headers: str) -> web.Response:
     )
 
 
-def request_of(request: web.Request) -> Request:
+def request_of(request: web.Request, port: int | None = None) -> Request:
     """The `ingresslib.Request` of an aiohttp request: Host, target and fields as received.
 
     aiohttp's parser gives the header fields as bytes (`raw_headers`); latin-1 keeps each
-    byte as one character, as the ASGI executor does.
+    byte as one character, as the ASGI executor does. `port`: the (Gateway listener) port
+    the request is decided for (None: 80 or 443 by scheme).
     """
     headers = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in request.raw_headers]
     host = None
@@ -91,12 +92,17 @@ def request_of(request: web.Request) -> Request:
         path=path,
         query=query,
         headers=headers,
+        port=port,
         client=request.remote,
     )
 
 
 def decide(
-    holder: TableHolder | RouteTable, request: web.Request, policy: DecisionPolicy
+    holder: TableHolder | RouteTable,
+    request: web.Request,
+    policy: DecisionPolicy,
+    *,
+    port: int | None = None,
 ) -> Decision:
     """The request's Decision: the one an outer middleware left, else the table's.
 
@@ -107,7 +113,7 @@ def decide(
     if found is not None:
         return found
     table = holder if isinstance(holder, RouteTable) else holder.table
-    decision = table.decide(request_of(request), policy)
+    decision = table.decide(request_of(request, port), policy)
     request[DECISION_KEY] = decision
     request[MATCH_KEY] = decision.match
     return decision

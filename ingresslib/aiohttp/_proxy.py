@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 import aiohttp
 from aiohttp import web
@@ -20,6 +22,7 @@ from ingresslib.aiohttp._bytes import exact_header_bytes
 from ingresslib.aiohttp._middleware import answer, decide, plain_response, response_of
 from ingresslib.aiohttp._upstream import (
     UpstreamError,
+    arrival_port,
     connection_tokens_of,
     decode_fields,
     endpoint_url,
@@ -34,15 +37,39 @@ from ingresslib.aiohttp._websocket import (
     relay_websocket,
     subprotocols,
 )
-from ingresslib.endpoints import Endpoint, EndpointIndex, EndpointSet, RoundRobin
-from ingresslib.endpoints._backends import BackendCache, BalancerFactory, attempts
-from ingresslib.proxy import PathPolicy, TrustedProxies, is_upgrade, is_websocket, unresolved
-from ingresslib.routing import DecisionPolicy, RouteMatch, RouteTable
+from ingresslib.endpoints import Balancer, Endpoint, EndpointIndex, EndpointSet, RoundRobin
+from ingresslib.endpoints._backends import BackendCache, BackendKey, BalancerFactory, attempts
+from ingresslib.proxy import (
+    GATEWAY_TIMEOUT,
+    Canned,
+    PathPolicy,
+    TrustedProxies,
+    is_upgrade,
+    is_websocket,
+    mirror_selected,
+    request_changes,
+    response_changes,
+    unresolved,
+)
+from ingresslib.routing import Decision, DecisionPolicy, RouteMatch, RouteTable
+from ingresslib.rules import HeaderChanges, Mirror, Timeouts, WeightedBackend
 from ingresslib.tls import CertificateStore, sni_context
 
 __all__ = ["ReverseProxy"]
 
 logger = logging.getLogger("ingresslib.aiohttp")
+
+
+class _Plan(NamedTuple):
+    """What a Decision asks of one forward, for the chosen share."""
+
+    request: HeaderChanges | None
+    response: HeaderChanges | None
+    timeouts: Timeouts | None
+
+    @property
+    def backend_timeout(self) -> float | None:
+        return None if self.timeouts is None else self.timeouts.backend_request
 
 
 class ReverseProxy(BackendCache):
@@ -84,6 +111,7 @@ class ReverseProxy(BackendCache):
         client_max_size: int = 1024**2,
         trusted_proxies: Iterable[str] = (),
         paths: PathPolicy = "keep",
+        listener_ports: Mapping[int, int] | None = None,
     ) -> None:
         """Create the gateway (its client session is created at the first proxied request).
 
@@ -107,11 +135,16 @@ class ReverseProxy(BackendCache):
                 `ingresslib.proxy.TrustedProxies`).
             paths: the request path normalisation (`ingresslib.DecisionPolicy.paths`):
                 "keep" (the default), "reject", "decode", or "raw" (no normalisation).
+            listener_ports: for a Gateway API table, the Gateway listener port that each
+                local port serves (`{8080: 80}`: a request arriving on 8080 is decided as
+                one on the listener port 80; a local port not named is its own). Without
+                it, requests are decided as arriving on 80 (http) or 443 (https).
 
         Raises:
             ValueError: a bad `https_port` or trusted proxy CIDR.
         """
         self.table = table
+        self.listener_ports: Mapping[int, int] = dict(listener_ports or {})
         self.index = index
         self.certificates = certificates
         self.balancer_factory = balancer_factory
@@ -129,6 +162,7 @@ class ReverseProxy(BackendCache):
         self._keepalive_timeout = keepalive_timeout
         self._session: aiohttp.ClientSession | None = None
         self._init_backend_cache()
+        self._mirrors: set[asyncio.Task[None]] = set()  # copies in flight (strong references)
         self.app = web.Application(client_max_size=client_max_size)
         self.app.router.add_route("*", "/{path:.*}", self.handle)
         self.app.on_cleanup.append(self._on_cleanup)
@@ -208,13 +242,25 @@ class ReverseProxy(BackendCache):
             )
         return session
 
+    def decide(self, request: web.Request) -> Decision:
+        """The request's Decision (once per request: `ingresslib.aiohttp.decide`).
+
+        For a Gateway API table, the request is decided as one on the listener port its
+        local port serves (`listener_ports`).
+        """
+        port = None
+        if self.listener_ports:
+            local = arrival_port(request)
+            port = self.listener_ports.get(local, local) if local is not None else None
+        return decide(self, request, self.policy, port=port)
+
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Route and proxy one request (the app's only handler).
 
         An outer middleware that already routed the request (e.g. a rate limiter) leaves
         its match in `request[MATCH_KEY]`; it is used instead of matching again.
         """
-        decision = decide(self, request, self.policy)
+        decision = self.decide(request)
         match = decision.match
         if decision.action != "forward" or match is None:
             return answer(decision)
@@ -228,15 +274,51 @@ class ReverseProxy(BackendCache):
             and is_upgrade(connection_tokens_of(decode_fields(request.raw_headers)), upgrade)
         ):
             return await self._websocket(request, match)
-        key, resolution = self._resolve(match)
+        picked = self._pick(decision)
+        if isinstance(picked, Canned):
+            return response_of(picked)
+        share, key, resolution = picked
         if not isinstance(resolution, EndpointSet):
             return response_of(unresolved(resolution.reason))
+        plan = _Plan(
+            request_changes(decision.request_headers, share),
+            response_changes(decision.response_headers, share),
+            decision.timeouts,
+        )
+        body: bytes | None = None
+        if decision.mirrors:
+            # The copies need the body too: read it once (mirrored requests only).
+            body = await request.read() if request.body_exists else b""
+            self._mirror(request, decision.mirrors, body, plan)
         balancer = self._balancer_for(key, resolution)
+        timeouts = decision.timeouts
+        if timeouts is not None and timeouts.request is not None:
+            # HTTPRouteTimeouts.request: "If the gateway has not been able to respond before
+            # this deadline is met, the gateway MUST return a timeout error" (504).
+            try:
+                return await asyncio.wait_for(
+                    self._forward(request, key, resolution, balancer, plan, body),
+                    timeouts.request,
+                )
+            except asyncio.TimeoutError:
+                logger.warning("%s %s: request timeout", request.method, key)
+                return response_of(GATEWAY_TIMEOUT)
+        return await self._forward(request, key, resolution, balancer, plan, body)
+
+    async def _forward(  # noqa: PLR0917 -- private: one call, every argument
+        self,
+        request: web.Request,
+        key: BackendKey,
+        resolution: EndpointSet,
+        balancer: Balancer,
+        plan: _Plan,
+        body: bytes | None,
+    ) -> web.StreamResponse:
         failure: UpstreamError | None = None
         for endpoint in attempts(balancer, len(resolution)):
             start = time.monotonic()
             try:
-                upstream = await self._open(request, endpoint)
+                upstream = await self._open(request, endpoint, plan, body)
             except UpstreamError as error:
                 balancer.report(endpoint, ok=False)
                 logger.warning("%s %s -> %s failed: %s", request.method, key, endpoint, error)
@@ -247,38 +329,89 @@ class ReverseProxy(BackendCache):
             latency = time.monotonic() - start
             ok = False
             try:
-                response, ok = await self._relay(request, upstream)
+                response, ok = await self._relay(request, upstream, plan.response)
             finally:
                 upstream.release()
                 balancer.report(endpoint, ok=ok, latency=latency)
             return response
         return UpstreamError.answer(failure)
 
-    async def _open(self, request: web.Request, endpoint: Endpoint) -> aiohttp.ClientResponse:
+    def _mirror(
+        self, request: web.Request, mirrors: Iterable[Mirror], body: bytes, plan: _Plan
+    ) -> None:
+        """Send copies of the request to the mirrors drawn; their responses are ignored.
+
+        HTTPRequestMirrorFilter: "Requests are sent to the specified destination, but
+        responses from that destination are ignored."
+        """
+        for mirror in mirrors:
+            if not mirror_selected(mirror, random.random()):
+                continue
+            key, resolution = self._resolve_share(WeightedBackend(mirror.backend))
+            if not isinstance(resolution, EndpointSet):
+                logger.warning("mirror %s: %s", mirror.backend.describe(), resolution.reason)
+                continue
+            endpoint = self._balancer_for(key, resolution).pick()
+            if endpoint is None:
+                continue
+            task = asyncio.create_task(self._send_copy(request, endpoint, plan, body))
+            self._mirrors.add(task)
+            task.add_done_callback(self._mirrors.discard)
+
+    async def _send_copy(
+        self, request: web.Request, endpoint: Endpoint, plan: _Plan, body: bytes
+    ) -> None:
+        try:
+            upstream = await self._open(request, endpoint, plan, body)
+        except UpstreamError as error:
+            logger.info("mirror %s failed: %s", endpoint, error)
+            return
+        try:
+            await upstream.read()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            logger.info("mirror %s failed mid-response: %r", endpoint, error)
+        finally:
+            upstream.release()
+
+    async def _open(
+        self, request: web.Request, endpoint: Endpoint, plan: _Plan, body: bytes | None = None
+    ) -> aiohttp.ClientResponse:
         url = endpoint_url(request, endpoint)
-        data = request.content if request.body_exists else None
+        data = body if body is not None else (request.content if request.body_exists else None)
+        timeout = plan.backend_timeout
         try:
             with exact_header_bytes():  # the request head is serialised before this returns
                 return await self._get_session().request(
                     request.method,
                     url,
-                    headers=forwarded_request_headers(request, endpoint, self.trusted_proxies),
+                    headers=forwarded_request_headers(
+                        request, endpoint, self.trusted_proxies, plan.request
+                    ),
                     data=data,
                     allow_redirects=False,
                     compress=None,
                     raise_for_status=False,
+                    # HTTPRouteTimeouts.backendRequest: "a timeout for an individual request
+                    # from the gateway to a backend".
+                    timeout=self._timeout
+                    if timeout is None
+                    else aiohttp.ClientTimeout(
+                        total=timeout,
+                        sock_connect=self._timeout.sock_connect,
+                        sock_read=self._timeout.sock_read,
+                    ),
                 )
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise UpstreamError.of(error) from error
 
     @staticmethod
     async def _relay(
-        request: web.Request, upstream: aiohttp.ClientResponse
+        request: web.Request, upstream: aiohttp.ClientResponse, changes: HeaderChanges | None
     ) -> tuple[web.StreamResponse, bool]:
         response = web.StreamResponse(
             status=upstream.status,
             reason=upstream.reason,
-            headers=forwarded_response_headers(upstream.raw_headers),
+            headers=forwarded_response_headers(upstream.raw_headers, changes),
         )
         with exact_header_bytes():
             await response.prepare(request)

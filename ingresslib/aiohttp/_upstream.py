@@ -22,10 +22,12 @@ from ingresslib.proxy import (
     FailureKind,
     TrustedProxies,
     connection_tokens,
+    edit_headers,
     failure_response,
     forward_request_headers,
     forward_response_headers,
 )
+from ingresslib.rules import HeaderChanges
 
 __all__ = [
     "UpstreamError",
@@ -60,7 +62,10 @@ def arrival_port(request: web.BaseRequest) -> int | None:
 
 
 def forwarded_request_headers(
-    request: web.Request, endpoint: Endpoint, trusted_proxies: TrustedProxies = _NOBODY
+    request: web.Request,
+    endpoint: Endpoint,
+    trusted_proxies: TrustedProxies = _NOBODY,
+    changes: HeaderChanges | None = None,
 ) -> CIMultiDict[str]:
     """The headers sent upstream for `request`, for aiohttp's client.
 
@@ -68,31 +73,35 @@ def forwarded_request_headers(
     on `request.raw_headers` with the peer (`request.remote`), the scheme, the port of the
     listening socket and the endpoint's `address:port` as the Host when the client sent
     none. The fields are latin-1 str, one character per byte: send them inside
-    `exact_header_bytes()` for the bytes received to be the bytes sent.
+    `exact_header_bytes()` for the bytes received to be the bytes sent. `changes`: the
+    decided header edits (`RequestHeaderModifier`), applied last.
     """
     decision = request.get(DECISION_KEY)
     # An absolute-form target's authority is the Host (RFC 9112 §3.2.2), as decided.
     authority = None if decision is None else decision.authority
-    return latin1_headers(
-        forward_request_headers(
-            request.raw_headers,
-            peer=request.remote,
-            scheme="https" if request.secure else "http",
-            trusted=trusted_proxies,
-            fallback_host=endpoint.key.encode("latin-1"),
-            port=arrival_port(request),
-            host=None if authority is None else authority.encode("latin-1"),
-        )
+    fields = forward_request_headers(
+        request.raw_headers,
+        peer=request.remote,
+        scheme="https" if request.secure else "http",
+        trusted=trusted_proxies,
+        fallback_host=endpoint.key.encode("latin-1"),
+        port=arrival_port(request),
+        host=None if authority is None else authority.encode("latin-1"),
     )
+    return latin1_headers(fields if changes is None else edit_headers(fields, changes))
 
 
-def forwarded_response_headers(raw: Iterable[tuple[bytes, bytes]]) -> CIMultiDict[str]:
+def forwarded_response_headers(
+    raw: Iterable[tuple[bytes, bytes]], changes: HeaderChanges | None = None
+) -> CIMultiDict[str]:
     """The upstream response headers sent to the client (latin-1 str, one per byte).
 
     `ingresslib.proxy.forward_response_headers` with `server_owned=False`: aiohttp writes a
     Date and a Server only when the response has none, so the endpoint's pass, once each.
+    `changes`: the decided edits (`ResponseHeaderModifier`, CORS fields), applied last.
     """
-    return latin1_headers(forward_response_headers(raw, server_owned=False))
+    fields = forward_response_headers(raw, server_owned=False)
+    return latin1_headers(fields if changes is None else edit_headers(fields, changes))
 
 
 class UpstreamError(Exception):

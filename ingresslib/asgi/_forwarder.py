@@ -9,7 +9,9 @@ that the middleware needs no third-party package) and the WebSocket client
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from ingresslib.asgi._answers import refuse
 from ingresslib.asgi._types import Receive, Scope, Send
@@ -19,11 +21,24 @@ from ingresslib.asgi._upstream import (
     UpstreamRefusedError,
 )
 from ingresslib.asgi._websocket import accepted_headers, open_websocket, relay_websocket
-from ingresslib.endpoints import EndpointIndex, EndpointSet, RoundRobin
-from ingresslib.endpoints._backends import BackendCache, BalancerFactory, attempts
-from ingresslib.proxy import Canned, TrustedProxies, failure_response, unresolved
+from ingresslib.endpoints import Balancer, EndpointIndex, EndpointSet, RoundRobin
+from ingresslib.endpoints._backends import BackendCache, BackendKey, BalancerFactory, attempts
+from ingresslib.proxy import (
+    GATEWAY_TIMEOUT,
+    Canned,
+    TrustedProxies,
+    failure_response,
+    mirror_selected,
+    request_changes,
+    response_changes,
+    unresolved,
+)
 from ingresslib.proxy import canned as _canned
-from ingresslib.routing import RouteMatch
+from ingresslib.routing import Decision, RouteMatch
+from ingresslib.rules import HeaderChanges, Timeouts, WeightedBackend
+
+if TYPE_CHECKING:
+    from ingresslib.asgi._http import RequestBody
 
 __all__ = ["HTTPForwarder"]
 
@@ -152,17 +167,27 @@ class HTTPForwarder(BackendCache):
             trusted_proxies=self.trusted_proxies,
         )
         self._init_backend_cache()
+        self._mirrors: set[Any] = set()  # copies in flight (strong references)
 
     async def aclose(self) -> None:
         """Close the pooled connections (a later request opens a new client)."""
         await self._client.aclose()
 
     async def __call__(self, match: RouteMatch, scope: Scope, receive: Receive, send: Send) -> None:
-        """Proxy one request routed to `match.backend`."""
+        """Proxy one request routed to `match` (with the decision the middleware left)."""
         if scope["type"] == "websocket":
             await self._websocket(match, scope, receive, send)
             return
-        key, resolution = self._resolve(match)
+        decision: Decision | None = scope.get("ingresslib.decision")
+        share: WeightedBackend | None = None
+        if decision is None or decision.match is not match:
+            key, resolution = self._resolve(match)
+        else:
+            picked = self._pick(decision)
+            if isinstance(picked, Canned):
+                await refuse(scope, send, picked)
+                return
+            share, key, resolution = picked
         if not isinstance(resolution, EndpointSet):
             await refuse(scope, send, unresolved(resolution.reason))
             return
@@ -170,12 +195,53 @@ class HTTPForwarder(BackendCache):
         body = self._http.RequestBody(receive)
         try:
             await body.prime()
+            if decision is not None and decision.mirrors:
+                # The copies need the body too: read it once (mirrored requests only).
+                self._mirror(scope, decision, await body.read_all())
         except ClientDisconnectedError:
             return
+        plan = (
+            None
+            if decision is None
+            else (
+                request_changes(decision.request_headers, share),
+                response_changes(decision.response_headers, share),
+                decision.timeouts,
+            )
+        )
+        timeouts = None if plan is None else plan[2]
+        if timeouts is not None and timeouts.request is not None:
+            # HTTPRouteTimeouts.request: "If the gateway has not been able to respond before
+            # this deadline is met, the gateway MUST return a timeout error" (504).
+            import anyio  # noqa: PLC0415 -- httpx's dependency, imported with the client
+
+            with anyio.move_on_after(timeouts.request) as deadline:
+                await self._attempts(key, resolution, balancer, scope, body, receive, send, plan)
+            if deadline.cancelled_caught:
+                _log.warning("%s %s: request timeout", scope["method"], key)
+                await refuse(scope, send, GATEWAY_TIMEOUT)
+            return
+        await self._attempts(key, resolution, balancer, scope, body, receive, send, plan)
+
+    async def _attempts(  # noqa: PLR0917 -- private: one caller, every argument
+        self,
+        key: BackendKey,
+        resolution: EndpointSet,
+        balancer: Balancer,
+        scope: Scope,
+        body: RequestBody,
+        receive: Receive,
+        send: Send,
+        plan: tuple[HeaderChanges | None, HeaderChanges | None, Timeouts | None] | None,
+    ) -> None:
+        request_edits, response_edits, timeouts = plan or (None, None, None)
+        backend_timeout = None if timeouts is None else timeouts.backend_request
         failure: UpstreamError | None = None
         for endpoint in attempts(balancer, len(resolution)):
             try:
-                response, latency = await self._client.open(endpoint, scope, body)
+                response, latency = await self._client.open(
+                    endpoint, scope, body, request_edits, backend_timeout
+                )
             except ClientDisconnectedError:
                 balancer.report(endpoint, ok=True)
                 return
@@ -190,12 +256,38 @@ class HTTPForwarder(BackendCache):
                 break
             ok = True
             try:
-                ok = await self._http.UpstreamClient.relay(response, body, receive, send)
+                ok = await self._http.UpstreamClient.relay(
+                    response, body, receive, send, response_edits
+                )
             finally:
                 # Reported once, even when the client went away (the task was cancelled).
                 balancer.report(endpoint, ok=ok, latency=latency)
             return
         await refuse(scope, send, failure_response(None if failure is None else failure.kind))
+
+    def _mirror(self, scope: Scope, decision: Decision, body: bytes) -> None:
+        """Send copies of the request to the mirrors drawn; their responses are ignored.
+
+        HTTPRequestMirrorFilter: "Requests are sent to the specified destination, but
+        responses from that destination are ignored."
+        """
+        import asyncio  # noqa: PLC0415 -- the copies run as tasks of the server's loop
+
+        for mirror in decision.mirrors:
+            if not mirror_selected(mirror, random.random()):
+                continue
+            key, resolution = self._resolve_share(WeightedBackend(mirror.backend))
+            if not isinstance(resolution, EndpointSet):
+                _log.warning("mirror %s: %s", mirror.backend.describe(), resolution.reason)
+                continue
+            endpoint = self._balancer_for(key, resolution).pick()
+            if endpoint is None:
+                continue
+            task = asyncio.ensure_future(
+                self._http.send_copy(self._client, endpoint, scope, body, decision.request_headers)
+            )
+            self._mirrors.add(task)
+            task.add_done_callback(self._mirrors.discard)
 
     async def _websocket(
         self, match: RouteMatch, scope: Scope, receive: Receive, send: Send

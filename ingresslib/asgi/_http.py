@@ -23,13 +23,14 @@ from ingresslib.asgi._upstream import (
     forwarded_response_headers,
     request_target,
 )
-from ingresslib.proxy import TrustedProxies
+from ingresslib.proxy import TrustedProxies, edit_headers
+from ingresslib.rules import HeaderChanges
 
 if TYPE_CHECKING:
-    from ingresslib.asgi._types import Receive, Scope, Send
+    from ingresslib.asgi._types import Message, Receive, Scope, Send
     from ingresslib.endpoints import Endpoint
 
-__all__ = ["RequestBody", "UpstreamClient"]
+__all__ = ["RequestBody", "UpstreamClient", "send_copy"]
 
 logger = logging.getLogger("ingresslib.asgi")
 _NOBODY = TrustedProxies()
@@ -74,6 +75,19 @@ class RequestBody(httpx.AsyncByteStream):
         self._first = message.get("body", b"")
         self._more = bool(message.get("more_body", False))
         self.complete = not self._more
+
+    async def read_all(self) -> bytes:
+        """Read the whole body into memory (it stays replayable): for mirrored requests."""
+        chunks = [self._first]
+        while self._more:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnectedError
+            self._more = bool(message.get("more_body", False))
+            chunks.append(message.get("body", b""))
+        self._first = b"".join(chunks)
+        self.complete = True
+        return self._first
 
     @property
     def empty(self) -> bool:
@@ -150,7 +164,12 @@ class UpstreamClient:
             await client.aclose()
 
     async def open(
-        self, endpoint: Endpoint, scope: Scope, body: RequestBody
+        self,
+        endpoint: Endpoint,
+        scope: Scope,
+        body: RequestBody,
+        changes: HeaderChanges | None = None,
+        timeout: float | None = None,
     ) -> tuple[httpx.Response, float]:
         """Send the request to `endpoint` and wait for its response headers.
 
@@ -160,8 +179,18 @@ class UpstreamClient:
         Raises:
             UpstreamError: the endpoint did not answer.
             ClientDisconnectedError: the client went away while its body was being sent.
+
+        Args:
+            endpoint: where the request goes.
+            scope: the client's request.
+            body: its body.
+            changes: the decided request header edits (`RequestHeaderModifier`).
+            timeout: the whole exchange's limit in seconds (`HTTPRouteTimeouts.
+                backendRequest`), or None for the client's own timeouts.
         """
         headers = forwarded_request_headers(scope, endpoint, self.trusted_proxies)
+        if changes is not None:
+            headers = edit_headers(headers, changes)
         if not body.empty and not any(n.lower() == b"content-length" for n, _ in headers):
             headers.append((b"transfer-encoding", b"chunked"))
         url = _TargetURL(f"http://{endpoint.key}/", request_target(scope))
@@ -169,6 +198,8 @@ class UpstreamClient:
         # Accept, User-Agent, Accept-Encoding, Connection): the client's headers go as sent.
         request = httpx.Request(scope["method"], url, headers=headers, stream=body)
         request.url = url  # Request() copies the URL into a plain one, losing the target
+        if timeout is not None:
+            request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
         start = time.monotonic()
         try:
             response = await self._get().send(request, stream=True)
@@ -186,7 +217,11 @@ class UpstreamClient:
 
     @staticmethod
     async def relay(
-        response: httpx.Response, body: RequestBody, receive: Receive, send: Send
+        response: httpx.Response,
+        body: RequestBody,
+        receive: Receive,
+        send: Send,
+        changes: HeaderChanges | None = None,
     ) -> bool:
         """Stream the response to the client as it arrives; close it in any case.
 
@@ -203,7 +238,9 @@ class UpstreamClient:
                 {
                     "type": "http.response.start",
                     "status": response.status_code,
-                    "headers": forwarded_response_headers(response.headers.raw),
+                    "headers": forwarded_response_headers(response.headers.raw)
+                    if changes is None
+                    else edit_headers(forwarded_response_headers(response.headers.raw), changes),
                 }
             )
             async with anyio.create_task_group() as group:
@@ -230,3 +267,35 @@ class UpstreamClient:
             return True
         finally:
             await response.aclose()
+
+
+async def send_copy(
+    client: UpstreamClient,
+    endpoint: Endpoint,
+    scope: Scope,
+    body: bytes,
+    changes: HeaderChanges | None,
+) -> None:
+    """Send a mirror's copy of a request; read and drop its response."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    copy = RequestBody(receive)
+    try:
+        await copy.prime()
+        response, _ = await client.open(endpoint, scope, copy, changes)
+    except (UpstreamError, ClientDisconnectedError) as error:
+        logger.info("mirror %s failed: %s", endpoint, error)
+        return
+    try:
+        await response.aread()
+    except httpx.HTTPError as error:
+        logger.info("mirror %s failed mid-response: %r", endpoint, error)
+    finally:
+        await response.aclose()

@@ -65,6 +65,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             poll_interval=args.poll_interval,
             shutdown_timeout=_drain_timeout(args.drain_timeout),
             loop=args.loop,
+            gateways=tuple(args.gateway or ()),
+            listener_ports=tuple(_serve.parse_listener_port(v) for v in args.listener_port),
+            gateway_host=args.gateway_host,
         )
     except ValueError as error:
         err.write(f"ingresslib serve: {error}\n")
@@ -84,6 +87,20 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _add_serve_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--listener-port",
+        action="append",
+        default=[],
+        metavar="LISTENER=LOCAL",
+        help="with --gateway: bind the Gateway listener port LISTENER on the local port "
+        "LOCAL, e.g. 80=8080 (repeatable; a port not named is bound as it is)",
+    )
+    parser.add_argument(
+        "--gateway-host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="with --gateway: the address the listener ports are bound on (default: %(default)s)",
+    )
     parser.add_argument(
         "--listen",
         default="127.0.0.1:8080",

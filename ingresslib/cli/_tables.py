@@ -25,6 +25,13 @@ def add_table_options(parser: argparse.ArgumentParser) -> None:
         "--watch-without-class", action="store_true", help="also use Ingresses without a class"
     )
     parser.add_argument(
+        "--gateway",
+        action="append",
+        metavar="NAMESPACE/NAME",
+        help="Gateway API: route for this Gateway (with --controller, only if its "
+        "GatewayClass names it) instead of Ingresses",
+    )
+    parser.add_argument(
         "--implementation-specific",
         default="prefix",
         metavar="MATCHER",

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import random
 from collections.abc import Callable, Iterator
 
 from ingresslib.endpoints._balancer import Balancer
 from ingresslib.endpoints._model import Endpoint, EndpointSet, Unresolved
 from ingresslib.endpoints._resolve import EndpointIndex
-from ingresslib.routing._table import RouteMatch
+from ingresslib.proxy import INVALID_BACKEND, Canned, choose_backend
+from ingresslib.resources import IngressBackend
+from ingresslib.routing import Decision, RouteMatch, ingress_view
+from ingresslib.rules import WeightedBackend
+
+log = logging.getLogger("ingresslib.proxy")
 
 __all__ = ["ATTEMPTS", "BackendCache", "BackendKey", "BalancerFactory", "attempts"]
 
@@ -68,12 +75,52 @@ class BackendCache:
         entry = self._balancers.get((namespace, service, port))
         return None if entry is None else entry[1]
 
+    def _pick(
+        self, decision: Decision
+    ) -> tuple[WeightedBackend | None, BackendKey, EndpointSet | Unresolved] | Canned:
+        """The share a forwarded request goes to, resolved; or the 500 it gets.
+
+        `ingresslib.proxy.choose_backend` by weight; a share whose reference does not
+        resolve (`WeightedBackend.invalid`), or every weight 0, answers 500.
+        """
+        shares = decision.backends
+        match = decision.match
+        if len(shares) <= 1:
+            # PERF: the common case (every Ingress rule): no draw.
+            share = shares[0] if shares else None
+        else:
+            share = choose_backend(shares, random.random())
+            if share is None:
+                return INVALID_BACKEND
+        if share is not None and (share.invalid is not None or share.weight <= 0):
+            log.warning(
+                "%s: backend %s: %s",
+                match.source if match is not None else "-",
+                share.backend.describe(),
+                share.invalid or "weight 0",
+            )
+            return INVALID_BACKEND
+        if share is None or len(shares) <= 1:
+            assert match is not None  # a forward decision has a match
+            key, resolution = self._resolve(match)
+            return share, key, resolution
+        key, resolution = self._resolve_share(share)
+        return share, key, resolution
+
+    def _resolve_share(self, share: WeightedBackend) -> tuple[BackendKey, EndpointSet | Unresolved]:
+        backend = share.backend
+        return self._resolve_backend(ingress_view(backend), backend.namespace or self.namespace)
+
     def _resolve(self, match: RouteMatch) -> tuple[BackendKey, EndpointSet | Unresolved]:
-        backend = match.backend
-        service = backend.service
         # The rule's backend knows its namespace ("" for the controller's default backend).
         shares = match.backends
         namespace = (shares[0].backend.namespace if shares else "") or self.namespace
+        return self._resolve_backend(match.backend, namespace)
+
+    def _resolve_backend(
+        self, backend: IngressBackend, namespace: str
+    ) -> tuple[BackendKey, EndpointSet | Unresolved]:
+        service = backend.service
         if service is None:
             return (namespace, "", ""), self.index.resolve(namespace, backend)
         key = (namespace, service.name, service.port.name or str(service.port.number))

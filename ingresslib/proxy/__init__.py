@@ -41,6 +41,7 @@ from ingresslib.proxy._plan import (
 from ingresslib.proxy._responses import (
     BAD_GATEWAY,
     GATEWAY_TIMEOUT,
+    INVALID_BACKEND,
     NO_ENDPOINT,
     NOT_FOUND,
     TOO_MANY,
@@ -58,6 +59,7 @@ __all__ = [
     "FORWARDING_FIELDS",
     "GATEWAY_TIMEOUT",
     "HOP_BY_HOP",
+    "INVALID_BACKEND",
     "NOT_FOUND",
     "NO_ENDPOINT",
     "PROTECTED_FROM_CONNECTION",

@@ -11,9 +11,13 @@ from __future__ import annotations
 import http
 from typing import Literal, NamedTuple, Protocol
 
+from ingresslib.proxy._plan import edit_headers
+from ingresslib.rules._filters import HeaderChanges
+
 __all__ = [
     "BAD_GATEWAY",
     "GATEWAY_TIMEOUT",
+    "INVALID_BACKEND",
     "NOT_FOUND",
     "NO_ENDPOINT",
     "TOO_MANY",
@@ -66,6 +70,9 @@ def canned(status: int, text: str | None = None) -> Canned:
 NOT_FOUND = canned(404)
 UNAVAILABLE = canned(503)
 NO_ENDPOINT = canned(503, "Service Unavailable: no-available-endpoint")
+#: A request whose backend share cannot be served (Gateway API: an invalid backendRef's
+#: share of the requests "MUST receive a 500 status code"; every weight 0).
+INVALID_BACKEND = canned(500)
 BAD_GATEWAY = canned(502)
 GATEWAY_TIMEOUT = canned(504)
 #: A refused rate-limit decision (with `ingresslib.ratelimit.RefusalHeaders`' fields).
@@ -89,10 +96,24 @@ class _Answered(Protocol):
     def location(self) -> str | None: ...
     @property
     def reason(self) -> str | None: ...
+    @property
+    def response_headers(self) -> HeaderChanges | None: ...
 
 
 def decision_response(decision: _Answered) -> Canned:
-    """The response of a "respond" or "redirect" `ingresslib.Decision`."""
+    """The response of a "respond" or "redirect" `ingresslib.Decision`.
+
+    With the rule's response header edits (`ResponseHeaderModifier`, a CORS preflight's
+    `Access-Control-*` fields) applied.
+    """
+    response = _decision_response(decision)
+    changes = decision.response_headers
+    if changes is None:
+        return response
+    return Canned(response.status, response.body, tuple(edit_headers(response.headers, changes)))
+
+
+def _decision_response(decision: _Answered) -> Canned:
     status = decision.status or 500
     if decision.action == "redirect":
         base = _REDIRECT_BODIES.get(status) or canned(status)

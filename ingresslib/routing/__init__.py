@@ -5,7 +5,14 @@ from ingresslib.routing._conditions import RequestView
 from ingresslib.routing._decision import DEFAULT_POLICY, Action, Decision, DecisionPolicy, Request
 from ingresslib.routing._explain import Candidate, Explanation
 from ingresslib.routing._lint import LintFinding, lint
-from ingresslib.routing._match import Conflict, MatchedBy, Route, RouteMatch, RouteTableError
+from ingresslib.routing._match import (
+    Conflict,
+    MatchedBy,
+    Route,
+    RouteMatch,
+    RouteTableError,
+    ingress_view,
+)
 from ingresslib.routing._table import RouteTable, ScopedRouteTable
 from ingresslib.rules._hosts import normalize_host
 
@@ -27,6 +34,7 @@ __all__ = [
     "RouteTable",
     "RouteTableError",
     "ScopedRouteTable",
+    "ingress_view",
     "lint",
     "normalize_host",
 ]

@@ -131,7 +131,9 @@ def decide(table: _Table, request: Request, policy: DecisionPolicy = DEFAULT_POL
             cache[key] = result
     else:
         decision = found
-    if authority is not None:
+    if authority is not None and decision.authority is None:
+        # The target's authority is the Host sent upstream, unless a URLRewrite filter
+        # decided another one.
         return attrs.evolve(decision, authority=authority)
     return decision
 

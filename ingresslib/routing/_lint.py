@@ -18,17 +18,20 @@ class LintFinding:
     """One warning about the routing configuration.
 
     Attributes:
-        ingress: `namespace/name` of the Ingress concerned.
+        ingress: `namespace/name` of the object concerned (an Ingress, unless `kind`
+            says otherwise).
         field: the field path inside it ("" for the whole object).
         message: what is wrong.
+        kind: the object's kind.
     """
 
     ingress: str
     field: str
     message: str
+    kind: str = "Ingress"
 
     def __str__(self) -> str:
-        where = f"Ingress {self.ingress}" + (f": {self.field}" if self.field else "")
+        where = f"{self.kind} {self.ingress}" + (f": {self.field}" if self.field else "")
         return f"{where}: {self.message}"
 
 
@@ -58,6 +61,18 @@ def lint(table: RouteTable, resources: Iterable[object]) -> list[LintFinding]:
 def _identical_claims(table: RouteTable) -> Iterator[LintFinding]:
     for conflict in table.conflicts():
         loser, winner = conflict.loser, conflict.winner
+        if loser.source.kind != "Ingress" or winner.source.kind != "Ingress":
+            # Another API's identical claims (Gateway API: the spec's precedence decides,
+            # and `explain` shows it): said in that API's own words.
+            yield LintFinding(
+                f"{loser.source.namespace}/{loser.source.name}",
+                loser.field,
+                f"never used: host {loser.host or '*'!r} path {loser.match.path.value!r} with "
+                f"the same conditions is also claimed by {winner.source} {winner.field}, "
+                "which wins",
+                kind=loser.source.kind,
+            )
+            continue
         yield LintFinding(
             _ref(loser.ingress),
             loser.field,
@@ -73,6 +88,8 @@ def _unreachable_patterns(table: RouteTable) -> Iterator[LintFinding]:
         if root is None or root.route is None or not vhost.patterns:
             continue
         for route in vhost.patterns:
+            if route.source.kind != "Ingress":
+                continue
             yield LintFinding(
                 _ref(route.ingress),
                 route.field,
@@ -126,7 +143,9 @@ def _missing_backends(
             )
 
     for route in table.routes():
-        yield from check(route.ingress, f"{route.field}.backend", route.http_path.backend)
+        # Gateway API backendRefs are checked by their status (ResolvedRefs), not here.
+        if route.source.kind == "Ingress":
+            yield from check(route.ingress, f"{route.field}.backend", route.http_path.backend)
     for ingress in table.ingresses:
         if ingress.spec.default_backend is not None:
             yield from check(ingress, "spec.defaultBackend", ingress.spec.default_backend)

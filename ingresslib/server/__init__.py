@@ -37,6 +37,7 @@ from ingresslib.server._config import (
     SourceError,
     assemble_snapshot,
     parse_address,
+    parse_listener_port,
     parse_rate_limit,
 )
 from ingresslib.server._files import build_snapshot
@@ -56,6 +57,7 @@ __all__ = [
     "loop_factory",
     "open_server",
     "parse_address",
+    "parse_listener_port",
     "parse_rate_limit",
     "serve",
 ]

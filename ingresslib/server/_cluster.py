@@ -42,6 +42,7 @@ from ingresslib.server._config import (
     Snapshot,
     SourceError,
     assemble_snapshot,
+    build_table,
 )
 from ingresslib.tls import CertificateStore
 
@@ -216,6 +217,15 @@ class ClusterSource:
         await self.watcher.stop()
 
     async def _convert(self, snapshot: ClusterSnapshot) -> Snapshot:
+        if self.config.gateways:
+            # Gateway API mode: the Gateways' listeners, from the Gateway API objects the
+            # watcher follows (when their CRDs are installed).
+            resources = ResourceSet(snapshot.resources)
+            table, gateway_certificates, notes = build_table(resources, self.config)
+            served = assemble_snapshot(
+                resources, table, snapshot.endpoints, gateway_certificates, ()
+            )
+            return attrs.evolve(served, warnings=(*notes, *served.warnings))
         sources, key = _certificate_inputs(snapshot.table.ingresses, snapshot.resources)
         cached = self._certificates
         if cached is not None and cached[0] == key:

@@ -14,10 +14,12 @@ from typing import Literal
 import attrs
 
 from ingresslib.endpoints import EndpointIndex
+from ingresslib.gatewayapi import GatewayFrontEnd, ListenerState
 from ingresslib.proxy import TrustedProxies
 from ingresslib.ratelimit import LimitReq
 from ingresslib.resources import ResourceSet
-from ingresslib.routing import LintFinding, RouteTable, lint
+from ingresslib.routing import LintFinding, RouteTable, ScopedRouteTable, lint
+from ingresslib.rules import Scope
 from ingresslib.tls import CertificateStore, certificate_sources
 
 __all__ = [
@@ -95,6 +97,13 @@ class ServeConfig:
         shutdown_timeout: seconds in-flight requests get to finish at shutdown.
         loop: the event loop: "uvloop", "asyncio", or "auto" (uvloop when it is installed,
             as it is with the `serve` extra on Linux and macOS).
+        gateways: Gateway API mode: serve these Gateways ("namespace/name"; with a
+            `controller`, only those whose GatewayClass names it) instead of Ingresses,
+            one listening socket per Gateway listener port.
+        listener_ports: (Gateway listener port, local port) pairs: where each listener
+            port is bound (a non-root local run maps 80 to 8080); a port not named is
+            bound as it is.
+        gateway_host: the local address Gateway listener ports are bound on.
     """
 
     paths: tuple[str, ...]
@@ -115,6 +124,13 @@ class ServeConfig:
     poll_interval: float = 0.5
     shutdown_timeout: float = 10.0
     loop: Literal["auto", "asyncio", "uvloop"] = "auto"
+    gateways: tuple[str, ...] = ()
+    listener_ports: tuple[tuple[int, int], ...] = ()
+    gateway_host: str = "127.0.0.1"
+
+    def local_port(self, listener_port: int) -> int:
+        """The local port a Gateway listener port is bound on."""
+        return dict(self.listener_ports).get(listener_port, listener_port)
 
 
 @attrs.frozen
@@ -181,6 +197,70 @@ def parse_address(value: str) -> Address:
         raise ValueError(f"expected HOST:PORT, not {value!r}")
     host = host.removeprefix("[").removesuffix("]") or "127.0.0.1"
     return Address(host, int(port))
+
+
+def parse_listener_port(value: str) -> tuple[int, int]:
+    """Parse `LISTENER=LOCAL` (e.g. `80=8080`): where a Gateway listener port is bound.
+
+    Raises:
+        ValueError: not two ports.
+    """
+    listener, sep, local = value.partition("=")
+    if not sep or not listener.isdigit() or not local.isdigit():
+        raise ValueError(f"expected LISTENER_PORT=LOCAL_PORT, not {value!r}")
+    ports = int(listener), int(local)
+    if not all(0 < port < 65536 for port in ports):
+        raise ValueError(f"ports are 1..65535, not {value!r}")
+    return ports
+
+
+def build_table(
+    resources: ResourceSet, config: ServeConfig
+) -> tuple[RouteTable, CertificateStore | None, list[str]]:
+    """The table `config` serves: its Ingresses, or its Gateways' listeners merged.
+
+    Returns:
+        The table; for Gateways, the certificates of their HTTPS listeners (None for
+        Ingress: they come from the Ingresses' TLS sections) and what was left out.
+
+    Raises:
+        RouteTableError: the table cannot be built (e.g. an unknown path matcher).
+        GatewayNotFoundError: a Gateway of `config.gateways` is not among the resources.
+    """
+    if not config.gateways:
+        table = RouteTable.build(
+            resources,
+            controller=config.controller,
+            ingress_class=config.ingress_class,
+            watch_without_class=config.watch_without_class,
+            implementation_specific=config.implementation_specific,
+        )
+        return table, None, []
+    scopes: list[Scope] = []
+    listeners: list[ListenerState] = []
+    notes: list[str] = []
+    taken: dict[tuple[int, str], str] = {}
+    fronts = [
+        GatewayFrontEnd.build(resources, key, controller=config.controller)
+        for key in config.gateways
+    ]
+    for key, front in zip(config.gateways, fronts, strict=True):
+        if not front.served:
+            notes.append(f"Gateway {key}: its GatewayClass is not ours: not served")
+        for scope in front.scopes:
+            # Listeners of several Gateways on one port share it; two with one hostname
+            # are not distinct: the first Gateway named keeps it.
+            owner = taken.setdefault((scope.port, scope.hostname), key)
+            if owner != key:
+                notes.append(
+                    f"Gateway {key}: listener {scope.name} (port {scope.port}, hostname "
+                    f"{scope.hostname or '-'}) conflicts with Gateway {owner}: not served"
+                )
+                continue
+            scopes.append(scope)
+        listeners.extend(s for s in front.attachment.listeners if s.accepted)
+    table = ScopedRouteTable.from_scopes(scopes, gateway=fronts[0] if len(fronts) == 1 else fronts)
+    return table, CertificateStore.from_listeners(listeners), notes
 
 
 def parse_rate_limit(value: str) -> LimitReq:

@@ -12,10 +12,11 @@ import os
 from collections.abc import AsyncGenerator, Sequence
 from pathlib import Path
 
+import attrs
+
 from ingresslib.endpoints import EndpointIndex
 from ingresslib.resources import MANIFEST_SUFFIXES, load_manifests
-from ingresslib.routing import RouteTable
-from ingresslib.server._config import ServeConfig, Snapshot, assemble_snapshot
+from ingresslib.server._config import ServeConfig, Snapshot, assemble_snapshot, build_table
 
 __all__ = ["Signature", "build_snapshot", "file_changes", "signature"]
 
@@ -29,6 +30,7 @@ def build_snapshot(config: ServeConfig) -> Snapshot:
     Raises:
         ManifestError: the manifests do not load or validate.
         RouteTableError: the table cannot be built (e.g. an unknown path matcher).
+        GatewayNotFoundError: a Gateway to serve is not among the manifests.
     """
     resources = load_manifests(
         list(config.paths),
@@ -36,14 +38,11 @@ def build_snapshot(config: ServeConfig) -> Snapshot:
         unknown_kinds="ignore",
         allow_loopback_endpoints=config.allow_loopback_endpoints,
     )
-    table = RouteTable.build(
-        resources,
-        controller=config.controller,
-        ingress_class=config.ingress_class,
-        watch_without_class=config.watch_without_class,
-        implementation_specific=config.implementation_specific,
+    table, certificates, notes = build_table(resources, config)
+    snapshot = assemble_snapshot(
+        resources, table, EndpointIndex.build(resources), certificates=certificates
     )
-    return assemble_snapshot(resources, table, EndpointIndex.build(resources))
+    return attrs.evolve(snapshot, warnings=(*notes, *snapshot.warnings))
 
 
 def signature(paths: Sequence[str]) -> Signature:

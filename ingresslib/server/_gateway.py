@@ -16,7 +16,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from ingresslib.aiohttp import MATCH_KEY, Handler, ReverseProxy, decide, response_of
+from ingresslib.aiohttp import MATCH_KEY, Handler, ReverseProxy, response_of
 from ingresslib.aiohttp._upstream import UpstreamError
 from ingresslib.endpoints import Endpoint
 from ingresslib.proxy import TOO_MANY, escape_log_value
@@ -36,10 +36,12 @@ class ServeProxy(ReverseProxy):
 
     metrics: Metrics
 
-    async def _open(self, request: web.Request, endpoint: Endpoint) -> aiohttp.ClientResponse:
+    async def _open(
+        self, request: web.Request, endpoint: Endpoint, plan: Any, body: bytes | None = None
+    ) -> aiohttp.ClientResponse:
         request[UPSTREAM_KEY] = endpoint.key
         try:
-            return await super()._open(request, endpoint)
+            return await super()._open(request, endpoint, plan, body)
         except UpstreamError as error:
             _, backend = route_labels(request.get(MATCH_KEY), self.namespace)
             self.metrics.upstream_errors.labels(backend, str(error.status)).inc()
@@ -115,7 +117,7 @@ def limit_middleware(
         key = gateway.client_address(request)
         if key is None:
             return await handler(request)
-        decision = decide(gateway, request, gateway.policy)
+        decision = gateway.decide(request)
         match = decision.match
         if decision.action != "forward" or match is None:  # 404, 400, redirects: not limited
             return await handler(request)

@@ -15,11 +15,12 @@ from collections.abc import AsyncIterator
 from typing import Protocol
 
 from ingresslib.aiohttp import ReverseProxy
+from ingresslib.gatewayapi import GatewayNotFoundError
 from ingresslib.ratelimit import MemoryLimiter, RefusalHeaders
 from ingresslib.resources import ManifestError
-from ingresslib.routing import RouteTableError
+from ingresslib.routing import RouteTableError, ScopedRouteTable
 from ingresslib.server._admin import admin_app
-from ingresslib.server._config import ServeConfig, Snapshot, SourceError
+from ingresslib.server._config import Address, ServeConfig, Snapshot, SourceError
 from ingresslib.server._files import build_snapshot, file_changes, signature
 from ingresslib.server._gateway import ServeProxy, limit_middleware, observe_middleware
 from ingresslib.server._listeners import Listeners
@@ -83,6 +84,9 @@ class Server:
             https_redirect=tls is not None,
             https_port=tls.port if tls is not None and tls.port else 443,
             trusted_proxies=config.trusted_proxies,
+            listener_ports={
+                config.local_port(port): port for port in _gateway_ports(self.snapshot)
+            },
         )
         gateway.metrics = self.metrics
         self._series = SeriesCache(self.metrics, config.namespace)
@@ -133,7 +137,7 @@ class Server:
         """Rebuild from the manifests; swap when valid, keep the last good one otherwise."""
         try:
             snapshot = await asyncio.to_thread(build_snapshot, self.config)
-        except (ManifestError, RouteTableError) as error:
+        except (ManifestError, RouteTableError, GatewayNotFoundError) as error:
             self.metrics.reloads.labels("error").inc()
             self.metrics.last_reload_ok.set(0)
             logger.error(
@@ -180,10 +184,25 @@ class Server:
         self._log_snapshot(self.snapshot, "loaded")
         config = self.config
         listeners = self._listeners
-        await listeners.start("http", self.gateway.app, config.listen)
-        if config.tls_listen is not None:
-            ssl_context = self.gateway.ssl_context()
-            await listeners.start("https", self.gateway.app, config.tls_listen, ssl_context)
+        if config.gateways:
+            # One listening socket per Gateway listener port (bound where `listener_ports`
+            # says); a port with an HTTPS listener serves TLS, certificates by SNI.
+            table = self.snapshot.table
+            for port in sorted(_gateway_ports(self.snapshot)):
+                https = isinstance(table, ScopedRouteTable) and any(
+                    s.port == port and s.protocol == "HTTPS" for s in table.scopes
+                )
+                await listeners.start(
+                    f"gateway:{port}",
+                    self.gateway.app,
+                    Address(config.gateway_host, config.local_port(port)),
+                    self.gateway.ssl_context() if https else None,
+                )
+        else:
+            await listeners.start("http", self.gateway.app, config.listen)
+            if config.tls_listen is not None:
+                ssl_context = self.gateway.ssl_context()
+                await listeners.start("https", self.gateway.app, config.tls_listen, ssl_context)
         if config.admin_listen is not None:
             admin = admin_app(self.metrics, lambda: self.ready)
             await listeners.start("admin", admin, config.admin_listen)
@@ -200,6 +219,11 @@ class Server:
         if self.source is not None:
             await self.source.aclose()
         await self.gateway.aclose()
+
+
+def _gateway_ports(snapshot: Snapshot) -> set[int]:
+    table = snapshot.table
+    return {s.port for s in table.scopes} if isinstance(table, ScopedRouteTable) else set()
 
 
 async def open_server(config: ServeConfig) -> Server:

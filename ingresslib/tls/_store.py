@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import attrs
 
+from ingresslib.gatewayapi import ListenerState
 from ingresslib.resources import Ingress, Secret
 from ingresslib.resources._meta import age_key
 from ingresslib.routing import RouteTable
@@ -207,6 +208,42 @@ class CertificateStore:
                             f" (from the older Ingress {owners[host]}); ignored"
                         )
         return cls(hosts, default, frozenset(tls_hosts), tuple(problems))
+
+    @classmethod
+    def from_listeners(
+        cls, listeners: Iterable[ListenerState], *, now: datetime.datetime | None = None
+    ) -> CertificateStore:
+        """The certificates of Gateway API HTTPS listeners, by listener hostname.
+
+        Each listener's first certificateRef serves its hostname (a listener without a
+        hostname: the default certificate); the refs were resolved by
+        `ingresslib.gatewayapi.attach` (ReferenceGrant, kind, type).
+        """
+        hosts: dict[str, Certificate] = {}
+        default: Certificate | None = None
+        problems: list[str] = []
+        for state in listeners:
+            if state.listener.protocol != "HTTPS":
+                continue
+            if state.certificate_problem is not None:
+                problems.append(
+                    f"Gateway {state.gateway.metadata.namespace}/{state.gateway.metadata.name}: "
+                    f"{state.field}: {state.certificate_problem[1]}"
+                )
+                continue
+            if not state.certificates:
+                continue
+            secret = state.certificates[0]
+            key = (secret.metadata.namespace, secret.metadata.name)
+            result = _from_secret(secret, key, now)
+            if isinstance(result, str):
+                problems.append(f"{state.field}: {result}")
+                continue
+            if state.hostname:
+                hosts.setdefault(state.hostname, result)
+            elif default is None:
+                default = result
+        return cls(hosts, default, frozenset(hosts), tuple(problems))
 
     def select(self, server_name: str | None) -> Certificate | None:
         """The certificate for a TLS server name: exact, then wildcard, then the default."""
