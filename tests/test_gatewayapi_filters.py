@@ -1,0 +1,254 @@
+"""The Gateway API filters' building blocks, row by row of the spec (`apis/v1/httproute_types.go`,
+v1.6.1): ReplacePrefixMatch, hostname intersection, redirect ports, CORS origins, and the
+filters the front-end compiles from HTTPRoutes (timeouts, header edits, backendRef filters).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import ingresslib
+from ingresslib import Request
+from ingresslib.resources import IngressBackend
+from ingresslib.routing import RouteMatch
+from ingresslib.routing._apply import origin_allowed, redirect_location
+from ingresslib.rules import PathModifier, Redirect, intersect_hostnames, replace_prefix
+
+# --- ReplacePrefixMatch ---------------------------------------------------------------------------
+
+# HTTPPathModifier.ReplacePrefixMatch: "Request Path | Prefix Match | Replace Prefix |
+# Modified Path", every row of the spec's table.
+SPEC_TABLE = [
+    ("/foo/bar", "/foo", "/xyz", "/xyz/bar"),
+    ("/foo/bar", "/foo", "/xyz/", "/xyz/bar"),
+    ("/foo/bar", "/foo/", "/xyz", "/xyz/bar"),
+    ("/foo/bar", "/foo/", "/xyz/", "/xyz/bar"),
+    ("/foo", "/foo", "/xyz", "/xyz"),
+    ("/foo/", "/foo", "/xyz", "/xyz/"),
+    ("/foo/bar", "/foo", "", "/bar"),
+    ("/foo/", "/foo", "", "/"),
+    ("/foo", "/foo", "", "/"),
+    ("/foo/", "/foo", "/", "/"),
+    ("/foo", "/foo", "/", "/"),
+]
+
+
+@pytest.mark.parametrize(("path", "prefix", "replacement", "expected"), SPEC_TABLE)
+def test_replace_prefix_is_the_spec_table(
+    path: str, prefix: str, replacement: str, expected: str
+) -> None:
+    assert replace_prefix(path, prefix, replacement) == expected
+
+
+@pytest.mark.parametrize(("path", "prefix", "replacement", "expected"), SPEC_TABLE)
+def test_a_path_modifier_replaces_the_matched_prefix(
+    path: str, prefix: str, replacement: str, expected: str
+) -> None:
+    assert PathModifier("ReplacePrefixMatch", replacement).apply(path, prefix) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "prefix", "replacement", "expected"),
+    [
+        # The prefix "/" (a rule without path match) covers the whole path.
+        ("/foo/bar", "/", "/xyz", "/xyz/foo/bar"),
+        ("/foo/bar", "/", "", "/foo/bar"),
+        # Deeper prefixes and replacements keep the rest element by element.
+        ("/a/b/c/d", "/a/b", "/x/y/z", "/x/y/z/c/d"),
+        ("/prefix/one/two", "/prefix/one", "/one", "/one/two"),
+        ("/strip-prefix/three", "/strip-prefix", "/", "/three"),
+    ],
+)
+def test_replace_prefix_beyond_the_table(
+    path: str, prefix: str, replacement: str, expected: str
+) -> None:
+    assert replace_prefix(path, prefix, replacement) == expected
+
+
+def test_replace_full_path_ignores_the_request_path() -> None:
+    assert PathModifier("ReplaceFullPath", "/one").apply("/full/one/two", "/full/one") == "/one"
+
+
+# --- hostname intersection ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("listener", "route", "expected"),
+    [
+        # "A Listener with `test.example.com` as the hostname matches HTTPRoutes that have
+        # either not specified any hostnames, or have specified at least one of
+        # `test.example.com` or `*.example.com`."
+        ("test.example.com", "", "test.example.com"),
+        ("test.example.com", "test.example.com", "test.example.com"),
+        ("test.example.com", "*.example.com", "test.example.com"),
+        ("test.example.com", "example.com", None),
+        ("test.example.com", "foo.test.example.com", None),
+        ("test.example.com", "*.test.example.com", None),
+        ("test.example.com", "*.example.net", None),
+        # "A Listener with `*.example.com` as the hostname matches HTTPRoutes that have
+        # either not specified any hostnames or have specified at least one hostname that
+        # matches the Listener hostname. For example, `*.example.com`, `test.example.com`,
+        # and `foo.test.example.com` would all match. On the other hand, `example.com` and
+        # `test.example.net` would not match."
+        ("*.example.com", "", "*.example.com"),
+        ("*.example.com", "*.example.com", "*.example.com"),
+        ("*.example.com", "test.example.com", "test.example.com"),
+        ("*.example.com", "foo.test.example.com", "foo.test.example.com"),
+        ("*.example.com", "example.com", None),
+        ("*.example.com", "test.example.net", None),
+        # Two wildcards: the narrower ("the hostname cannot be less specific than" the
+        # listener's, as the listener isolation manifests put it).
+        ("*.example.com", "*.foo.example.com", "*.foo.example.com"),
+        ("*.foo.example.com", "*.example.com", "*.foo.example.com"),
+        ("abc.foo.example.com", "*.example.com", "abc.foo.example.com"),
+        ("abc.foo.example.com", "*.foo.example.com", "abc.foo.example.com"),
+        ("*.foo.example.com", "bar.com", None),
+        ("*.example.com", "*.example.net", None),
+        # A wildcard label matches whole labels only.
+        ("*.example.com", "testexample.com", None),
+        ("*.ample.com", "test.example.com", None),
+        # A listener without hostname serves the route's hostnames as they are.
+        ("", "very.specific.com", "very.specific.com"),
+        ("", "*.wildcard.io", "*.wildcard.io"),
+        ("", "", ""),
+    ],
+)
+def test_intersect_hostnames(listener: str, route: str, expected: str | None) -> None:
+    assert intersect_hostnames(listener, route) == expected
+
+
+# --- redirect ports -------------------------------------------------------------------------------
+
+
+def _location(
+    step: Redirect,
+    *,
+    scheme: str = "http",
+    port: int | None = 80,
+    host: str = "gw.example",
+    path: str = "/p",
+    query: str = "",
+) -> str:
+    match = RouteMatch(IngressBackend(), None, "", "/p", "PathPrefix")
+    request = Request(scheme=scheme, host=host, path=path, port=port)
+    return redirect_location(step, match, request, name=host, path=path, query=query)
+
+
+@pytest.mark.parametrize(
+    ("step", "scheme", "port", "expected"),
+    [
+        # "If redirect scheme is empty, the redirect port MUST be the Gateway Listener port",
+        # left out for http on 80 and https on 443 ("Implementations SHOULD NOT add the port
+        # number in the 'Location' header" then).
+        (Redirect(), "http", 80, "http://gw.example/p"),
+        (Redirect(), "http", 8080, "http://gw.example:8080/p"),
+        (Redirect(), "https", 443, "https://gw.example/p"),
+        (Redirect(), "https", 8443, "https://gw.example:8443/p"),
+        (Redirect(), "http", None, "http://gw.example/p"),
+        (Redirect(), "https", None, "https://gw.example/p"),
+        # "If redirect scheme is not-empty, the redirect port MUST be the well-known port
+        # associated with the redirect scheme. Specifically "http" to port 80 and "https"
+        # to port 443."
+        (Redirect(scheme="https"), "http", 80, "https://gw.example/p"),
+        (Redirect(scheme="https"), "http", 8080, "https://gw.example/p"),
+        (Redirect(scheme="http"), "https", 443, "http://gw.example/p"),
+        (Redirect(scheme="http"), "https", 8443, "http://gw.example/p"),
+        (Redirect(scheme="http"), "http", 8080, "http://gw.example/p"),
+        # "Port is the port to be used in the value of the `Location` header": it wins, and
+        # is shown unless it is the well-known port of the Location's scheme.
+        (Redirect(port=8083), "http", 80, "http://gw.example:8083/p"),
+        (Redirect(port=80), "http", 8080, "http://gw.example/p"),
+        (Redirect(port=443), "https", 443, "https://gw.example/p"),
+        (Redirect(port=8443), "https", 443, "https://gw.example:8443/p"),
+        (Redirect(scheme="https", port=8443), "http", 80, "https://gw.example:8443/p"),
+        (Redirect(scheme="https", port=443), "http", 80, "https://gw.example/p"),
+        (Redirect(scheme="https", port=80), "http", 80, "https://gw.example:80/p"),
+        (Redirect(scheme="http", port=443), "https", 443, "http://gw.example:443/p"),
+        (Redirect(scheme="http", port=8080), "https", 443, "http://gw.example:8080/p"),
+    ],
+)
+def test_redirect_port_rules(step: Redirect, scheme: str, port: int | None, expected: str) -> None:
+    assert _location(step, scheme=scheme, port=port) == expected
+
+
+def test_redirect_hostname_path_and_query() -> None:
+    step = Redirect(hostname="example.org", path=PathModifier("ReplacePrefixMatch", "/new"))
+    assert _location(step, path="/p/rest", query="a=1") == "http://example.org/new/rest?a=1"
+    assert _location(Redirect(), host="[::1]", port=8080) == "http://[::1]:8080/p"
+
+
+# --- CORS origins ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("allowed", "origin", "expected"),
+    [
+        (["https://www.foo.com"], "https://www.foo.com", True),
+        (["https://www.foo.com"], "http://www.foo.com", False),
+        (["https://www.foo.com"], "https://www.foo.com:8443", False),
+        # "if not included, port `80` is assumed for `http` scheme origins, and port `443`
+        # is assumed for `https` origins."
+        (["https://www.foo.com"], "https://www.foo.com:443", True),
+        (["http://www.foo.com:80"], "http://www.foo.com", True),
+        (["http://www.foo.com:8080"], "http://www.foo.com", False),
+        (["http://www.foo.com:8080"], "http://www.foo.com:8080", True),
+        # "`*` is a greedy match to the _left_, including any number of DNS labels to the
+        # left of its position."
+        (["https://*.bar.com"], "https://www.bar.com", True),
+        (["https://*.bar.com"], "https://xpto.www.bar.com", True),
+        (["https://*.bar.com"], "https://bar.com", False),
+        (["https://*.bar.com"], "https://foobar.com", False),
+        (["https://*.bar.com"], "http://www.bar.com", False),
+        # "A wildcard by itself matches all hosts"; "An origin value that includes _only_
+        # the `*` character indicates requests from all `Origin`s are allowed."
+        (["https://*"], "https://anything.example", True),
+        (["https://*"], "http://anything.example", False),
+        (["*"], "https://foobar.com:12345", True),
+        (["*"], "null", True),
+        # Several origins: any of them.
+        (["https://www.foo.com", "https://*.bar.com"], "https://a.bar.com", True),
+        (["https://www.foo.com", "https://*.bar.com"], "https://a.foo.com", False),
+        # Not an origin at all.
+        (["https://www.foo.com"], "null", False),
+        (["https://www.foo.com"], "https://www.foo.com/path", False),
+        # Hosts compare case-insensitively.
+        (["https://www.foo.com"], "https://WWW.Foo.com", True),
+    ],
+)
+def test_origin_allowed(allowed: list[str], origin: str, expected: bool) -> None:
+    assert origin_allowed(allowed, origin) is expected
+
+
+# --- filters compiled from HTTPRoutes -------------------------------------------------------------
+
+GROUP = "gateway.networking.k8s.io"
+
+
+def _decide(rule: dict[str, Any], request: Request | None = None) -> ingresslib.Decision:
+    documents = [
+        {
+            "apiVersion": f"{GROUP}/v1",
+            "kind": "Gateway",
+            "metadata": {"name": "gw", "namespace": "ns"},
+            "spec": {
+                "gatewayClassName": "c",
+                "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}],
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "svc", "namespace": "ns"},
+            "spec": {"ports": [{"port": 80}]},
+        },
+        {
+            "apiVersion": f"{GROUP}/v1",
+            "kind": "HTTPRoute",
+            "metadata": {"name": "r", "namespace": "ns"},
+            "spec": {"parentRefs": [{"name": "gw"}], "rules": [rule]},
+        },
+    ]
+    table = ingresslib.RouteTable.build(ingresslib.load_manifests(documents), gateway="ns/gw")
+    return table.decide(request or Request(host="a.example", path="/"))
