@@ -215,6 +215,10 @@ def test_redirect_hostname_path_and_query() -> None:
         (["https://www.foo.com"], "https://www.foo.com/path", False),
         # Hosts compare case-insensitively.
         (["https://www.foo.com"], "https://WWW.Foo.com", True),
+        # IPv6 literal origins keep their port apart from the address.
+        (["http://[::1]:8080"], "http://[::1]:8080", True),
+        (["http://[::1]"], "http://[::1]:80", True),
+        (["http://[::1]"], "http://[::1]:8080", False),
     ],
 )
 def test_origin_allowed(allowed: list[str], origin: str, expected: bool) -> None:

@@ -241,13 +241,20 @@ def origin_allowed(allowed: Sequence[str], origin: str) -> bool:
 
 
 def _origin(value: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of `<scheme>://<host>(:<port>)`, the port defaulted; None if
+    it is not one. An IPv6 literal keeps its brackets (`http://[::1]:8080`)."""
     scheme, sep, rest = value.partition("://")
     if not sep or scheme.lower() not in _WELL_KNOWN_PORTS or not rest or "/" in rest:
         return None
     scheme = scheme.lower()
-    host, _, port_text = rest.rpartition(":") if rest.count(":") == 1 else (rest, "", "")
-    if not port_text:
+    # The port follows the last ":" after the host, which for an IPv6 literal is after
+    # its closing bracket ("[::1]:80" is the address "[::1]" on port 80).
+    colon = rest.rfind(":")
+    if colon < rest.rfind("]"):
+        colon = -1
+    if colon < 0:
         return scheme, rest.lower(), _WELL_KNOWN_PORTS[scheme]
+    host, port_text = rest[:colon], rest[colon + 1 :]
     if not port_text.isdigit():
         return None
     return scheme, host.lower(), int(port_text)
