@@ -5,6 +5,7 @@ filters the front-end compiles from HTTPRoutes (timeouts, header edits, backendR
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -256,3 +257,26 @@ def _decide(rule: dict[str, Any], request: Request | None = None) -> ingresslib.
     ]
     table = ingresslib.RouteTable.build(ingresslib.load_manifests(documents), gateway="ns/gw")
     return table.decide(request or Request(host="a.example", path="/"))
+
+
+@pytest.mark.parametrize(
+    ("timeouts", "expected"),
+    [
+        ({"request": "500ms"}, (0.5, None)),
+        ({"backendRequest": "1m30s"}, (None, 90.0)),
+        ({"request": "10s", "backendRequest": "2s"}, (10.0, 2.0)),
+        # "Setting a timeout to the zero duration (e.g. "0s") SHOULD disable the timeout
+        # completely": no limit at all, not the executor's default.
+        ({"request": "0s"}, (math.inf, None)),
+        ({"backendRequest": "0ms"}, (None, math.inf)),
+        ({"request": "0s", "backendRequest": "0s"}, (math.inf, math.inf)),
+    ],
+)
+def test_timeouts(timeouts: dict[str, str], expected: tuple[float | None, float | None]) -> None:
+    decision = _decide({"backendRefs": [{"name": "svc", "port": 80}], "timeouts": timeouts})
+    assert decision.timeouts is not None
+    assert (decision.timeouts.request, decision.timeouts.backend_request) == expected
+
+
+def test_a_rule_without_timeouts_leaves_them_to_the_executor() -> None:
+    assert _decide({"backendRefs": [{"name": "svc", "port": 80}]}).timeouts is None

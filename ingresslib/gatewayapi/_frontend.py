@@ -8,6 +8,7 @@ most one Listener"). The quotes are the Gateway API spec (`apis/v1/*_types.go`, 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -335,11 +336,20 @@ def _filters(
 
 
 def _timeouts(spec: HTTPRouteTimeouts) -> Timeouts:
-    # "Setting a timeout to the zero duration (e.g. "0s") SHOULD disable the timeout
-    # completely."
-    request = None if spec.request is None else parse_duration(spec.request) or None
-    backend = None if spec.backend_request is None else parse_duration(spec.backend_request) or None
-    return Timeouts(request=request, backend_request=backend)
+    return Timeouts(request=_timeout(spec.request), backend_request=_timeout(spec.backend_request))
+
+
+def _timeout(duration: str | None) -> float | None:
+    """Seconds of a timeout: None when not set (the executor's own), `math.inf` for "0s".
+
+    "Setting a timeout to the zero duration (e.g. "0s") SHOULD disable the timeout
+    completely. Implementations that cannot completely disable the timeout MUST instead
+    interpret the zero duration as the longest possible value to which the timeout can be
+    set." A disabled timeout is no limit at all, never the executor's default.
+    """
+    if duration is None:
+        return None
+    return parse_duration(duration) or math.inf
 
 
 def _filter(route: Route, spec: HTTPRouteFilter | GRPCRouteFilter, context: _Context) -> Filter:
