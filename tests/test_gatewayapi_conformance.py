@@ -25,7 +25,8 @@ words. How the suite reads a response (`conformance/utils/http`):
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,7 +36,7 @@ import yaml
 
 import ingresslib
 from ingresslib import Decision, Request
-from ingresslib.rules import HeaderChanges
+from ingresslib.rules import HeaderChanges, RequestHeaders, ResponseHeaders, WeightedBackend
 from tests.support import conformance_dir
 
 #: The class name the suite substitutes for "{GATEWAY_CLASS_NAME}", and its controller.
@@ -67,19 +68,22 @@ _SUITE_DOCUMENTS: list[dict[str, Any]] = [
 ]
 
 
-def manifest_text(*names: str) -> str:
-    """The YAML of base/manifests.yaml and the named test manifests, as the suite applies it."""
+def manifest_text(names: Sequence[str], inline: str = "") -> str:
+    """The YAML of base/manifests.yaml, the named test manifests and `inline` documents, as
+    the suite applies them."""
     root = conformance_dir("gateway-api")
     parts = [(root / "base" / "manifests.yaml").read_text(encoding="utf-8")]
     parts.extend((root / name).read_text(encoding="utf-8") for name in names)
     parts.append(yaml.safe_dump_all(_SUITE_DOCUMENTS))
+    if inline:
+        parts.append(inline)
     return "\n---\n".join(parts).replace("{GATEWAY_CLASS_NAME}", GATEWAY_CLASS)
 
 
 @functools.cache
-def gateway_table(manifests: tuple[str, ...], gateway: str) -> ingresslib.RouteTable:
+def gateway_table(manifests: tuple[str, ...], inline: str, gateway: str) -> ingresslib.RouteTable:
     """The table of one Gateway of the infra namespace, built from the test's manifests."""
-    resources = ingresslib.load_manifests(manifest_text(*manifests), unknown_kinds="ignore")
+    resources = ingresslib.load_manifests(manifest_text(manifests, inline), unknown_kinds="ignore")
     return ingresslib.RouteTable.build(
         resources, controller=CONTROLLER, gateway=f"{INFRA}/{gateway}"
     )
@@ -102,17 +106,37 @@ class Location:
 
 
 @attrs.frozen
+class MirrorTo:
+    """A backend a copy of the request must go to, and the share of requests copied."""
+
+    name: str
+    namespace: str = INFRA
+    percent: float = 100.0
+    port: int = 8080
+
+
+def _alternatives(values: Mapping[str, str | tuple[str, ...]]) -> Mapping[str, tuple[str, ...]]:
+    return {name: (v,) if isinstance(v, str) else v for name, v in values.items()}
+
+
+@attrs.frozen
 class Case:
     """One request of an upstream test and what must come of it.
 
     Attributes:
         test: the upstream test's ShortName.
         manifests: the shared manifests it applies (besides base/manifests.yaml).
+        inline: YAML of the test's own manifests, when they are not in the shared folder
+            (stated here in our own words).
         gateway: the Gateway (in the infra namespace) it sends the request to.
         path: the request path, with "?query" when it has one.
         host: the Host header (None: the Gateway's address, with a non-default port).
         method, headers, scheme, port, sni: the rest of the request.
-        status: 200 (forwarded), a redirect status, or the status of the response.
+        status: 200 (forwarded), a redirect status, or the status of the response (500:
+            answered 500, or forwarded only to shares that cannot be served, which the
+            executor answers 500).
+        answered: the gateway answers by itself (a CORS preflight) with one of `statuses`
+            (or `status`).
         backend: the Service it is forwarded to (in `namespace`, on `backend_port`).
         weights: for weighted rules: every (Service, weight) share, in rule order.
         location: for redirects: the expected Location.
@@ -120,14 +144,20 @@ class Case:
         upstream_host: the Host the backend sees (None: the request's, unchanged).
         upstream_headers: headers the backend must see with these values (None: the
             request's own, unchanged); absent_headers: headers it must not see.
-        response_headers: headers the client must see; absent_response_headers: not see.
+        share_header: a header each share sets to its own Service name (backendRef filters).
+        response_headers: headers the client must see (a tuple: any of these values);
+            absent_response_headers: headers it must not see; ignore_whitespace: compare
+            values without spaces (the suite's IgnoreWhitespace).
         backend_response_headers: what the backend answers with (before the gateway edits).
+        mirrors: where copies of the request go, with their share.
+        timeouts: the rule's (request, backendRequest) timeouts in seconds.
     """
 
     test: str
     manifests: tuple[str, ...]
     gateway: str
     path: str
+    inline: str = ""
     host: str | None = None
     method: str = "GET"
     headers: tuple[tuple[str, str], ...] = ()
@@ -135,6 +165,8 @@ class Case:
     port: int = 80
     sni: str | None = None
     status: int = 200
+    answered: bool = False
+    statuses: tuple[int, ...] = ()
     backend: str | None = None
     namespace: str = INFRA
     backend_port: int | None = 8080
@@ -144,9 +176,15 @@ class Case:
     upstream_host: str | None = None
     upstream_headers: Mapping[str, str] | None = None
     absent_headers: tuple[str, ...] = ()
-    response_headers: Mapping[str, str] = attrs.field(factory=dict)
+    share_header: str | None = None
+    response_headers: Mapping[str, tuple[str, ...]] = attrs.field(
+        factory=dict, converter=_alternatives
+    )
     absent_response_headers: tuple[str, ...] = ()
+    ignore_whitespace: bool = False
     backend_response_headers: tuple[tuple[str, str], ...] = ()
+    mirrors: tuple[MirrorTo, ...] | None = None
+    timeouts: tuple[float | None, float | None] | None = None
     number: int = 0
 
     @property
@@ -175,6 +213,10 @@ class Case:
             sni=self.sni,
         )
 
+    def decide(self) -> Decision:
+        """The decision of the Gateway's table for this request."""
+        return gateway_table(self.manifests, self.inline, self.gateway).decide(self.request())
+
     @property
     def id(self) -> str:
         headers = f" {self.headers}" if self.headers else ""
@@ -182,11 +224,15 @@ class Case:
         return f"{self.test}-{self.number:02d}-{self.gateway}-{target}"
 
 
+_COUNTERS: dict[str, Iterator[int]] = {}
+
+
 def suite(
     test: str, *manifests: str, gateway: str = "same-namespace", **common: Any
 ) -> Callable[..., Case]:
-    """A maker of the cases of one upstream test (numbered in the order of the Go test)."""
-    counter = iter(range(1000))
+    """A maker of the cases of one upstream test (numbered in the order of the Go test,
+    across every maker of the same test)."""
+    counter = _COUNTERS.setdefault(test, itertools.count())
 
     def case(path: str, **expected: Any) -> Case:
         fields = {"gateway": gateway, **common, **expected}
@@ -203,21 +249,57 @@ def _headers(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
     return {name: ",".join(values) for name, values in joined.items()}
 
 
-def _edited(changes: HeaderChanges | None, pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
-    return _headers(pairs if changes is None else changes.apply(pairs))
+def _edited(
+    pairs: Sequence[tuple[str, str]], *edits: HeaderChanges | None
+) -> list[tuple[str, str]]:
+    for changes in edits:
+        if changes is not None:
+            pairs = changes.apply(pairs)
+    return list(pairs)
+
+
+def _share_changes(share: WeightedBackend, kind: type[Any]) -> list[HeaderChanges]:
+    return [step.changes for step in share.filters if isinstance(step, kind)]
+
+
+def _check_response_headers(case: Case, pairs: Sequence[tuple[str, str]]) -> None:
+    response = _headers(pairs)
+
+    def squeeze(value: str) -> str:
+        return value.replace(" ", "") if case.ignore_whitespace else value
+
+    for name, values in case.response_headers.items():
+        got = response.get(name.lower())
+        assert got is not None, (name, response)
+        assert squeeze(got) in {squeeze(v) for v in values}, (name, response)
+    for name in case.absent_response_headers:
+        assert name.lower() not in response, (name, response)
+
+
+def _check_redirect(case: Case, decision: Decision, want: Location) -> None:
+    assert (decision.action, decision.status) == ("redirect", case.status), decision
+    assert decision.location is not None
+    url = urlsplit(decision.location)
+    assert url.scheme == (want.scheme or case.scheme), decision.location
+    assert url.hostname == (want.host or urlsplit(f"//{case.host_header}").hostname)
+    assert url.port == want.port, decision.location
+    assert url.path == (want.path or case.request_path), decision.location
 
 
 def check(case: Case, decision: Decision) -> None:
     """Assert that `decision` is what the upstream test expects of `case`."""
     if case.location is not None:
-        assert (decision.action, decision.status) == ("redirect", case.status), decision
-        assert decision.location is not None
-        url = urlsplit(decision.location)
-        want = case.location
-        assert url.scheme == (want.scheme or case.scheme), decision.location
-        assert url.hostname == (want.host or urlsplit(f"//{case.host_header}").hostname)
-        assert url.port == want.port, decision.location
-        assert url.path == (want.path or case.request_path), decision.location
+        _check_redirect(case, decision, case.location)
+        return
+    if case.answered:
+        assert decision.action == "respond", decision
+        assert decision.status in (case.statuses or (case.status,)), decision
+        _check_response_headers(case, _edited((), decision.response_headers))
+        return
+    if case.status == 500 and decision.action == "forward":
+        # Every share is one the executor answers 500 for.
+        assert decision.backends, decision
+        assert all(s.invalid for s in decision.backends), decision
         return
     if case.status != 200:
         assert (decision.action, decision.status) == ("respond", case.status), decision
@@ -231,20 +313,37 @@ def check(case: Case, decision: Decision) -> None:
     for share in decision.backends:
         assert share.invalid is None, share
         assert (share.backend.namespace, share.backend.port) == (case.namespace, case.backend_port)
-    # The backend sees the request's path, Host and headers unless the test expects others.
+    # The backend sees the request's path, Host and headers unless the test expects others
+    # (the rule's header edits, then those of the share it goes to).
     assert decision.path == (case.upstream_path or case.request_path)
     assert decision.authority == case.upstream_host
-    upstream = _edited(decision.request_headers, case.headers)
     expected = _headers(case.headers) if case.upstream_headers is None else case.upstream_headers
-    for name, value in expected.items():
-        assert upstream.get(name.lower()) == value, (name, upstream)
-    for name in case.absent_headers:
-        assert name.lower() not in upstream, (name, upstream)
-    response = _edited(decision.response_headers, case.backend_response_headers)
-    for name, value in case.response_headers.items():
-        assert response.get(name.lower()) == value, (name, response)
-    for name in case.absent_response_headers:
-        assert name.lower() not in response, (name, response)
+    for share in decision.backends:
+        edits = (decision.request_headers, *_share_changes(share, RequestHeaders))
+        upstream = _headers(_edited(case.headers, *edits))
+        for name, value in expected.items():
+            assert upstream.get(name.lower()) == value, (name, upstream)
+        for name in case.absent_headers:
+            assert name.lower() not in upstream, (name, upstream)
+        if case.share_header is not None:
+            assert upstream.get(case.share_header.lower()) == share.backend.name, upstream
+        edits = (decision.response_headers, *_share_changes(share, ResponseHeaders))
+        _check_response_headers(case, _edited(case.backend_response_headers, *edits))
+    if case.mirrors is not None:
+        mirrors = tuple(
+            MirrorTo(
+                m.backend.name,
+                m.backend.namespace,
+                100 * m.fraction[0] / m.fraction[1],
+                port=m.backend.port or 0,
+            )
+            for m in decision.mirrors
+        )
+        assert mirrors == case.mirrors
+        assert all(m.invalid is None for m in decision.mirrors)
+    if case.timeouts is not None:
+        assert decision.timeouts is not None
+        assert (decision.timeouts.request, decision.timeouts.backend_request) == case.timeouts
 
 
 # --- the cases, test by test ---------------------------------------------------------------
@@ -611,7 +710,7 @@ CASES += [c("/", weights=((V1, 70), (V2, 30), (V3, 0)))]
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_upstream_conformance_request(case: Case) -> None:
-    check(case, gateway_table(case.manifests, case.gateway).decide(case.request()))
+    check(case, case.decide())
 
 
 def test_every_shared_manifest_has_cases() -> None:
@@ -629,7 +728,7 @@ def test_case_ids_are_unique() -> None:
 def test_the_weighted_shares_are_the_upstream_distribution() -> None:
     """HTTPRouteWeight expects 0.7 / 0.3 / 0.0 of the requests: the weights' shares."""
     (case,) = (case for case in CASES if case.test == "HTTPRouteWeight")
-    decision = gateway_table(case.manifests, case.gateway).decide(case.request())
+    decision = case.decide()
     total = sum(share.weight for share in decision.backends)
     assert {s.backend.name: s.weight / total for s in decision.backends} == {
         V1: 0.7,
