@@ -1,0 +1,167 @@
+"""Gateway API routing rules that the upstream conformance suite does not reach, from the spec
+(`apis/v1/httproute_types.go`, v1.6.1): hostname precedence across routes, matches and
+their precedence, route order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+import ingresslib
+from ingresslib import Request
+
+GROUP = "gateway.networking.k8s.io"
+
+
+def _gateway(*listeners: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": f"{GROUP}/v1",
+        "kind": "Gateway",
+        "metadata": {"name": "gw", "namespace": "ns"},
+        "spec": {
+            "gatewayClassName": "c",
+            "listeners": list(listeners)
+            or [
+                {
+                    "name": "http",
+                    "port": 80,
+                    "protocol": "HTTP",
+                    "allowedRoutes": {"namespaces": {"from": "All"}},
+                }
+            ],
+        },
+    }
+
+
+def _route(
+    name: str,
+    rules: Sequence[dict[str, Any]],
+    *,
+    hostnames: Sequence[str] = (),
+    namespace: str = "ns",
+    created: str | None = None,
+    section: str | None = None,
+) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": name, "namespace": namespace}
+    parent: dict[str, Any] = {"name": "gw", "namespace": "ns"}
+    if section is not None:
+        parent["sectionName"] = section
+    if created is not None:
+        metadata["creationTimestamp"] = created
+    return {
+        "apiVersion": f"{GROUP}/v1",
+        "kind": "HTTPRoute",
+        "metadata": metadata,
+        "spec": {
+            "parentRefs": [parent],
+            "hostnames": list(hostnames),
+            "rules": list(rules),
+        },
+    }
+
+
+def _to(service: str, *matches: dict[str, Any]) -> dict[str, Any]:
+    rule: dict[str, Any] = {"backendRefs": [{"name": service, "port": 80}]}
+    if matches:
+        rule["matches"] = list(matches)
+    return rule
+
+
+def _prefix(value: str, **more: Any) -> dict[str, Any]:
+    return {"path": {"type": "PathPrefix", "value": value}, **more}
+
+
+def _table(*documents: dict[str, Any]) -> ingresslib.RouteTable:
+    if not any(d["kind"] == "Gateway" for d in documents):
+        documents = (_gateway(), *documents)
+    return ingresslib.RouteTable.build(ingresslib.load_manifests(list(documents)), gateway="ns/gw")
+
+
+def _served_by(table: ingresslib.RouteTable, host: str, path: str, **request: Any) -> str | int:
+    decision = table.decide(Request(host=host, path=path, **request))
+    if decision.action != "forward":
+        assert decision.status is not None
+        return decision.status
+    return decision.backends[0].backend.name
+
+
+# --- hostname precedence across routes --------------------------------------------------------
+
+# "In the event that multiple HTTPRoutes specify intersecting hostnames (e.g. overlapping
+# wildcard matching and exact matching hostnames), precedence must be given to rules from
+# the HTTPRoute with the largest number of: Characters in a matching non-wildcard hostname.
+# Characters in a matching hostname." Precedence ranks the rules that match the request: a
+# rule of a less specific hostname still serves what the more specific ones do not match.
+HOSTS = (
+    _route("exact", [_to("exact", _prefix("/a"))], hostnames=["foo.example.com"]),
+    _route("wide", [_to("wide", _prefix("/b"))], hostnames=["*.example.com"]),
+    _route("narrow", [_to("narrow", _prefix("/b"))], hostnames=["*.bar.example.com"]),
+    _route("any", [_to("any", _prefix("/c"))]),
+)
+
+
+@pytest.mark.parametrize(
+    ("host", "path", "expected"),
+    [
+        ("foo.example.com", "/a", "exact"),
+        ("foo.example.com", "/b", "wide"),
+        ("foo.example.com", "/c", "any"),
+        ("foo.example.com", "/d", 404),
+        ("x.bar.example.com", "/b", "narrow"),
+        ("x.bar.example.com", "/c", "any"),
+        ("x.bar.example.com", "/a", 404),
+        ("x.example.com", "/b", "wide"),
+        ("x.example.com", "/a", 404),
+        ("example.com", "/b", 404),
+        ("example.com", "/c", "any"),
+        ("192.0.2.1", "/c", "any"),
+        ("192.0.2.1", "/b", 404),
+        ("FOO.example.com.:8080", "/b", "wide"),
+    ],
+)
+def test_a_less_specific_hostname_serves_what_the_more_specific_do_not(
+    host: str, path: str, expected: str | int
+) -> None:
+    table = _table(*HOSTS)
+    assert _served_by(table, host, path) == expected
+    match = table.match(host, path)
+    assert (404 if match is None else match.backend.describe().partition(":")[0]) == expected
+
+
+def test_the_most_specific_hostname_wins_whatever_the_path_length() -> None:
+    # The exact host's "/" outranks the wildcard's longer "/b/c": hostname first.
+    table = _table(
+        _route("exact", [_to("exact", _prefix("/"))], hostnames=["foo.example.com"]),
+        _route("wide", [_to("wide", _prefix("/b/c"))], hostnames=["*.example.com"]),
+    )
+    assert _served_by(table, "foo.example.com", "/b/c") == "exact"
+    assert _served_by(table, "bar.example.com", "/b/c") == "wide"
+
+
+def test_fallback_follows_conditions_and_listener_isolation() -> None:
+    # The exact host's rule needs a header: without it, the wildcard's rule serves.
+    table = _table(
+        _route(
+            "exact",
+            [_to("exact", _prefix("/", headers=[{"name": "x-canary", "value": "1"}]))],
+            hostnames=["foo.example.com"],
+        ),
+        _route("wide", [_to("wide", _prefix("/"))], hostnames=["*.example.com"]),
+    )
+    assert _served_by(table, "foo.example.com", "/", headers=[("X-Canary", "1")]) == "exact"
+    assert _served_by(table, "foo.example.com", "/") == "wide"
+    # Listeners stay isolated: a request for the exact listener never reaches the routes
+    # attached to the wildcard listener only.
+    listener = {"port": 80, "protocol": "HTTP", "allowedRoutes": {"namespaces": {"from": "All"}}}
+    isolated = _table(
+        _gateway(
+            {"name": "exact", "hostname": "foo.example.com", **listener},
+            {"name": "wide", "hostname": "*.example.com", **listener},
+        ),
+        _route("exact", [_to("exact", _prefix("/a"))], section="exact"),
+        _route("wide", [_to("wide", _prefix("/b"))], section="wide"),
+    )
+    assert _served_by(isolated, "foo.example.com", "/b") == 404
+    assert _served_by(isolated, "bar.example.com", "/b") == "wide"
