@@ -241,8 +241,11 @@ def origin_allowed(allowed: Sequence[str], origin: str) -> bool:
 
 
 def _origin(value: str) -> tuple[str, str, int] | None:
-    """(scheme, host, port) of `<scheme>://<host>(:<port>)`, the port defaulted; None if
-    it is not one. An IPv6 literal keeps its brackets (`http://[::1]:8080`)."""
+    """(scheme, host, port) of an origin `<scheme>://<host>(:<port>)`, or None.
+
+    "If not included, port `80` is assumed for `http` scheme origins, and port `443` is
+    assumed for `https` origins." An IPv6 literal keeps its brackets (`http://[::1]:8080`).
+    """
     scheme, sep, rest = value.partition("://")
     if not sep or scheme.lower() not in _WELL_KNOWN_PORTS or not rest or "/" in rest:
         return None
