@@ -165,3 +165,27 @@ def test_fallback_follows_conditions_and_listener_isolation() -> None:
     )
     assert _served_by(isolated, "foo.example.com", "/b") == 404
     assert _served_by(isolated, "bar.example.com", "/b") == "wide"
+
+
+# --- the order of routes -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("created", [None, "2024-01-01T00:00:00Z"])
+def test_ties_across_routes_go_to_the_first_namespace_slash_name(created: str | None) -> None:
+    # "If ties still exist across multiple Routes, matching precedence MUST be determined
+    # in order of the following criteria, continuing on ties: The oldest Route based on
+    # creation timestamp. The Route appearing first in alphabetical order by
+    # "{namespace}/{name}"." "team-a/r" sorts before "team/r" ("-" before "/").
+    table = _table(
+        _route("r", [_to("team", _prefix("/x"))], namespace="team", created=created),
+        _route("r", [_to("team-a", _prefix("/x"))], namespace="team-a", created=created),
+    )
+    assert _served_by(table, "a.example", "/x") == "team-a"
+
+
+def test_the_oldest_route_wins_a_tie() -> None:
+    table = _table(
+        _route("a", [_to("newer", _prefix("/x"))], created="2024-06-01T00:00:00Z"),
+        _route("b", [_to("older", _prefix("/x"))], created="2024-01-01T00:00:00Z"),
+    )
+    assert _served_by(table, "a.example", "/x") == "older"

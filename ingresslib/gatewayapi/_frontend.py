@@ -218,7 +218,7 @@ def _route_rules(
     route = parent.route
     meta = route.metadata
     source = Source(route.kind, meta.namespace, meta.name, meta.creation_timestamp, route)
-    age = age_key(route)
+    age = _route_order(route)
     rules: Sequence[HTTPRouteRule | GRPCRouteRule] = route.spec.rules
     for rule_index, spec_rule in enumerate(rules):
         filters = _filters(route, spec_rule, context)
@@ -249,6 +249,18 @@ def _route_rules(
                 filters=filters,
                 precedence=(*rank, age, rule_index, match_index),
             )
+
+
+def _route_order(route: Route) -> tuple[Any, ...]:
+    """The order of routes whose matches tie, first wins.
+
+    "If ties still exist across multiple Routes, matching precedence MUST be determined in
+    order of the following criteria, continuing on ties: The oldest Route based on creation
+    timestamp. The Route appearing first in alphabetical order by "{namespace}/{name}"."
+    The string itself, not (namespace, name): "team-a/r" comes before "team/r".
+    """
+    meta = route.metadata
+    return (age_key(route)[0], f"{meta.namespace}/{meta.name}")
 
 
 def _http_match(spec: HTTPRouteMatch) -> tuple[Match, tuple[Any, ...]]:
