@@ -167,6 +167,75 @@ def test_fallback_follows_conditions_and_listener_isolation() -> None:
     assert _served_by(isolated, "bar.example.com", "/b") == "wide"
 
 
+# --- matches -------------------------------------------------------------------------------------
+
+
+def _header(name: str, value: str) -> dict[str, str]:
+    return {"name": name, "value": value}
+
+
+def test_only_the_first_of_equivalent_header_names_is_matched() -> None:
+    # HTTPHeaderMatch: "If multiple entries specify equivalent header names, only the first
+    # entry with an equivalent name MUST be considered for a match. Subsequent entries with
+    # an equivalent header name MUST be ignored. Due to the case-insensitivity of header
+    # names, "foo" and "Foo" are considered equivalent."
+    table = _table(
+        _route(
+            "r",
+            [
+                _to(
+                    "first",
+                    _prefix("/", headers=[_header("version", "one"), _header("Version", "two")]),
+                ),
+                _to("other", _prefix("/", headers=[_header("version", "two")])),
+            ],
+        )
+    )
+    assert _served_by(table, "a.example", "/", headers=[("Version", "one")]) == "first"
+    assert _served_by(table, "a.example", "/", headers=[("Version", "two")]) == "other"
+
+
+def test_only_the_first_of_equivalent_query_param_names_is_matched() -> None:
+    # HTTPQueryParamMatch: "If multiple entries specify equivalent query param names, only
+    # the first entry with an equivalent name MUST be considered for a match. Subsequent
+    # entries with an equivalent query param name MUST be ignored."
+    query = [{"name": "animal", "value": "whale"}, {"name": "animal", "value": "dolphin"}]
+    table = _table(_route("r", [_to("first", _prefix("/", queryParams=query))]))
+    assert _served_by(table, "a.example", "/", query="animal=whale") == "first"
+    assert _served_by(table, "a.example", "/", query="animal=dolphin") == 404
+
+
+def test_equivalent_header_names_count_once_in_precedence() -> None:
+    # "Largest number of header matches": a match whose two entries are one header counts
+    # one, so the match with two distinct headers outranks it.
+    table = _table(
+        _route(
+            "r",
+            [
+                _to("repeated", _prefix("/", headers=[_header("a", "1"), _header("A", "1")])),
+                _to("distinct", _prefix("/", headers=[_header("a", "1"), _header("b", "1")])),
+            ],
+        )
+    )
+    assert _served_by(table, "a.example", "/", headers=[("a", "1"), ("b", "1")]) == "distinct"
+
+
+def test_grpc_headers_follow_the_same_rule() -> None:
+    # GRPCHeaderMatch: "If multiple entries specify equivalent header names, only the first
+    # entry with an equivalent name MUST be considered for a match."
+    route = _route("g", [])
+    route["kind"] = "GRPCRoute"
+    route["spec"]["rules"] = [
+        {
+            "matches": [{"headers": [_header("version", "one"), _header("VERSION", "two")]}],
+            "backendRefs": [{"name": "grpc", "port": 80}],
+        }
+    ]
+    table = _table(route)
+    headers = [("content-type", "application/grpc"), ("version", "one")]
+    assert _served_by(table, "a.example", "/svc/M", method="POST", headers=headers) == "grpc"
+
+
 # --- the order of routes -------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -29,13 +29,16 @@ from ingresslib.resources._gateway import (
     Gateway,
     GatewayClass,
     GRPCBackendRef,
+    GRPCHeaderMatch,
     GRPCRoute,
     GRPCRouteFilter,
     GRPCRouteMatch,
     GRPCRouteRule,
     HTTPBackendRef,
     HTTPHeaderFilter,
+    HTTPHeaderMatch,
     HTTPPathModifier,
+    HTTPQueryParamMatch,
     HTTPRoute,
     HTTPRouteFilter,
     HTTPRouteMatch,
@@ -263,6 +266,30 @@ def _route_order(route: Route) -> tuple[Any, ...]:
     return (age_key(route)[0], f"{meta.namespace}/{meta.name}")
 
 
+_Named = TypeVar("_Named", HTTPHeaderMatch, HTTPQueryParamMatch, GRPCHeaderMatch)
+
+
+def _first_of_each_name(entries: Sequence[_Named], *, fold_case: bool) -> tuple[_Named, ...]:
+    """The entries of a match, each name once: its first entry.
+
+    HTTPHeaderMatch (and GRPCHeaderMatch): "If multiple entries specify equivalent header
+    names, only the first entry with an equivalent name MUST be considered for a match.
+    Subsequent entries with an equivalent header name MUST be ignored. Due to the
+    case-insensitivity of header names, "foo" and "Foo" are considered equivalent."
+    HTTPQueryParamMatch: "If multiple entries specify equivalent query param names, only
+    the first entry with an equivalent name MUST be considered for a match" (names compare
+    exactly: "This must be an exact string match").
+    """
+    seen: set[str] = set()
+    kept = []
+    for entry in entries:
+        key = entry.name.lower() if fold_case else entry.name
+        if key not in seen:
+            seen.add(key)
+            kept.append(entry)
+    return tuple(kept)
+
+
 def _http_match(spec: HTTPRouteMatch) -> tuple[Match, tuple[Any, ...]]:
     """An HTTPRouteMatch in IR form, and its rank in the spec's precedence list.
 
@@ -271,18 +298,20 @@ def _http_match(spec: HTTPRouteMatch) -> tuple[Match, tuple[Any, ...]]:
     matches. Largest number of query param matches."
     """
     path = spec.path
+    headers = _first_of_each_name(spec.headers, fold_case=True)
+    query = _first_of_each_name(spec.query_params, fold_case=False)
     match = Match(
         path=PathMatch(_PATH_MATCHERS.get(path.type, "prefix"), path.value, path.type),
         method=spec.method,
-        headers=tuple(HeaderMatch(h.name, h.value, h.type) for h in spec.headers),  # type: ignore[arg-type]  # validated: Exact or RegularExpression
-        query=tuple(QueryParamMatch(q.name, q.value, q.type) for q in spec.query_params),  # type: ignore[arg-type]  # validated: Exact or RegularExpression
+        headers=tuple(HeaderMatch(h.name, h.value, h.type) for h in headers),  # type: ignore[arg-type]  # validated: Exact or RegularExpression
+        query=tuple(QueryParamMatch(q.name, q.value, q.type) for q in query),  # type: ignore[arg-type]  # validated: Exact or RegularExpression
     )
     rank = (
         _PATH_RANK.get(path.type, 1),
         -len(path.value),
         0 if spec.method else 1,
-        -len(spec.headers),
-        -len(spec.query_params),
+        -len(headers),
+        -len(query),
     )
     return match, rank
 
@@ -297,7 +326,10 @@ def _grpc_match(spec: GRPCRouteMatch | None) -> tuple[Match, tuple[Any, ...]]:
     """
     if spec is None:
         return Match(PathMatch("prefix", "/", "GRPC")), (1, 0, 0, 0)
-    headers = tuple(HeaderMatch(h.name, h.value, h.type) for h in spec.headers)  # type: ignore[arg-type]  # validated: Exact or RegularExpression
+    headers = tuple(
+        HeaderMatch(h.name, h.value, h.type)  # type: ignore[arg-type]  # validated: Exact or RegularExpression
+        for h in _first_of_each_name(spec.headers, fold_case=True)
+    )
     method = spec.method
     service_name = "" if method is None else method.service or ""
     method_name = "" if method is None else method.method or ""
