@@ -280,3 +280,51 @@ def test_timeouts(timeouts: dict[str, str], expected: tuple[float | None, float 
 
 def test_a_rule_without_timeouts_leaves_them_to_the_executor() -> None:
     assert _decide({"backendRefs": [{"name": "svc", "port": 80}]}).timeouts is None
+
+
+def _edits(kind: str, **edits: list[Any]) -> dict[str, Any]:
+    key = kind[0].lower() + kind[1:]
+    return {"type": kind, key: edits}
+
+
+def test_header_edits_ignore_later_entries_of_an_equivalent_name() -> None:
+    # HTTPHeader: "If multiple entries specify equivalent header names, the first entry
+    # with an equivalent name MUST be considered for a match. Subsequent entries with an
+    # equivalent header name MUST be ignored. Due to the case-insensitivity of header
+    # names, "foo" and "Foo" are considered equivalent."
+    edits = {
+        "set": [{"name": "X-Set", "value": "first"}, {"name": "x-set", "value": "second"}],
+        "add": [{"name": "X-Add", "value": "first"}, {"name": "X-ADD", "value": "second"}],
+    }
+    decision = _decide(
+        {
+            "backendRefs": [{"name": "svc", "port": 80}],
+            "filters": [
+                _edits("RequestHeaderModifier", **edits),
+                _edits("ResponseHeaderModifier", **edits),
+            ],
+        },
+        Request(host="a.example", path="/", headers=[("x-add", "sent")]),
+    )
+    assert decision.request_headers is not None
+    assert decision.response_headers is not None
+    upstream = dict(decision.request_headers.apply([("x-add", "sent")]))
+    assert (upstream["X-Set"], upstream["x-add"]) == ("first", "sent,first")
+    response = dict(decision.response_headers.apply([]))
+    assert (response["X-Set"], response["X-Add"]) == ("first", "first")
+
+
+def test_backendref_header_filters_stay_with_their_share() -> None:
+    edits = _edits("RequestHeaderModifier", set=[{"name": "Backend", "value": "one"}])
+    decision = _decide(
+        {
+            "backendRefs": [
+                {"name": "svc", "port": 80, "filters": [edits]},
+                {"name": "svc", "port": 80},
+            ]
+        }
+    )
+    one, other = decision.backends
+    assert (one.invalid, other.invalid) == (None, None)
+    assert len(one.filters) == 1
+    assert other.filters == ()

@@ -35,6 +35,7 @@ from ingresslib.resources._gateway import (
     GRPCRouteMatch,
     GRPCRouteRule,
     HTTPBackendRef,
+    HTTPHeader,
     HTTPHeaderFilter,
     HTTPHeaderMatch,
     HTTPPathModifier,
@@ -355,10 +356,27 @@ def _grpc_match(spec: GRPCRouteMatch | None) -> tuple[Match, tuple[Any, ...]]:
 
 def _header_changes(spec: HTTPHeaderFilter) -> HeaderChanges:
     return HeaderChanges(
-        set=tuple((h.name, h.value) for h in spec.set),
-        add=tuple((h.name, h.value) for h in spec.add),
+        set=_first_of_each_header(spec.set),
+        add=_first_of_each_header(spec.add),
         remove=spec.remove,
     )
+
+
+def _first_of_each_header(headers: Sequence[HTTPHeader]) -> tuple[tuple[str, str], ...]:
+    """(name, value) of each header name's first entry.
+
+    HTTPHeader: "If multiple entries specify equivalent header names, the first entry with
+    an equivalent name MUST be considered for a match. Subsequent entries with an
+    equivalent header name MUST be ignored. Due to the case-insensitivity of header names,
+    "foo" and "Foo" are considered equivalent."
+    """
+    seen: set[str] = set()
+    kept = []
+    for header in headers:
+        if header.name.lower() not in seen:
+            seen.add(header.name.lower())
+            kept.append((header.name, header.value))
+    return tuple(kept)
 
 
 def _path_modifier(spec: HTTPPathModifier | None) -> PathModifier | None:
