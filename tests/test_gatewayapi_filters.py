@@ -314,6 +314,40 @@ def test_header_edits_ignore_later_entries_of_an_equivalent_name() -> None:
     assert (response["X-Set"], response["X-Add"]) == ("first", "first")
 
 
+@pytest.mark.parametrize(
+    "step",
+    [
+        {"type": "URLRewrite", "urlRewrite": {"hostname": "other.example"}},
+        {"type": "RequestRedirect", "requestRedirect": {"hostname": "other.example"}},
+        {
+            "type": "RequestMirror",
+            "requestMirror": {"backendRef": {"name": "svc", "port": 80}},
+        },
+        {"type": "ExtensionRef", "extensionRef": {"group": "x.example", "kind": "K", "name": "n"}},
+    ],
+)
+def test_a_backendref_filter_that_cannot_be_applied_is_never_skipped(step: dict[str, Any]) -> None:
+    # HTTPBackendRef.filters: "Filters defined at this level should be executed if and only
+    # if the request is being forwarded to the backend defined here"; "If a reference to a
+    # custom filter type cannot be resolved, the filter MUST NOT be skipped. Instead,
+    # requests that would have been processed by that filter MUST receive a HTTP error
+    # response." A share whose filter ingresslib cannot run per backend is answered 500
+    # (`invalid`), never forwarded as if the filter were not there.
+    decision = _decide(
+        {
+            "backendRefs": [
+                {"name": "svc", "port": 80, "filters": [step]},
+                {"name": "svc", "port": 80},
+            ]
+        }
+    )
+    assert decision.action == "forward"
+    filtered, plain = decision.backends
+    assert filtered.invalid is not None
+    assert step["type"] in filtered.invalid
+    assert plain.invalid is None
+
+
 def test_backendref_header_filters_stay_with_their_share() -> None:
     edits = _edits("RequestHeaderModifier", set=[{"name": "Backend", "value": "one"}])
     decision = _decide(

@@ -486,5 +486,13 @@ def _backends(
             step = _filter(route, spec, context)
             if isinstance(step, RequestHeaders | ResponseHeaders):
                 extra.append(step)
+            elif invalid is None:
+                # "Filters defined at this level should be executed if and only if the
+                # request is being forwarded to the backend defined here" (Support:
+                # Implementation-specific). ingresslib runs the header modifiers per share;
+                # any other filter here "MUST NOT be skipped. Instead, requests that would
+                # have been processed by that filter MUST receive a HTTP error response":
+                # the share is answered 500.
+                invalid = f"the {spec.type} filter is not supported on a backendRef"
         shares.append(WeightedBackend(backend, ref.weight, invalid, tuple(extra)))
     return tuple(shares)
