@@ -362,3 +362,56 @@ def test_backendref_header_filters_stay_with_their_share() -> None:
     assert (one.invalid, other.invalid) == (None, None)
     assert len(one.filters) == 1
     assert other.filters == ()
+
+
+REDIRECT = {"type": "RequestRedirect", "requestRedirect": {"hostname": "example.org"}}
+SET_HEADER = _edits("ResponseHeaderModifier", set=[{"name": "X-Edited", "value": "yes"}])
+CORS_ANY = {"type": "CORS", "cors": {"allowOrigins": ["*"], "allowMethods": ["GET"]}}
+UNSUPPORTED = {
+    "type": "ExtensionRef",
+    "extensionRef": {"group": "x.example", "kind": "K", "name": "n"},
+}
+
+
+@pytest.mark.parametrize("filters", [[REDIRECT, SET_HEADER], [SET_HEADER, REDIRECT]])
+def test_a_redirect_gets_the_response_header_edits_in_either_order(
+    filters: list[dict[str, Any]],
+) -> None:
+    # "All filters are expected to be compatible with each other except for the URLRewrite
+    # and RequestRedirect filters": a ResponseHeaderModifier edits the redirect response,
+    # wherever it is in the list.
+    decision = _decide({"filters": filters})
+    assert (decision.action, decision.location) == ("redirect", "http://example.org/")
+    assert decision.response_headers is not None
+    assert dict(decision.response_headers.apply([])) == {"X-Edited": "yes"}
+
+
+@pytest.mark.parametrize("filters", [[REDIRECT, CORS_ANY], [CORS_ANY, REDIRECT]])
+def test_cors_answers_the_preflight_of_a_redirecting_rule_in_either_order(
+    filters: list[dict[str, Any]],
+) -> None:
+    preflight = Request(
+        method="OPTIONS",
+        host="a.example",
+        path="/",
+        headers=[("Origin", "https://web.example"), ("Access-Control-Request-Method", "GET")],
+    )
+    decision = _decide({"filters": filters}, preflight)
+    assert (decision.action, decision.status) == ("respond", 200)
+    simple = Request(host="a.example", path="/", headers=[("Origin", "https://web.example")])
+    decision = _decide({"filters": filters}, simple)
+    assert decision.action == "redirect"
+    assert decision.response_headers is not None
+    edited = dict(decision.response_headers.apply([]))
+    assert edited["access-control-allow-origin"] == "https://web.example"
+
+
+@pytest.mark.parametrize("filters", [[REDIRECT, UNSUPPORTED], [UNSUPPORTED, REDIRECT]])
+def test_a_filter_that_cannot_be_applied_wins_over_a_redirect(
+    filters: list[dict[str, Any]],
+) -> None:
+    # "If a reference to a custom filter type cannot be resolved, the filter MUST NOT be
+    # skipped. Instead, requests that would have been processed by that filter MUST
+    # receive a HTTP error response."
+    decision = _decide({"filters": filters})
+    assert (decision.action, decision.status) == ("respond", 500)

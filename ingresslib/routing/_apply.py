@@ -67,6 +67,7 @@ def apply_filters(
     response_changes: HeaderChanges | None = None
     mirrors: list[Mirror] = []
     timeouts: Timeouts | None = None
+    redirect: Redirect | None = None
     for step in filters:
         if isinstance(step, HTTPSRedirect):
             if (
@@ -91,16 +92,12 @@ def apply_filters(
                     reusable=reusable and not query,
                 )
         elif isinstance(step, Redirect):
-            return Decision(
-                "redirect",
-                step.status,
-                location=redirect_location(step, match, request, name=name, path=path, query=query),
-                match=match,
-                path=path,
-                host=name,
-                response_headers=response_changes,
-                reusable=reusable and not query,
-            )
+            # Answered once every filter is seen: "All filters are expected to be
+            # compatible with each other except for the URLRewrite and RequestRedirect
+            # filters", so response header edits and CORS listed after it still apply to
+            # the redirect, and a filter that cannot be applied still answers 500.
+            if redirect is None:
+                redirect = step
         elif isinstance(step, Rewrite):
             if step.hostname is not None:
                 authority = step.hostname
@@ -154,6 +151,17 @@ def apply_filters(
                 reason=step.reason,
                 reusable=reusable,
             )
+    if redirect is not None:
+        return Decision(
+            "redirect",
+            redirect.status,
+            location=redirect_location(redirect, match, request, name=name, path=path, query=query),
+            match=match,
+            path=path,
+            host=name,
+            response_headers=response_changes,
+            reusable=reusable and not query,
+        )
     backends = match.backends
     if not backends:
         return Decision(
