@@ -11,6 +11,8 @@ import pytest
 
 import ingresslib
 from ingresslib import Request
+from ingresslib.gatewayapi import attach
+from ingresslib.resources import Gateway, GRPCRoute, HTTPRoute
 
 GROUP = "gateway.networking.k8s.io"
 
@@ -258,3 +260,60 @@ def test_the_oldest_route_wins_a_tie() -> None:
         _route("b", [_to("older", _prefix("/x"))], created="2024-01-01T00:00:00Z"),
     )
     assert _served_by(table, "a.example", "/x") == "older"
+
+
+# --- HTTPRoute and GRPCRoute on one listener ------------------------------------------------------
+
+
+def _grpc(
+    name: str, *, hostnames: Sequence[str] = (), created: str | None = None
+) -> dict[str, Any]:
+    route = _route(name, [_to(name)], hostnames=hostnames, created=created)
+    route["kind"] = "GRPCRoute"
+    return route
+
+
+@pytest.mark.parametrize(
+    ("http_created", "grpc_created", "winner"),
+    [
+        ("2024-01-01T00:00:00Z", "2024-06-01T00:00:00Z", "web"),
+        ("2024-06-01T00:00:00Z", "2024-01-01T00:00:00Z", "rpc"),
+        # A tie in age: "{namespace}/{name}" order ("ns/rpc" < "ns/web").
+        ("2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z", "rpc"),
+    ],
+)
+def test_an_httproute_and_a_grpcroute_sharing_a_hostname_the_older_is_accepted(
+    http_created: str, grpc_created: str, winner: str
+) -> None:
+    # GRPCRouteSpec.hostnames: "If a Route (A) of type HTTPRoute or GRPCRoute is attached to
+    # a Listener and that listener already has another Route (B) of the other type attached
+    # and the intersection of the hostnames of A and B is non-empty, then the
+    # implementation MUST accept exactly one of these two routes, determined by the
+    # following criteria, in order: The oldest Route based on creation timestamp. The
+    # Route appearing first in alphabetical order by "{namespace}/{name}". The rejected
+    # Route MUST raise an 'Accepted' condition with a status of 'False'".
+    documents = [
+        _gateway(),
+        _route("web", [_to("web")], hostnames=["*.example.com"], created=http_created),
+        _grpc("rpc", hostnames=["a.example.com"], created=grpc_created),
+        _grpc("elsewhere", hostnames=["other.example.net"], created=grpc_created),
+    ]
+    table = _table(*documents)
+    grpc = {"method": "POST", "headers": [("content-type", "application/grpc")]}
+    assert _served_by(table, "a.example.com", "/svc/M", **grpc) == winner
+    assert _served_by(table, "a.example.com", "/index.html") == winner
+    # The whole route is rejected on that listener, not only the shared hostname; a route
+    # whose hostnames intersect no route of the other kind is accepted.
+    assert _served_by(table, "b.example.com", "/index.html") == ("web" if winner == "web" else 404)
+    assert _served_by(table, "other.example.net", "/svc/M", **grpc) == "elsewhere"
+    resources = ingresslib.load_manifests(documents)
+    attachment = attach(
+        next(r for r in resources if isinstance(r, Gateway)),
+        routes=[r for r in resources if isinstance(r, HTTPRoute | GRPCRoute)],
+    )
+    verdicts = {p.route.metadata.name: (p.accepted, p.reason) for p in attachment.parents}
+    loser = "rpc" if winner == "web" else "web"
+    assert verdicts[winner] == (True, "Accepted")
+    assert verdicts[loser] == (False, "NotAllowedByListeners")
+    assert verdicts["elsewhere"] == (True, "Accepted")
+    assert attachment.attached_routes("http") == 2

@@ -22,6 +22,7 @@ from ingresslib.gatewayapi._attachment import (
     Route,
     attach,
     resolve_backend,
+    route_order,
 )
 from ingresslib.resources._core import Namespace, Secret, Service
 from ingresslib.resources._gateway import (
@@ -47,7 +48,6 @@ from ingresslib.resources._gateway import (
     HTTPRouteTimeouts,
     ReferenceGrant,
 )
-from ingresslib.resources._meta import age_key
 from ingresslib.rules._backend import Backend
 from ingresslib.rules._filters import (
     CORS,
@@ -222,7 +222,7 @@ def _route_rules(
     route = parent.route
     meta = route.metadata
     source = Source(route.kind, meta.namespace, meta.name, meta.creation_timestamp, route)
-    age = _route_order(route)
+    age = route_order(route)
     rules: Sequence[HTTPRouteRule | GRPCRouteRule] = route.spec.rules
     for rule_index, spec_rule in enumerate(rules):
         filters = _filters(route, spec_rule, context)
@@ -253,18 +253,6 @@ def _route_rules(
                 filters=filters,
                 precedence=(*rank, age, rule_index, match_index),
             )
-
-
-def _route_order(route: Route) -> tuple[Any, ...]:
-    """The order of routes whose matches tie, first wins.
-
-    "If ties still exist across multiple Routes, matching precedence MUST be determined in
-    order of the following criteria, continuing on ties: The oldest Route based on creation
-    timestamp. The Route appearing first in alphabetical order by "{namespace}/{name}"."
-    The string itself, not (namespace, name): "team-a/r" comes before "team/r".
-    """
-    meta = route.metadata
-    return (age_key(route)[0], f"{meta.namespace}/{meta.name}")
 
 
 _Named = TypeVar("_Named", HTTPHeaderMatch, HTTPQueryParamMatch, GRPCHeaderMatch)
