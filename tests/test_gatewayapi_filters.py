@@ -415,3 +415,24 @@ def test_a_filter_that_cannot_be_applied_wins_over_a_redirect(
     # receive a HTTP error response."
     decision = _decide({"filters": filters})
     assert (decision.action, decision.status) == ("respond", 500)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "routing/_decide.py (not this worktree's): decide() sets Decision.authority to the"
+        " authority of an absolute-form target after the filters ran, replacing the"
+        " URLRewrite hostname"
+    ),
+)
+def test_a_rewritten_host_survives_an_absolute_form_target() -> None:
+    # HTTPURLRewriteFilter.hostname: "the value to be used to replace the Host header value
+    # during forwarding", whatever form the request target had (RFC 9112 §3.2.2: the
+    # target's authority only stands in for the received Host header).
+    rule = {
+        "filters": [{"type": "URLRewrite", "urlRewrite": {"hostname": "one.example.org"}}],
+        "backendRefs": [{"name": "svc", "port": 80}],
+    }
+    assert _decide(rule, Request(host="a.example", path="/")).authority == "one.example.org"
+    absolute = Request(host="a.example", path="http://a.example/")
+    assert _decide(rule, absolute).authority == "one.example.org"
