@@ -19,7 +19,6 @@ words. How the suite reads a response (`conformance/utils/http`):
 
 (`Decision.path` and `authority` are what the backend sees; the header expectations apply
 `Decision.request_headers` to the request's headers.)
-
 """
 
 from __future__ import annotations
