@@ -1,9 +1,9 @@
 """The compiled Gateway API table against a plain reference of the spec's precedence list.
 
-The reference reads the HTTPRoutes directly, with no index: it finds the most specific
-route hostname that covers the request host (exact, then the longest wildcard, then
-routes without hostnames: the virtual-host choice docs/gateway-api.md states), keeps
-every match of those routes that holds for the request, and sorts them by the list of
+The reference reads the HTTPRoutes directly, with no index: it keeps every match of every
+route whose hostnames cover the request host (or that has none) that holds for the
+request, and sorts them by the route's most specific covering hostname (exact, then the
+longest wildcard, then none: `HTTPRouteSpec.hostnames`), then by the list of
 `HTTPRouteRule.matches` ("Exact" path, longest prefix, method, most headers, most query
 params, oldest route, namespace/name, rule order).
 """
@@ -132,18 +132,18 @@ def _path_holds(kind: str, value: str, path: str) -> bool:
 
 def _reference(routes: list[dict[str, Any]], request: dict[str, Any]) -> str | None:
     host = request["host"]
-    covering = [h for route in routes for h in route["hostnames"] if _covers(h, host)]
-    chosen: str | None
-    if covering:
-        chosen = min(covering, key=_specificity)
-    elif any(not route["hostnames"] for route in routes):
-        chosen = ""
-    else:
-        return None
     candidates = []
     for index, route in enumerate(routes):
-        if (chosen not in route["hostnames"]) if chosen else bool(route["hostnames"]):
-            continue
+        if route["hostnames"]:
+            covering = [h for h in route["hostnames"] if _covers(h, host)]
+            if not covering:
+                continue
+            # "precedence must be given to rules from the HTTPRoute with the largest number
+            # of: Characters in a matching non-wildcard hostname. Characters in a matching
+            # hostname."
+            hostname_rank = min(_specificity(h) for h in covering)
+        else:
+            hostname_rank = (2, 0)  # no hostname: after every hostname that matches
         for rule_index, matches in enumerate(route["rules"]):
             for match_index, m in enumerate(matches):
                 holds = (
@@ -154,6 +154,7 @@ def _reference(routes: list[dict[str, Any]], request: dict[str, Any]) -> str | N
                 )
                 if holds:
                     key = (
+                        hostname_rank,
                         0 if m["type"] == "Exact" else 1,
                         -len(m["value"]),
                         0 if m["method"] else 1,

@@ -283,7 +283,11 @@ spec:
   - {name: http, port: 80, protocol: HTTP}
   - {name: udp, port: 53, protocol: UDP}
   - {name: a, port: 81, protocol: HTTP, hostname: a.example.com}
-  - {name: b, port: 81, protocol: HTTP, hostname: a.example.com}
+  - name: b
+    port: 81
+    protocol: HTTPS
+    hostname: b.example.com
+    tls: {certificateRefs: [{name: x}]}
 """
     report = gateway_status(ingresslib.load_manifests(_BASE + gateway), controller=CONTROLLER)
     gateway_conditions = {
@@ -295,7 +299,10 @@ spec:
     }
     assert udp["Accepted"] == ("False", "UnsupportedProtocol")
     a = {c.type: (c.status, c.reason) for c in report.listener_conditions("infra", "mixed", "a")}
-    assert a["Conflicted"] == ("True", "HostnameConflict")
+    # The CRD refuses two listeners with one port, protocol and hostname; one port with
+    # two protocols is valid and conflicts ("each listener in a set MUST have a unique
+    # combination of Port, Protocol, and, if supported by the protocol, Hostname").
+    assert a["Conflicted"] == ("True", "ProtocolConflict")
     assert a["Accepted"][0] == "False"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import ssl
 import time
@@ -292,7 +293,7 @@ class ReverseProxy(BackendCache):
             self._mirror(request, decision.mirrors, body, plan)
         balancer = self._balancer_for(key, resolution)
         timeouts = decision.timeouts
-        if timeouts is not None and timeouts.request is not None:
+        if timeouts is not None and timeouts.request is not None and timeouts.request != math.inf:
             # HTTPRouteTimeouts.request: "If the gateway has not been able to respond before
             # this deadline is met, the gateway MUST return a timeout error" (504).
             try:
@@ -393,16 +394,20 @@ class ReverseProxy(BackendCache):
                     raise_for_status=False,
                     # HTTPRouteTimeouts.backendRequest: "a timeout for an individual request
                     # from the gateway to a backend".
-                    timeout=self._timeout
-                    if timeout is None
-                    else aiohttp.ClientTimeout(
-                        total=timeout,
-                        sock_connect=self._timeout.sock_connect,
-                        sock_read=self._timeout.sock_read,
-                    ),
+                    timeout=self._timeout if timeout is None else self._backend_timeout(timeout),
                 )
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise UpstreamError.of(error) from error
+
+    def _backend_timeout(self, seconds: float) -> aiohttp.ClientTimeout:
+        # "0s" (math.inf): "SHOULD disable the timeout completely", the read timeout too.
+        if seconds == math.inf:
+            return aiohttp.ClientTimeout(total=None, sock_connect=self._timeout.sock_connect)
+        return aiohttp.ClientTimeout(
+            total=seconds,
+            sock_connect=self._timeout.sock_connect,
+            sock_read=self._timeout.sock_read,
+        )
 
     @staticmethod
     async def _relay(

@@ -9,6 +9,7 @@ that the middleware needs no third-party package) and the WebSocket client
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -210,7 +211,7 @@ class HTTPForwarder(BackendCache):
             )
         )
         timeouts = None if plan is None else plan[2]
-        if timeouts is not None and timeouts.request is not None:
+        if timeouts is not None and timeouts.request is not None and timeouts.request != math.inf:
             # HTTPRouteTimeouts.request: "If the gateway has not been able to respond before
             # this deadline is met, the gateway MUST return a timeout error" (504).
             import anyio  # noqa: PLC0415 -- httpx's dependency, imported with the client

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import logging
+import math
 import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
@@ -199,7 +200,9 @@ class UpstreamClient:
         request = httpx.Request(scope["method"], url, headers=headers, stream=body)
         request.url = url  # Request() copies the URL into a plain one, losing the target
         if timeout is not None:
-            request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
+            # "0s" (math.inf): "SHOULD disable the timeout completely".
+            limit = None if timeout == math.inf else timeout
+            request.extensions["timeout"] = httpx.Timeout(limit).as_dict()
         start = time.monotonic()
         try:
             response = await self._get().send(request, stream=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import attrs
 
@@ -42,6 +43,7 @@ __all__ = [
     "attach",
     "reference_permitted",
     "resolve_backend",
+    "route_order",
 ]
 
 #: The kinds of routes ingresslib serves.
@@ -198,6 +200,18 @@ class GatewayAttachment:
             for parent in self.parents
             if parent.accepted and any(a.listener.name == listener_name for a in parent.listeners)
         )
+
+
+def route_order(route: Route) -> tuple[Any, ...]:
+    """The order of routes that tie, first wins (precedence, and HTTPRoute vs GRPCRoute).
+
+    "If ties still exist across multiple Routes, matching precedence MUST be determined in
+    order of the following criteria, continuing on ties: The oldest Route based on creation
+    timestamp. The Route appearing first in alphabetical order by "{namespace}/{name}"."
+    The string itself, not (namespace, name): "team-a/r" comes before "team/r".
+    """
+    meta = route.metadata
+    return (age_key(route)[0], f"{meta.namespace}/{meta.name}")
 
 
 def _namespace_labels(namespaces: Iterable[Namespace]) -> dict[str, Mapping[str, str]]:
@@ -496,8 +510,9 @@ def attach(
 ) -> GatewayAttachment:
     """Attach routes to the listeners of one Gateway.
 
-    Routes are taken oldest first (`ingresslib.resources.age_key`), so attachment order
-    is the spec's tie-break order.
+    Routes are taken in the spec's tie-break order (`route_order`: oldest first, then
+    "{namespace}/{name}"), which also settles an HTTPRoute and a GRPCRoute sharing a
+    hostname on a listener.
     """
     grants = tuple(reference_grants)
     secret_index = {(s.metadata.namespace, s.metadata.name): s for s in secrets}
@@ -506,49 +521,50 @@ def attach(
     class_name = gateway.spec.gateway_class_name
     gateway_class = next((c for c in gateway_classes if c.metadata.name == class_name), None)
     parents = []
-    for route in sorted(routes, key=age_key):
+    for route in sorted(routes, key=route_order):
         for index, ref in enumerate(route.spec.parent_refs):
             if _names_gateway(ref, route.metadata.namespace, gateway):
                 parents.append(_attach_parent(route, index, ref, listeners, labels))
     return GatewayAttachment(gateway, gateway_class, listeners, _one_kind_per_hostname(parents))
 
 
-def _hostnames_meet(a: Sequence[str], b: Sequence[str]) -> bool:
-    return any(intersect_hostnames(x, y) is not None for x in a for y in b)
+def _shares_a_hostname(a: AttachedListener, b: AttachedListener) -> bool:
+    return any(intersect_hostnames(x, y) is not None for x in a.hostnames for y in b.hostnames)
 
 
-def _one_kind_per_hostname(parents: list[ParentAttachment]) -> tuple[ParentAttachment, ...]:
-    """Refuse a route whose hostnames meet those of an older route of the other kind.
+def _one_kind_per_hostname(parents: Sequence[ParentAttachment]) -> tuple[ParentAttachment, ...]:
+    """Reject, listener by listener, the newer of an HTTPRoute and a GRPCRoute that share one.
 
-    GRPCRoute: "If a Route (A) of type HTTPRoute or GRPCRoute is attached to a Listener
-    and that listener already has another Route (B) of the other type attached and the
-    intersection of the hostnames of A and B is non-empty, then the implementation MUST
-    accept exactly one of these two routes, determined by the following criteria, in
+    GRPCRouteSpec.hostnames: "If a Route (A) of type HTTPRoute or GRPCRoute is attached to
+    a Listener and that listener already has another Route (B) of the other type attached
+    and the intersection of the hostnames of A and B is non-empty, then the implementation
+    MUST accept exactly one of these two routes, determined by the following criteria, in
     order: The oldest Route based on creation timestamp. The Route appearing first in
     alphabetical order by "{namespace}/{name}". The rejected Route MUST raise an
-    'Accepted' condition with a status of 'False'." `parents` are oldest first.
+    'Accepted' condition with a status of 'False' in the corresponding RouteParentStatus."
+    `parents` come in that order, so an earlier accepted route wins.
     """
     kept: list[ParentAttachment] = []
+    # listener name -> kind -> the attachments accepted there so far
+    accepted: dict[str, dict[str, list[AttachedListener]]] = defaultdict(lambda: defaultdict(list))
     for parent in parents:
         if not parent.accepted:
             kept.append(parent)
             continue
+        kind = parent.route.kind
+        other = "GRPCRoute" if kind == "HTTPRoute" else "HTTPRoute"
         listeners = []
+        conflicts = []
         for attached in parent.listeners:
-            older = next(
-                (
-                    other.route
-                    for other in kept
-                    if other.accepted and other.route.kind != parent.route.kind
-                    for mine in other.listeners
-                    if mine.listener is attached.listener
-                    and _hostnames_meet(mine.hostnames, attached.hostnames)
-                ),
-                None,
-            )
-            if older is None:
+            rivals = accepted[attached.listener.name][other]
+            rival = next((r for r in rivals if _shares_a_hostname(attached, r)), None)
+            if rival is None:
                 listeners.append(attached)
-        if listeners == list(parent.listeners):
+            else:
+                conflicts.append(attached.listener.name)
+        for attached in listeners:
+            accepted[attached.listener.name][kind].append(attached)
+        if not conflicts:
             kept.append(parent)
         elif listeners:
             kept.append(attrs.evolve(parent, listeners=tuple(listeners)))
@@ -559,8 +575,10 @@ def _one_kind_per_hostname(parents: list[ParentAttachment]) -> tuple[ParentAttac
                     listeners=(),
                     accepted=False,
                     reason="NotAllowedByListeners",
-                    message="an older route of the other kind (HTTPRoute, GRPCRoute) "
-                    "serves these hostnames on this listener",
+                    message=(
+                        f"an older {other} shares a hostname with this {kind} on listener"
+                        f" {', '.join(conflicts)}"
+                    ),
                 )
             )
     return tuple(kept)

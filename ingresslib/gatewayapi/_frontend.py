@@ -8,9 +8,10 @@ most one Listener"). The quotes are the Gateway API spec (`apis/v1/*_types.go`, 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -21,6 +22,7 @@ from ingresslib.gatewayapi._attachment import (
     Route,
     attach,
     resolve_backend,
+    route_order,
 )
 from ingresslib.resources._core import Namespace, Secret, Service
 from ingresslib.resources._gateway import (
@@ -28,13 +30,17 @@ from ingresslib.resources._gateway import (
     Gateway,
     GatewayClass,
     GRPCBackendRef,
+    GRPCHeaderMatch,
     GRPCRoute,
     GRPCRouteFilter,
     GRPCRouteMatch,
     GRPCRouteRule,
     HTTPBackendRef,
+    HTTPHeader,
     HTTPHeaderFilter,
+    HTTPHeaderMatch,
     HTTPPathModifier,
+    HTTPQueryParamMatch,
     HTTPRoute,
     HTTPRouteFilter,
     HTTPRouteMatch,
@@ -42,7 +48,6 @@ from ingresslib.resources._gateway import (
     HTTPRouteTimeouts,
     ReferenceGrant,
 )
-from ingresslib.resources._meta import age_key
 from ingresslib.rules._backend import Backend
 from ingresslib.rules._filters import (
     CORS,
@@ -217,7 +222,7 @@ def _route_rules(
     route = parent.route
     meta = route.metadata
     source = Source(route.kind, meta.namespace, meta.name, meta.creation_timestamp, route)
-    age = age_key(route)
+    age = route_order(route)
     rules: Sequence[HTTPRouteRule | GRPCRouteRule] = route.spec.rules
     for rule_index, spec_rule in enumerate(rules):
         filters = _filters(route, spec_rule, context)
@@ -250,6 +255,30 @@ def _route_rules(
             )
 
 
+_Named = TypeVar("_Named", HTTPHeaderMatch, HTTPQueryParamMatch, GRPCHeaderMatch)
+
+
+def _first_of_each_name(entries: Sequence[_Named], *, fold_case: bool) -> tuple[_Named, ...]:
+    """The entries of a match, each name once: its first entry.
+
+    HTTPHeaderMatch (and GRPCHeaderMatch): "If multiple entries specify equivalent header
+    names, only the first entry with an equivalent name MUST be considered for a match.
+    Subsequent entries with an equivalent header name MUST be ignored. Due to the
+    case-insensitivity of header names, "foo" and "Foo" are considered equivalent."
+    HTTPQueryParamMatch: "If multiple entries specify equivalent query param names, only
+    the first entry with an equivalent name MUST be considered for a match" (names compare
+    exactly: "This must be an exact string match").
+    """
+    seen: set[str] = set()
+    kept = []
+    for entry in entries:
+        key = entry.name.lower() if fold_case else entry.name
+        if key not in seen:
+            seen.add(key)
+            kept.append(entry)
+    return tuple(kept)
+
+
 def _http_match(spec: HTTPRouteMatch) -> tuple[Match, tuple[Any, ...]]:
     """An HTTPRouteMatch in IR form, and its rank in the spec's precedence list.
 
@@ -258,18 +287,20 @@ def _http_match(spec: HTTPRouteMatch) -> tuple[Match, tuple[Any, ...]]:
     matches. Largest number of query param matches."
     """
     path = spec.path
+    headers = _first_of_each_name(spec.headers, fold_case=True)
+    query = _first_of_each_name(spec.query_params, fold_case=False)
     match = Match(
         path=PathMatch(_PATH_MATCHERS.get(path.type, "prefix"), path.value, path.type),
         method=spec.method,
-        headers=tuple(HeaderMatch(h.name, h.value, h.type) for h in spec.headers),  # type: ignore[arg-type]  # validated: Exact or RegularExpression
-        query=tuple(QueryParamMatch(q.name, q.value, q.type) for q in spec.query_params),  # type: ignore[arg-type]  # validated: Exact or RegularExpression
+        headers=tuple(HeaderMatch(h.name, h.value, h.type) for h in headers),  # type: ignore[arg-type]  # validated: Exact or RegularExpression
+        query=tuple(QueryParamMatch(q.name, q.value, q.type) for q in query),  # type: ignore[arg-type]  # validated: Exact or RegularExpression
     )
     rank = (
         _PATH_RANK.get(path.type, 1),
         -len(path.value),
         0 if spec.method else 1,
-        -len(spec.headers),
-        -len(spec.query_params),
+        -len(headers),
+        -len(query),
     )
     return match, rank
 
@@ -284,7 +315,10 @@ def _grpc_match(spec: GRPCRouteMatch | None) -> tuple[Match, tuple[Any, ...]]:
     """
     if spec is None:
         return Match(PathMatch("prefix", "/", "GRPC")), (1, 0, 0, 0)
-    headers = tuple(HeaderMatch(h.name, h.value, h.type) for h in spec.headers)  # type: ignore[arg-type]  # validated: Exact or RegularExpression
+    headers = tuple(
+        HeaderMatch(h.name, h.value, h.type)  # type: ignore[arg-type]  # validated: Exact or RegularExpression
+        for h in _first_of_each_name(spec.headers, fold_case=True)
+    )
     method = spec.method
     service_name = "" if method is None else method.service or ""
     method_name = "" if method is None else method.method or ""
@@ -310,10 +344,27 @@ def _grpc_match(spec: GRPCRouteMatch | None) -> tuple[Match, tuple[Any, ...]]:
 
 def _header_changes(spec: HTTPHeaderFilter) -> HeaderChanges:
     return HeaderChanges(
-        set=tuple((h.name, h.value) for h in spec.set),
-        add=tuple((h.name, h.value) for h in spec.add),
+        set=_first_of_each_header(spec.set),
+        add=_first_of_each_header(spec.add),
         remove=spec.remove,
     )
+
+
+def _first_of_each_header(headers: Sequence[HTTPHeader]) -> tuple[tuple[str, str], ...]:
+    """(name, value) of each header name's first entry.
+
+    HTTPHeader: "If multiple entries specify equivalent header names, the first entry with
+    an equivalent name MUST be considered for a match. Subsequent entries with an
+    equivalent header name MUST be ignored. Due to the case-insensitivity of header names,
+    "foo" and "Foo" are considered equivalent."
+    """
+    seen: set[str] = set()
+    kept = []
+    for header in headers:
+        if header.name.lower() not in seen:
+            seen.add(header.name.lower())
+            kept.append((header.name, header.value))
+    return tuple(kept)
 
 
 def _path_modifier(spec: HTTPPathModifier | None) -> PathModifier | None:
@@ -335,11 +386,20 @@ def _filters(
 
 
 def _timeouts(spec: HTTPRouteTimeouts) -> Timeouts:
-    # "Setting a timeout to the zero duration (e.g. "0s") SHOULD disable the timeout
-    # completely."
-    request = None if spec.request is None else parse_duration(spec.request) or None
-    backend = None if spec.backend_request is None else parse_duration(spec.backend_request) or None
-    return Timeouts(request=request, backend_request=backend)
+    return Timeouts(request=_timeout(spec.request), backend_request=_timeout(spec.backend_request))
+
+
+def _timeout(duration: str | None) -> float | None:
+    """Seconds of a timeout: None when not set (the executor's own), `math.inf` for "0s".
+
+    "Setting a timeout to the zero duration (e.g. "0s") SHOULD disable the timeout
+    completely. Implementations that cannot completely disable the timeout MUST instead
+    interpret the zero duration as the longest possible value to which the timeout can be
+    set." A disabled timeout is no limit at all, never the executor's default.
+    """
+    if duration is None:
+        return None
+    return parse_duration(duration) or math.inf
 
 
 def _filter(route: Route, spec: HTTPRouteFilter | GRPCRouteFilter, context: _Context) -> Filter:
@@ -414,5 +474,13 @@ def _backends(
             step = _filter(route, spec, context)
             if isinstance(step, RequestHeaders | ResponseHeaders):
                 extra.append(step)
+            elif invalid is None:
+                # "Filters defined at this level should be executed if and only if the
+                # request is being forwarded to the backend defined here" (Support:
+                # Implementation-specific). ingresslib runs the header modifiers per share;
+                # any other filter here "MUST NOT be skipped. Instead, requests that would
+                # have been processed by that filter MUST receive a HTTP error response":
+                # the share is answered 500.
+                invalid = f"the {spec.type} filter is not supported on a backendRef"
         shares.append(WeightedBackend(backend, ref.weight, invalid, tuple(extra)))
     return tuple(shares)

@@ -67,6 +67,7 @@ def apply_filters(
     response_changes: HeaderChanges | None = None
     mirrors: list[Mirror] = []
     timeouts: Timeouts | None = None
+    redirect: Redirect | None = None
     for step in filters:
         if isinstance(step, HTTPSRedirect):
             if (
@@ -91,16 +92,12 @@ def apply_filters(
                     reusable=reusable and not query,
                 )
         elif isinstance(step, Redirect):
-            return Decision(
-                "redirect",
-                step.status,
-                location=redirect_location(step, match, request, name=name, path=path, query=query),
-                match=match,
-                path=path,
-                host=name,
-                response_headers=response_changes,
-                reusable=reusable and not query,
-            )
+            # Answered once every filter is seen: "All filters are expected to be
+            # compatible with each other except for the URLRewrite and RequestRedirect
+            # filters", so response header edits and CORS listed after it still apply to
+            # the redirect, and a filter that cannot be applied still answers 500.
+            if redirect is None:
+                redirect = step
         elif isinstance(step, Rewrite):
             if step.hostname is not None:
                 authority = step.hostname
@@ -154,6 +151,17 @@ def apply_filters(
                 reason=step.reason,
                 reusable=reusable,
             )
+    if redirect is not None:
+        return Decision(
+            "redirect",
+            redirect.status,
+            location=redirect_location(redirect, match, request, name=name, path=path, query=query),
+            match=match,
+            path=path,
+            host=name,
+            response_headers=response_changes,
+            reusable=reusable and not query,
+        )
     backends = match.backends
     if not backends:
         return Decision(
@@ -241,13 +249,23 @@ def origin_allowed(allowed: Sequence[str], origin: str) -> bool:
 
 
 def _origin(value: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an origin `<scheme>://<host>(:<port>)`, or None.
+
+    "If not included, port `80` is assumed for `http` scheme origins, and port `443` is
+    assumed for `https` origins." An IPv6 literal keeps its brackets (`http://[::1]:8080`).
+    """
     scheme, sep, rest = value.partition("://")
     if not sep or scheme.lower() not in _WELL_KNOWN_PORTS or not rest or "/" in rest:
         return None
     scheme = scheme.lower()
-    host, _, port_text = rest.rpartition(":") if rest.count(":") == 1 else (rest, "", "")
-    if not port_text:
+    # The port follows the last ":" after the host, which for an IPv6 literal is after
+    # its closing bracket ("[::1]:80" is the address "[::1]" on port 80).
+    colon = rest.rfind(":")
+    if colon < rest.rfind("]"):
+        colon = -1
+    if colon < 0:
         return scheme, rest.lower(), _WELL_KNOWN_PORTS[scheme]
+    host, port_text = rest[:colon], rest[colon + 1 :]
     if not port_text.isdigit():
         return None
     return scheme, host.lower(), int(port_text)

@@ -626,6 +626,91 @@ class _ListenerIndex:
         return self.fallback
 
 
+@attrs.frozen
+class _HostFallbacks:
+    """The less specific hostnames of a listener's rules, for what the most specific misses.
+
+    Gateway API (`HTTPRouteSpec.hostnames`): "In the event that multiple HTTPRoutes specify
+    intersecting hostnames (e.g. overlapping wildcard matching and exact matching
+    hostnames), precedence must be given to rules from the HTTPRoute with the largest
+    number of: Characters in a matching non-wildcard hostname. Characters in a matching
+    hostname. If ties exist across multiple Routes, the matching precedence rules for
+    HTTPRouteMatches takes over." Precedence orders the rules that match a request: when no
+    rule of `foo.example.com` matches it, the rules of `*.example.com`, then those without
+    hostname, still may (a virtual host of its own per hostname, as Ingress has, would
+    answer 404).
+
+    Attributes:
+        hostnames: every hostname the listener's rules claim ("" for none).
+        layers: for each hostname that covers another one, a table of its rules alone
+            (the most specific hostname of a request is the listener table's own choice).
+    """
+
+    hostnames: frozenset[str]
+    layers: Mapping[str, RouteTable]
+
+    @classmethod
+    def build(cls, rules: Sequence[Rule]) -> _HostFallbacks:
+        by_host: dict[str, list[Rule]] = {}
+        for rule in rules:
+            for hostname in rule.hostnames or ("",):
+                by_host.setdefault(hostname, []).append(rule)
+        hostnames = frozenset(by_host)
+        covering: set[str] = set()
+        for hostname in hostnames:
+            # PERF: the wildcards that cover a hostname are those of its parent domains,
+            # a few dict lookups each (not a comparison of every pair).
+            base = hostname[2:] if hostname.startswith("*.") else hostname
+            covering.update(
+                f"*.{parent}"
+                for parent in wildcard_keys(base, "many")
+                if f"*.{parent}" in hostnames
+            )
+        if "" in hostnames and len(hostnames) > 1:
+            covering.add("")
+        layers = {
+            hostname: RouteTable.from_rules(
+                RuleSet(
+                    # Each rule here claims this hostname only, so that its table has one
+                    # virtual host: the rule's other hostnames are other layers'.
+                    rules=tuple(attrs.evolve(r, hostnames=(hostname,)) for r in by_host[hostname]),
+                    wildcards="many",
+                )
+            )
+            for hostname in covering
+        }
+        return cls(hostnames=hostnames, layers=layers)
+
+    def after_first(self, name: str) -> Iterator[RouteTable]:
+        """The tables of the hostnames covering `name` (normalised), most specific first.
+
+        The most specific one is left out: the listener table routes by that one.
+        """
+        if not self.layers:
+            return
+        candidates: list[str] = []
+        if name and not is_ip_literal(name):
+            candidates.append(name)
+            candidates.extend(f"*.{parent}" for parent in wildcard_keys(name, "many"))
+        candidates.append("")
+        first = True
+        for hostname in candidates:
+            if hostname not in self.hostnames:
+                continue
+            if first:
+                first = False
+                continue
+            yield self.layers[hostname]
+
+
+_NO_FALLBACKS = _HostFallbacks(frozenset(), {})
+
+
+def _unmatched(decision: Decision) -> bool:
+    """Whether no rule routed the request (and nothing else answered it)."""
+    return decision.match is None and decision.status == 404
+
+
 _EMPTY_RULES = RuleSet(rules=(), wildcards="many")
 
 
@@ -643,6 +728,8 @@ class ScopedRouteTable(RouteTable):
     _ports: Mapping[int, _ListenerIndex] = attrs.field(factory=dict, kw_only=True)
     _gateway: Any = attrs.field(default=None, kw_only=True)
     _empty: RouteTable | None = attrs.field(default=None, kw_only=True)
+    # id(scope) -> its hostname fallbacks (scopes are kept alive by `_scopes`).
+    _fallbacks: Mapping[int, _HostFallbacks] = attrs.field(factory=dict, kw_only=True)
     # (port, raw Host) -> the listener it reaches; a memo of `_ListenerIndex.find`.
     _listener_cache: dict[tuple[int, str | None], Any] = attrs.field(
         factory=dict, init=False, repr=False
@@ -673,6 +760,7 @@ class ScopedRouteTable(RouteTable):
                 else:
                     exact[scope.hostname] = entry
             ports[port] = _ListenerIndex(exact, wildcard, fallback)
+        fallbacks = {id(scope): _HostFallbacks.build(scope.rules.rules) for scope in scopes}
         rules = RuleSet(
             rules=tuple(rule for scope in scopes for rule in scope.rules.rules), wildcards="many"
         )
@@ -687,6 +775,7 @@ class ScopedRouteTable(RouteTable):
             ports=ports,
             gateway=gateway,
             empty=RouteTable.from_rules(_EMPTY_RULES),
+            fallbacks={k: v for k, v in fallbacks.items() if v.layers},
         )
 
     @property
@@ -715,7 +804,18 @@ class ScopedRouteTable(RouteTable):
     def match(self, host: str | None, path: str) -> RouteMatch | None:
         """Route a request as one arriving on the default port (see the class docstring)."""
         found = self.scope_table(host)
-        return None if found is None else found[1].match(host, path)
+        if found is None:
+            return None
+        scope, table = found
+        result = table.match(host, path)
+        if result is None:
+            for layer in self._fallbacks.get(id(scope), _NO_FALLBACKS).after_first(
+                normalize_host(host)
+            ):
+                result = layer.match(host, path)
+                if result is not None:
+                    break
+        return result
 
     def decide(self, request: Request, policy: DecisionPolicy = DEFAULT_POLICY) -> Decision:
         """The decision for one request: its listener's table decides."""
@@ -752,7 +852,17 @@ class ScopedRouteTable(RouteTable):
             by_sni = index.find(normalize_host(request.sni))
             if by_sni is not None and by_sni[0] is not scope:
                 return Decision("respond", 421, reason="misdirected request")
-        return decide(table, request, policy)  # PERF: no method hop
+        decision = decide(table, request, policy)  # PERF: no method hop
+        if _unmatched(decision):
+            # No rule of the most specific hostname routes it: those of the less specific
+            # hostnames may (see `_HostFallbacks`).
+            for layer in self._fallbacks.get(id(scope), _NO_FALLBACKS).after_first(
+                normalize_host(host)
+            ):
+                decision = layer.decide(request, policy)
+                if not _unmatched(decision):
+                    break
+        return decision
 
     def virtual_host(self, host: str | None) -> _VirtualHost | None:
         """The virtual host of `host` in the default port's listener."""

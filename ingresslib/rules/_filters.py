@@ -233,9 +233,9 @@ class Timeouts:
 
     Attributes:
         request: "the maximum duration for a gateway to respond to an HTTP request"
-            (None: the executor's own).
+            (None: the executor's own; `math.inf`: none at all, Gateway API "0s").
         backend_request: "a timeout for an individual request from the gateway to a
-            backend" (None: the executor's own).
+            backend" (None: the executor's own; `math.inf`: none at all).
     """
 
     request: float | None = None
