@@ -357,3 +357,17 @@ def test_timeouts_answer_504(gateway: Callable[[Any], Any], which: str) -> None:
         assert slow[0] == 504
 
     run(main)
+
+
+def test_a_zero_timeout_disables_it(gateway: Callable[[Any], Any]) -> None:
+    # HTTPRouteTimeouts: "Setting a timeout to the zero duration (e.g. "0s") SHOULD disable
+    # the timeout completely" — even the executor's own read timeout does not cut it short.
+    async def main() -> None:
+        async with _backends("a") as backends:
+            rule = _rule("/", _ref("a"), timeouts={"request": "0s", "backendRequest": "0s"})
+            resources = _resources(backends, [rule])
+            async with gateway(resources) as port, aiohttp.ClientSession() as session:
+                slow = await _get(session, port, "/slow")
+        assert slow[0] == 200
+
+    run(main)
