@@ -136,6 +136,7 @@ PUBLIC_ALL: dict[str, list[str]] = {
     ],
     "ingresslib.kubernetes": [
         "Backoff",
+        "GATEWAY_API_KINDS",
         "KINDS",
         "KindSpec",
         "LeaderElector",
