@@ -137,6 +137,7 @@ PUBLIC_ALL: dict[str, list[str]] = {
     "ingresslib.kubernetes": [
         "Backoff",
         "GATEWAY_API_KINDS",
+        "GatewayStatusWriter",
         "KINDS",
         "KindSpec",
         "LeaderElector",

@@ -7,6 +7,7 @@ docs/kubernetes.md.
 """
 
 from ingresslib.kubernetes._client import Backoff, KindSpec
+from ingresslib.kubernetes._gateway_status import GatewayStatusWriter
 from ingresslib.kubernetes._lease import LeaderElector, StatusWriter, StatusWriterStats
 from ingresslib.kubernetes._watcher import (
     GATEWAY_API_KINDS,
@@ -21,6 +22,7 @@ __all__ = [
     "GATEWAY_API_KINDS",
     "KINDS",
     "Backoff",
+    "GatewayStatusWriter",
     "KindSpec",
     "LeaderElector",
     "Snapshot",

@@ -335,6 +335,12 @@ class Watcher:
         return self._synced.is_set()
 
     @property
+    def controller(self) -> str | None:
+        """The `controller` the watcher was made with (our classes' controller name)."""
+        controller: str | None = self._build_options["controller"]
+        return controller
+
+    @property
     def gateway_api(self) -> bool | None:
         """Whether the Gateway API kinds are followed; None until discovery has answered.
 

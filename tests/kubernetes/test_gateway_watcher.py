@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 import ingresslib
-from ingresslib.kubernetes import Snapshot, Watcher
+from ingresslib.kubernetes import (
+    GatewayStatusWriter,
+    Snapshot,
+    StatusWriter,
+    StatusWriterStats,
+    Watcher,
+)
 from tests.kubernetes.conftest import GatewayAPICRDs, KubeAPIServer
+from tests.kubernetes.test_lease import elector, until
 from tests.kubernetes.test_watcher import (
     INGRESSES,
     SERVICES,
@@ -328,3 +337,350 @@ def poster(server: KubeAPIServer) -> Any:
         return await asyncio.to_thread(call, server, "POST", path, body)
 
     return post
+
+
+# --------------------------------------------------------------------------- status
+
+
+def conditions_of(items: list[dict[str, Any]]) -> dict[str, tuple[str, str, int | None]]:
+    """{type: (status, reason, observedGeneration)}."""
+    return {c["type"]: (c["status"], c["reason"], c.get("observedGeneration")) for c in items}
+
+
+def transition_times(items: list[dict[str, Any]]) -> dict[str, str]:
+    return {c["type"]: c["lastTransitionTime"] for c in items}
+
+
+FOREIGN_ENTRY = {
+    "parentRef": {"group": GROUP, "kind": "Gateway", "name": "foreign"},
+    "controllerName": OTHER_CONTROLLER,
+    "conditions": [
+        {
+            "type": "Accepted",
+            "status": "True",
+            "reason": "Accepted",
+            "message": "theirs",
+            "observedGeneration": 1,
+            "lastTransitionTime": "2026-01-02T03:04:05Z",
+        }
+    ],
+}
+
+
+class StatusScenario:
+    """Our class, Gateway and routes beside another controller's, in one namespace."""
+
+    address = "203.0.113.7"
+
+    def __init__(self, server: KubeAPIServer, namespace: str) -> None:
+        self.server = server
+        self.namespace = namespace
+        self.ours, self.theirs = f"{namespace}-ours", f"{namespace}-theirs"
+        self.gateways = GATEWAYS.format(namespace)
+        self.routes = HTTPROUTES.format(namespace)
+        self.grpc_routes = GRPCROUTES.format(namespace)
+
+    def create(self) -> None:
+        server, namespace = self.server, self.namespace
+        call(server, "POST", GATEWAY_CLASSES, gateway_class(self.ours))
+        call(server, "POST", GATEWAY_CLASSES, gateway_class(self.theirs, OTHER_CONTROLLER))
+        named = listener("named", 8080, f"*.other.{namespace}.example")
+        call(server, "POST", self.gateways, gateway("edge", self.ours, listener("http"), named))
+        call(server, "POST", self.gateways, gateway("foreign", self.theirs))
+        call(server, "POST", SERVICES.format(namespace), service("api"))
+        shop = http_route("shop", f"{namespace}.example.com", parent("edge"), parent("foreign"))
+        call(server, "POST", self.routes, shop)
+        rpc = {
+            "apiVersion": f"{GROUP}/v1",
+            "kind": "GRPCRoute",
+            "metadata": {"name": "rpc"},
+            "spec": {
+                "parentRefs": [parent("edge", "http")],
+                "rules": [{"backendRefs": [{"name": "api", "port": 80}]}],
+            },
+        }
+        call(server, "POST", self.grpc_routes, rpc)
+        # The other controller's entry for its Gateway, which we must keep as it is.
+        route = call(server, "GET", f"{self.routes}/shop")
+        route["status"] = {"parents": [FOREIGN_ENTRY]}
+        call(server, "PUT", f"{self.routes}/shop/status", route)
+
+    def get(self, path: str) -> dict[str, Any]:
+        return call(self.server, "GET", path)
+
+    def shop(self) -> dict[str, Any]:
+        return self.get(f"{self.routes}/shop")
+
+    @staticmethod
+    def our_parents(obj: dict[str, Any]) -> list[dict[str, Any]]:
+        parents: list[dict[str, Any]] = obj.get("status", {}).get("parents", [])
+        return [p for p in parents if p["controllerName"] == CONTROLLER]
+
+    def written(self) -> bool:
+        """Whether our status is on every object of ours."""
+        accepted = self.get(f"{GATEWAY_CLASSES}/{self.ours}")["status"]["conditions"][0]
+        return bool(
+            accepted["status"] == "True"
+            and self.get(f"{self.gateways}/edge")["status"].get("listeners")
+            and self.our_parents(self.shop())
+            and self.our_parents(self.get(f"{self.grpc_routes}/rpc"))
+        )
+
+    def check_class_and_gateways(self) -> None:
+        cls = self.get(f"{GATEWAY_CLASSES}/{self.ours}")
+        generation = cls["metadata"]["generation"]
+        assert conditions_of(cls["status"]["conditions"]) == {
+            "Accepted": ("True", "Accepted", generation),
+            "SupportedVersion": ("True", "SupportedVersion", generation),
+        }
+        # The Gateway: its conditions, one listener entry per listener, our address.
+        gw = self.get(f"{self.gateways}/edge")
+        generation = gw["metadata"]["generation"]
+        status = gw["status"]
+        assert conditions_of(status["conditions"]) == {
+            "Accepted": ("True", "Accepted", generation),
+            "Programmed": ("True", "Programmed", generation),
+        }
+        assert status["addresses"] == [{"type": "IPAddress", "value": self.address}]
+        assert [item["name"] for item in status["listeners"]] == ["http", "named"]
+        http, named = status["listeners"]
+        assert http["attachedRoutes"] == 2  # the HTTPRoute and the GRPCRoute
+        assert named["attachedRoutes"] == 0  # no hostname in common
+        assert http["supportedKinds"] == [
+            {"group": GROUP, "kind": "HTTPRoute"},
+            {"group": GROUP, "kind": "GRPCRoute"},
+        ]
+        assert conditions_of(http["conditions"]) == {
+            "Accepted": ("True", "Accepted", generation),
+            "Programmed": ("True", "Programmed", generation),
+            "ResolvedRefs": ("True", "ResolvedRefs", generation),
+            "Conflicted": ("False", "NoConflicts", generation),
+        }
+        # Another controller's class and Gateway: as the apiserver defaulted them.
+        for path in (f"{GATEWAY_CLASSES}/{self.theirs}", f"{self.gateways}/foreign"):
+            reasons = {c["reason"] for c in self.get(path)["status"]["conditions"]}
+            assert reasons == {"Pending"}, path
+
+    def check_routes(self) -> dict[str, Any]:
+        """Our entries beside the other controller's (kept as it was); returns ours of shop."""
+        shop = self.shop()
+        generation = shop["metadata"]["generation"]
+        assert shop["status"]["parents"][0] == FOREIGN_ENTRY
+        (entry,) = self.our_parents(shop)
+        assert entry["parentRef"] == {"group": GROUP, "kind": "Gateway", "name": "edge"}
+        assert conditions_of(entry["conditions"]) == {
+            "Accepted": ("True", "Accepted", generation),
+            "ResolvedRefs": ("True", "ResolvedRefs", generation),
+        }
+        (rpc,) = self.our_parents(self.get(f"{self.grpc_routes}/rpc"))
+        assert rpc["parentRef"] == {
+            "group": GROUP,
+            "kind": "Gateway",
+            "name": "edge",
+            "sectionName": "http",
+        }
+        return entry
+
+    def resolved_refs_false(self) -> bool:
+        found = self.our_parents(self.shop())
+        return bool(found) and any(
+            c["type"] == "ResolvedRefs" and c["status"] == "False" for c in found[0]["conditions"]
+        )
+
+
+def test_the_status_writer_writes_our_classes_gateways_and_routes(
+    kube_apiserver: KubeAPIServer, gateway_api: GatewayAPICRDs, namespace: str
+) -> None:
+    scenario = StatusScenario(kube_apiserver, namespace)
+    scenario.create()
+
+    async def main() -> None:
+        watcher = watcher_for(kube_apiserver, namespace, controller=CONTROLLER)
+        leading = elector(kube_apiserver, namespace, "gw-1")
+        following = elector(kube_apiserver, namespace, "gw-2")
+        ingress_status = StatusWriter(watcher, leading, ips=[scenario.address])
+        writer = GatewayStatusWriter(watcher, leading, addresses_from=ingress_status)
+        idle = GatewayStatusWriter(watcher, following)
+        assert writer.controller == CONTROLLER
+        async with watcher, leading:
+            await until(lambda: leading.is_leader, "leadership")
+            async with following, writer, idle:
+                await asyncio.wait_for(watcher.wait_synced(), TIMEOUT)
+                await until(scenario.written, "the status of our objects")
+                await asyncio.to_thread(scenario.check_class_and_gateways)
+                entry = await asyncio.to_thread(scenario.check_routes)
+                await asyncio.sleep(0.5)  # the snapshots of our own writes come back
+                # One write per object (class, Gateway, two routes), none repeated.
+                assert writer.stats == StatusWriterStats(writes=4, conflicts=0, errors=0)
+                assert idle.stats.writes == 0  # not the leader
+                assert not following.is_leader
+
+                # Nothing changes: nothing is written, even as snapshots come.
+                writes = writer.stats.writes
+                await asyncio.to_thread(
+                    call, kube_apiserver, "POST", SERVICES.format(namespace), service("other")
+                )
+                await eventually(
+                    watcher, lambda s: any(r.metadata.name == "other" for r in s.resources)
+                )
+                await asyncio.sleep(0.5)
+                assert writer.stats.writes == writes
+
+                # A backend goes missing: ResolvedRefs turns False (only its
+                # lastTransitionTime moves); observedGeneration follows the generation.
+                before = transition_times(entry["conditions"])
+                await asyncio.sleep(1.1)  # the times have a resolution of one second
+                shop = await asyncio.to_thread(scenario.shop)
+                shop["spec"]["rules"][0]["backendRefs"][0]["name"] = "missing"
+                path = f"{scenario.routes}/shop"
+                await asyncio.to_thread(call, kube_apiserver, "PUT", path, shop)
+                await until(scenario.resolved_refs_false, "ResolvedRefs False")
+                shop = await asyncio.to_thread(scenario.shop)
+                (entry,) = scenario.our_parents(shop)
+                generation = shop["metadata"]["generation"]
+                assert conditions_of(entry["conditions"]) == {
+                    "Accepted": ("True", "Accepted", generation),
+                    "ResolvedRefs": ("False", "BackendNotFound", generation),
+                }
+                after = transition_times(entry["conditions"])
+                assert after["Accepted"] == before["Accepted"]
+                assert after["ResolvedRefs"] > before["ResolvedRefs"]
+                assert shop["status"]["parents"][0] == FOREIGN_ENTRY
+
+                # The route leaves our Gateway: our entry goes, theirs stays.
+                shop["spec"]["parentRefs"] = [parent("foreign")]
+                await asyncio.to_thread(call, kube_apiserver, "PUT", path, shop)
+                await until(lambda: not scenario.our_parents(scenario.shop()), "entry removed")
+                assert scenario.shop()["status"]["parents"] == [FOREIGN_ENTRY]
+                listeners = f"{scenario.gateways}/edge"
+                await until(
+                    lambda: (
+                        scenario.get(listeners)["status"]["listeners"][0]["attachedRoutes"] == 1
+                    ),
+                    "attachedRoutes 1",
+                )
+                assert writer.stats.errors == 0
+
+    run(main())
+
+
+def test_the_apiserver_refuses_a_malformed_status(
+    kube_apiserver: KubeAPIServer, gateway_api: GatewayAPICRDs, namespace: str
+) -> None:
+    # What makes the writes above evidence: the CRD's schema checks the status subresource.
+    class_name = f"{namespace}-strict"
+    call(kube_apiserver, "POST", GATEWAY_CLASSES, gateway_class(class_name))
+    obj = call(kube_apiserver, "GET", f"{GATEWAY_CLASSES}/{class_name}")
+    obj["status"] = {
+        "conditions": [
+            {
+                "type": "Accepted",
+                "status": "Yes",
+                "reason": "not a reason!",
+                "message": "",
+                "lastTransitionTime": "2026-01-02T03:04:05Z",
+            }
+        ]
+    }
+    response = kube_apiserver.request("PUT", f"{GATEWAY_CLASSES}/{class_name}/status", obj)
+    assert response.status == 422, response
+    message = response.body["message"]
+    assert "status.conditions[0].status" in message
+    assert "status.conditions[0].reason" in message
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+async def create_to_routable(
+    watcher: Watcher,
+    routable: Callable[[Snapshot, str], bool],
+    create: Callable[[int, str], None],
+    host_of: Callable[[int], str],
+    count: int,
+) -> list[float]:
+    """Seconds from each POST (one at a time) to the first snapshot in which it routes."""
+    waiting: dict[str, tuple[float, asyncio.Future[float]]] = {}
+
+    def on_snapshot(snapshot: Snapshot) -> None:
+        now = time.perf_counter()
+        for host, (began, future) in list(waiting.items()):
+            if not future.done() and routable(snapshot, host):
+                future.set_result(now - began)
+                del waiting[host]
+
+    unsubscribe = watcher.subscribe(on_snapshot)
+    loop = asyncio.get_running_loop()
+    results = []
+    try:
+        for i in range(count):
+            host = host_of(i)
+            future: asyncio.Future[float] = loop.create_future()
+            waiting[host] = (time.perf_counter(), future)
+            await asyncio.to_thread(create, i, host)
+            results.append(await asyncio.wait_for(future, TIMEOUT))
+    finally:
+        unsubscribe()
+    return results
+
+
+def test_create_to_routable_latency_of_an_httproute(
+    kube_apiserver: KubeAPIServer, gateway_api: GatewayAPICRDs, namespace: str
+) -> None:
+    count = 20
+    class_name = f"{namespace}-latency"
+    key = f"{namespace}/edge"
+    call(kube_apiserver, "POST", GATEWAY_CLASSES, gateway_class(class_name))
+    call(kube_apiserver, "POST", GATEWAYS.format(namespace), gateway("edge", class_name))
+    call(kube_apiserver, "POST", SERVICES.format(namespace), service("api"))
+
+    def host_of(i: int) -> str:
+        return f"r{i}.{namespace}.example.com"
+
+    def create_route(i: int, host: str) -> None:
+        call(
+            kube_apiserver,
+            "POST",
+            HTTPROUTES.format(namespace),
+            http_route(f"r{i}", host, parent("edge")),
+        )
+
+    def create_ingress(i: int, host: str) -> None:
+        call(kube_apiserver, "POST", INGRESSES.format(namespace), ingress(f"i{i}", host))
+
+    async def main() -> tuple[list[float], list[float]]:
+        async with watcher_for(kube_apiserver, namespace) as watcher:
+            await asyncio.wait_for(watcher.wait_synced(), TIMEOUT)
+            routes = await create_to_routable(
+                watcher,
+                lambda s, host: gateway_backend(s, key, host, "/api/x") == "api",
+                create_route,
+                host_of,
+                count,
+            )
+            ingresses = await create_to_routable(
+                watcher,
+                lambda s, host: backend(s, f"i-{host}", "/api/x") == "api",
+                lambda i, host: create_ingress(i, f"i-{host}"),
+                host_of,
+                count,
+            )
+        return routes, ingresses
+
+    results: list[tuple[list[float], list[float]]] = []
+
+    async def measure() -> None:
+        results.append(await main())
+
+    run(measure())
+    routes, ingresses = results[0]
+    for what, values in (("HTTPRoute", routes), ("Ingress", ingresses)):
+        print(  # shown with -s only
+            f"\ncreate->routable, {what}, {count} one at a time:"
+            f" p50 {percentile(values, 50) * 1000:.1f} ms,"
+            f" p99 {percentile(values, 99) * 1000:.1f} ms,"
+            f" max {max(values) * 1000:.1f} ms"
+        )
+    assert percentile(routes, 50) < 1.0
