@@ -375,6 +375,9 @@ class StatusScenario:
     def __init__(self, server: KubeAPIServer, namespace: str) -> None:
         self.server = server
         self.namespace = namespace
+        # A controller of this test's own: the other tests' GatewayClasses (cluster-scoped,
+        # still there) name CONTROLLER, and their status is not this test's business.
+        self.controller = f"ingresslib.dev/{namespace}"
         self.ours, self.theirs = f"{namespace}-ours", f"{namespace}-theirs"
         self.gateways = GATEWAYS.format(namespace)
         self.routes = HTTPROUTES.format(namespace)
@@ -382,7 +385,7 @@ class StatusScenario:
 
     def create(self) -> None:
         server, namespace = self.server, self.namespace
-        call(server, "POST", GATEWAY_CLASSES, gateway_class(self.ours))
+        call(server, "POST", GATEWAY_CLASSES, gateway_class(self.ours, self.controller))
         call(server, "POST", GATEWAY_CLASSES, gateway_class(self.theirs, OTHER_CONTROLLER))
         named = listener("named", 8080, f"*.other.{namespace}.example")
         call(server, "POST", self.gateways, gateway("edge", self.ours, listener("http"), named))
@@ -411,10 +414,9 @@ class StatusScenario:
     def shop(self) -> dict[str, Any]:
         return self.get(f"{self.routes}/shop")
 
-    @staticmethod
-    def our_parents(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    def our_parents(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
         parents: list[dict[str, Any]] = obj.get("status", {}).get("parents", [])
-        return [p for p in parents if p["controllerName"] == CONTROLLER]
+        return [p for p in parents if p["controllerName"] == self.controller]
 
     def written(self) -> bool:
         """Whether our status is on every object of ours."""
@@ -495,13 +497,13 @@ def test_the_status_writer_writes_our_classes_gateways_and_routes(
     scenario.create()
 
     async def main() -> None:
-        watcher = watcher_for(kube_apiserver, namespace, controller=CONTROLLER)
+        watcher = watcher_for(kube_apiserver, namespace, controller=scenario.controller)
         leading = elector(kube_apiserver, namespace, "gw-1")
         following = elector(kube_apiserver, namespace, "gw-2")
         ingress_status = StatusWriter(watcher, leading, ips=[scenario.address])
         writer = GatewayStatusWriter(watcher, leading, addresses_from=ingress_status)
         idle = GatewayStatusWriter(watcher, following)
-        assert writer.controller == CONTROLLER
+        assert writer.controller == scenario.controller
         async with watcher, leading:
             await until(lambda: leading.is_leader, "leadership")
             async with following, writer, idle:
