@@ -114,7 +114,8 @@ class WatcherStats:
         lists: completed LISTs (initial ones and relists).
         relists: LISTs after a 410 Gone.
         reconnects: watches re-opened after a failure (a closed or refused connection,
-            a read timeout, an HTTP error other than 410).
+            a read timeout, an HTTP error other than 410), and Gateway API discovery
+            requests retried.
         events: watch events applied (bookmarks not counted).
         invalid: objects skipped because ingresslib rejected them.
         snapshots: snapshots published.
