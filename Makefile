@@ -46,8 +46,8 @@ nginx:
 # kube-apiserver + etcd for tests/kubernetes, built from tools/ (Go modules) into
 # ~/.cache/ingresslib/k8s/<version>, reused while tools/ is unchanged (cold build ~6 min).
 # Without Go (outside CI) the Kubernetes tests skip and say why; CI has Go and runs them.
-# The Gateway API CRDs (standard channel, the version vendored in ingresslib/resources/crds) come
-# from the Go module sigs.k8s.io/gateway-api into ~/.cache/ingresslib/gateway-api/<version>.
+# The Gateway API CRDs (standard channel) of the release pinned in tools/gateway-api/go.mod
+# come from the Go module sigs.k8s.io/gateway-api into ~/.cache/ingresslib/gateway-api/<version>.
 k8s-fixtures:
 	@if command -v go >/dev/null 2>&1; then bash scripts/k8s-fixtures.sh && bash scripts/gateway-api-crds.sh; \
 	else echo "k8s-fixtures: no go command; tests/kubernetes will be skipped" >&2; fi

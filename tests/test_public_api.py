@@ -136,6 +136,8 @@ PUBLIC_ALL: dict[str, list[str]] = {
     ],
     "ingresslib.kubernetes": [
         "Backoff",
+        "GATEWAY_API_KINDS",
+        "GatewayStatusWriter",
         "KINDS",
         "KindSpec",
         "LeaderElector",

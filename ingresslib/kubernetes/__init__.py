@@ -7,12 +7,22 @@ docs/kubernetes.md.
 """
 
 from ingresslib.kubernetes._client import Backoff, KindSpec
+from ingresslib.kubernetes._gateway_status import GatewayStatusWriter
 from ingresslib.kubernetes._lease import LeaderElector, StatusWriter, StatusWriterStats
-from ingresslib.kubernetes._watcher import KINDS, Snapshot, SnapshotCallback, Watcher, WatcherStats
+from ingresslib.kubernetes._watcher import (
+    GATEWAY_API_KINDS,
+    KINDS,
+    Snapshot,
+    SnapshotCallback,
+    Watcher,
+    WatcherStats,
+)
 
 __all__ = [
+    "GATEWAY_API_KINDS",
     "KINDS",
     "Backoff",
+    "GatewayStatusWriter",
     "KindSpec",
     "LeaderElector",
     "Snapshot",

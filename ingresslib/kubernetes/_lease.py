@@ -232,10 +232,10 @@ def _call_safely(callback: Callable[[bool], None], leading: bool) -> None:
 
 @attrs.frozen
 class StatusWriterStats:
-    """Counters of a `StatusWriter`.
+    """Counters of a `StatusWriter` (or a `GatewayStatusWriter`).
 
     Attributes:
-        writes: Ingress statuses written.
+        writes: statuses written.
         conflicts: writes refused with 409 Conflict (retried after a fresh read).
         errors: writes that failed otherwise.
     """
@@ -334,8 +334,13 @@ class StatusWriter:
             if snapshot is not None and self._elector.is_leader:
                 await self._sync(snapshot)
 
-    def _wanted(self, snapshot: Snapshot) -> list[dict[str, str]]:
-        """Our addresses now: the fixed ones, or the published Service's."""
+    def addresses(self, snapshot: Snapshot) -> list[dict[str, str]]:
+        """Our addresses in `snapshot`: the fixed ones, or the published Service's.
+
+        Each is `{"ip": ...}` or `{"hostname": ...}`, as in `status.loadBalancer.ingress`;
+        empty while the published Service has no address (or is not in the snapshot).
+        `GatewayStatusWriter(addresses_from=...)` gives these to the Gateways.
+        """
         if self._service is None:
             return self._fixed
         service = snapshot.endpoints.services.get(self._service)
@@ -353,7 +358,7 @@ class StatusWriter:
         return [*entries, *missing] if missing else None  # others' entries kept
 
     async def _sync(self, snapshot: Snapshot) -> None:
-        wanted = self._wanted(snapshot)
+        wanted = self.addresses(snapshot)
         if not wanted:
             return  # no address yet: never clear a status for that
         todo = []

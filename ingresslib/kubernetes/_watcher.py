@@ -4,6 +4,9 @@ The reflector pattern of client-go, in asyncio: for each kind (and namespace), L
 WATCH from the list's resourceVersion with bookmarks; on 410 Gone LIST again and diff
 against the store; on any other failure reconnect with jittered exponential back-off.
 Routing itself stays in the pure core: a snapshot is `RouteTable.build(store)`.
+
+The Gateway API kinds are followed too when the apiserver serves them: API discovery of
+gateway.networking.k8s.io/v1 decides, once, at start.
 """
 
 from __future__ import annotations
@@ -39,7 +42,15 @@ from ingresslib.resources import (
 )
 from ingresslib.routing import RouteTable, RouteTableError
 
-__all__ = ["KINDS", "Snapshot", "SnapshotCallback", "Watcher", "WatcherStats"]
+__all__ = [
+    "GATEWAY_API_GROUP",
+    "GATEWAY_API_KINDS",
+    "KINDS",
+    "Snapshot",
+    "SnapshotCallback",
+    "Watcher",
+    "WatcherStats",
+]
 
 log = logging.getLogger("ingresslib.kubernetes")
 
@@ -51,6 +62,22 @@ KINDS: tuple[KindSpec, ...] = (
     KindSpec("EndpointSlice", "discovery.k8s.io/v1", "endpointslices"),
     KindSpec("Secret", "v1", "secrets"),
 )
+
+GATEWAY_API_GROUP = "gateway.networking.k8s.io"
+
+#: The kinds a watcher also follows when the apiserver serves gateway.networking.k8s.io/v1
+#: (the Gateway API CRDs are installed), at the version API discovery names (ReferenceGrant
+#: may be served as v1beta1 only); and Namespaces, whose labels `allowedRoutes` selects by.
+GATEWAY_API_KINDS: tuple[KindSpec, ...] = (
+    KindSpec("GatewayClass", f"{GATEWAY_API_GROUP}/v1", "gatewayclasses", namespaced=False),
+    KindSpec("Gateway", f"{GATEWAY_API_GROUP}/v1", "gateways"),
+    KindSpec("HTTPRoute", f"{GATEWAY_API_GROUP}/v1", "httproutes"),
+    KindSpec("GRPCRoute", f"{GATEWAY_API_GROUP}/v1", "grpcroutes"),
+    KindSpec("ReferenceGrant", f"{GATEWAY_API_GROUP}/v1", "referencegrants"),
+    KindSpec("Namespace", "v1", "namespaces", namespaced=False),
+)
+# The versions tried, in order, for a Gateway API kind that v1 does not list.
+_GATEWAY_API_FALLBACK_VERSIONS = ("v1beta1",)
 
 # Stores at least this large are built in a worker thread, off the event loop.
 _THREAD_THRESHOLD = 500
@@ -66,7 +93,9 @@ class Snapshot:
         generation: 1 for the first snapshot, then one more for each.
         table: the routes of the Ingresses (and IngressClasses) in `resources`.
         endpoints: the Services and EndpointSlices in `resources`, indexed.
-        resources: every valid object in the store, sorted by (kind, namespace, name).
+        resources: every valid object in the store, sorted by (kind, namespace, name): the
+            Gateway API objects and Namespaces too when they are followed, so that
+            `RouteTable.build(snapshot.resources, gateway="ns/name")` routes a Gateway.
         rejected: Ingresses left out of `table` because a path matcher rejected a path.
     """
 
@@ -85,7 +114,8 @@ class WatcherStats:
         lists: completed LISTs (initial ones and relists).
         relists: LISTs after a 410 Gone.
         reconnects: watches re-opened after a failure (a closed or refused connection,
-            a read timeout, an HTTP error other than 410).
+            a read timeout, an HTTP error other than 410), and Gateway API discovery
+            requests retried.
         events: watch events applied (bookmarks not counted).
         invalid: objects skipped because ingresslib rejected them.
         snapshots: snapshots published.
@@ -110,13 +140,19 @@ class _Stream:
     spec: KindSpec
     namespace: str | None  # None: all namespaces (or cluster-scoped)
     params: tuple[tuple[str, str], ...]
+    name: str | None = None  # one object only (a fieldSelector on metadata.name in params)
 
     def owns(self, key: StoreKey) -> bool:
-        return key[0] == self.spec.kind and (self.namespace is None or key[1] == self.namespace)
+        return (
+            key[0] == self.spec.kind
+            and (self.namespace is None or key[1] == self.namespace)
+            and (self.name is None or key[2] == self.name)
+        )
 
     def describe(self) -> str:
         where = f" in {self.namespace}" if self.namespace else ""
-        return f"{self.spec.kind}{where}"
+        only = f" {self.name}" if self.name else ""
+        return f"{self.spec.kind}{only}{where}"
 
 
 class _WatchEndedError(Exception):
@@ -124,7 +160,7 @@ class _WatchEndedError(Exception):
 
 
 class Watcher:
-    """Follow Ingresses, IngressClasses, Services, EndpointSlices and Secrets in a cluster.
+    """Follow Ingresses, IngressClasses, Services, EndpointSlices, Secrets (and Gateway API).
 
     Use it as an async context manager, or `await start()` and `await stop()`::
 
@@ -137,7 +173,8 @@ class Watcher:
             or None for the in-cluster service account (when `KUBERNETES_SERVICE_HOST` is
             set) or else the default kubeconfig.
         namespaces: watch only these namespaces (one LIST+WATCH per kind and namespace);
-            None watches all. IngressClasses are cluster-scoped and always watched.
+            None watches all. IngressClasses and GatewayClasses are cluster-scoped and
+            always watched; Namespaces are then followed by name.
         label_selector: a label selector for the Ingresses (other kinds are not filtered:
             a backend's Service or EndpointSlices must be seen whatever their labels).
         field_selector: a field selector for the Ingresses.
@@ -159,6 +196,8 @@ class Watcher:
             ends each watch by then, and sends bookmarks in between).
         backoff_initial: the first reconnect delay, in seconds.
         backoff_max: the longest reconnect delay, in seconds.
+        gateway_api: follow the Gateway API kinds (`GATEWAY_API_KINDS`) when the apiserver
+            serves them (API discovery at start); False: never (Ingress only).
     """
 
     def __init__(
@@ -179,6 +218,7 @@ class Watcher:
         read_timeout: float | None = None,
         backoff_initial: float = 0.5,
         backoff_max: float = 30.0,
+        gateway_api: bool = True,
     ) -> None:
         # An unknown matcher would reject every Ingress at each build: refuse it now.
         get_path_matcher(implementation_specific)
@@ -196,9 +236,15 @@ class Watcher:
         self._watch_timeout = watch_timeout
         self._read_timeout = read_timeout if read_timeout is not None else 2 * watch_timeout + 30
         self._backoff = (backoff_initial, backoff_max)
+        self._namespaces = None if namespaces is None else tuple(dict.fromkeys(namespaces))
         self._streams = tuple(
-            self._plan(namespaces, label_selector, field_selector),
+            self._plan(KINDS, self._namespaces, label_selector, field_selector),
         )
+        # None until discovery answered; then whether the Gateway API kinds are followed.
+        self._gateway_api: bool | None = None if gateway_api else False
+        self._discovered = asyncio.Event()
+        if not gateway_api:
+            self._discovered.set()
         self._store: dict[StoreKey, Resource] = {}
         self._callbacks: list[SnapshotCallback] = []
         self._snapshot: Snapshot | None = None
@@ -214,19 +260,27 @@ class Watcher:
 
     @staticmethod
     def _plan(
-        namespaces: Sequence[str] | None, label_selector: str | None, field_selector: str | None
+        specs: Iterable[KindSpec],
+        namespaces: Sequence[str] | None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
     ) -> Iterable[_Stream]:
-        for spec in KINDS:
+        for spec in specs:
             params: list[tuple[str, str]] = []
             if spec.kind == "Ingress":
                 if label_selector:
                     params.append(("labelSelector", label_selector))
                 if field_selector:
                     params.append(("fieldSelector", field_selector))
-            if not spec.namespaced or namespaces is None:
+            if spec.kind == "Namespace" and namespaces is not None:
+                # Only the Namespaces watched (their labels), each by name.
+                for namespace in namespaces:
+                    selector = ("fieldSelector", f"metadata.name={namespace}")
+                    yield _Stream(spec, None, (selector,), name=namespace)
+            elif not spec.namespaced or namespaces is None:
                 yield _Stream(spec, None, tuple(params))
             else:
-                for namespace in dict.fromkeys(namespaces):
+                for namespace in namespaces:
                     yield _Stream(spec, namespace, tuple(params))
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -240,11 +294,17 @@ class Watcher:
             raise RuntimeError("Watcher.start() was already called")
         self._started = True
         await self._connection.open()
-        self._tasks = [
-            asyncio.create_task(self._follow(stream), name=f"ingresslib-watch-{stream.describe()}")
-            for stream in self._streams
-        ]
+        self._tasks = [self._start_follow(stream) for stream in self._streams]
+        if not self._discovered.is_set():
+            self._tasks.append(
+                asyncio.create_task(self._discover(), name="ingresslib-discover-gateway-api")
+            )
         self._tasks.append(asyncio.create_task(self._publish_loop(), name="ingresslib-publish"))
+
+    def _start_follow(self, stream: _Stream) -> asyncio.Task[None]:
+        return asyncio.create_task(
+            self._follow(stream), name=f"ingresslib-watch-{stream.describe()}"
+        )
 
     async def stop(self) -> None:
         """Stop watching, end `snapshots()` iterators and close the connection."""
@@ -274,6 +334,27 @@ class Watcher:
     def synced(self) -> bool:
         """Whether every kind was listed and the first snapshot published (readiness)."""
         return self._synced.is_set()
+
+    @property
+    def controller(self) -> str | None:
+        """The `controller` the watcher was made with (our classes' controller name)."""
+        controller: str | None = self._build_options["controller"]
+        return controller
+
+    @property
+    def gateway_api(self) -> bool | None:
+        """Whether the Gateway API kinds are followed; None until discovery has answered.
+
+        False when the apiserver does not serve gateway.networking.k8s.io/v1 (the CRDs are
+        not installed: logged once at INFO) or when the watcher was made with
+        `gateway_api=False`. Known by the time `synced` is true.
+        """
+        return self._gateway_api
+
+    @property
+    def kinds(self) -> tuple[KindSpec, ...]:
+        """The kinds followed, each once, at the version served (Gateway API: after discovery)."""
+        return tuple(dict.fromkeys(stream.spec for stream in self._streams))
 
     async def wait_synced(self) -> Snapshot:
         """Wait until `synced`; returns the latest snapshot."""
@@ -325,6 +406,88 @@ class Watcher:
             if self._stopping.is_set():
                 return
             await self._published.wait()
+
+    # --- discovery ----------------------------------------------------------------------
+
+    async def _discover(self) -> None:
+        """Ask the apiserver whether it serves the Gateway API; follow its kinds if so."""
+        backoff = Backoff(*self._backoff)
+        while True:
+            try:
+                specs = await self._gateway_api_specs()
+                break
+            except asyncio.CancelledError:
+                raise
+            # Not an answer (refused connection, 5xx, 403...): ask again after a back-off; the
+            # first snapshot waits, as it waits for every LIST.
+            except Exception as error:  # noqa: BLE001
+                delay = backoff.next_delay()
+                log.warning(
+                    "Gateway API discovery: %s: %s; retrying in %.1fs",
+                    type(error).__name__,
+                    error,
+                    delay,
+                )
+                self._stats["reconnects"] += 1
+                if await sleep_or_stop(delay, self._stopping):
+                    return
+        if specs is None:
+            log.info("Gateway API CRDs not installed: not watching Gateway API kinds")
+            self._gateway_api = False
+        else:
+            log.info(
+                "Gateway API served: watching %s",
+                ", ".join(f"{s.kind} ({s.api_version})" for s in specs),
+            )
+            streams = tuple(self._plan(specs, self._namespaces))
+            self._streams += streams
+            self._unlisted.update(streams)
+            self._gateway_api = True
+            self._tasks.extend(self._start_follow(stream) for stream in streams)
+        self._discovered.set()
+        self._dirty.set()
+
+    async def _gateway_api_specs(self) -> tuple[KindSpec, ...] | None:
+        """The Gateway API kinds served, at their served version; None: the group is not served.
+
+        "GET /apis/<group>/<version>" answers an APIResourceList (404 when the group version is
+        not served); its `resources` name each kind's plural and scope, and subresources
+        ("gateways/status") besides.
+        """
+        wanted = [
+            spec for spec in GATEWAY_API_KINDS if spec.api_version.startswith(GATEWAY_API_GROUP)
+        ]
+        found: dict[str, KindSpec] = {}
+        for version in ("v1", *_GATEWAY_API_FALLBACK_VERSIONS):
+            group_version = f"{GATEWAY_API_GROUP}/{version}"
+            status, body = await self._connection.request("GET", f"/apis/{group_version}")
+            if status == 404:
+                if version == "v1":
+                    return None
+                continue
+            if status != 200 or not isinstance(body, dict):
+                raise RuntimeError(f"GET /apis/{group_version}: HTTP {status}: {str(body)[:300]}")
+            served = {
+                r.get("kind"): r
+                for r in body.get("resources") or ()
+                if isinstance(r, dict) and "/" not in str(r.get("name", ""))
+            }
+            for spec in wanted:
+                resource = served.get(spec.kind)
+                if spec.kind not in found and resource is not None:
+                    found[spec.kind] = KindSpec(
+                        spec.kind,
+                        group_version,
+                        str(resource["name"]),
+                        namespaced=bool(resource.get("namespaced", spec.namespaced)),
+                    )
+            if len(found) == len(wanted):
+                break
+        missing = [spec.kind for spec in wanted if spec.kind not in found]
+        if missing:
+            log.info("Gateway API: %s not served: not watching them", ", ".join(missing))
+        namespaces = next(spec for spec in GATEWAY_API_KINDS if spec.kind == "Namespace")
+        return (*(found[spec.kind] for spec in wanted if spec.kind in found), namespaces)
 
     # --- following one kind -------------------------------------------------------------
 
@@ -490,7 +653,7 @@ class Watcher:
         built_at = -float("inf")
         while True:
             await self._dirty.wait()
-            if self._unlisted:
+            if self._unlisted or not self._discovered.is_set():
                 self._dirty.clear()
                 continue
             # Throttle rather than delay: a change after a quiet spell is built at once;
@@ -587,7 +750,8 @@ def _update(
 
     Ingress changes go through `RouteTable.with_changes` (only the touched virtual hosts
     are rebuilt); the index is rebuilt only when a Service or EndpointSlice changed; an
-    IngressClass change, or a path a matcher rejects, needs a full build.
+    IngressClass change, or a path a matcher rejects, needs a full build. Other kinds
+    (Secrets, the Gateway API kinds, Namespaces) reuse both: Ingress routing never reads them.
     """
     kinds = {key[0] for key, _ in changes}
     if "IngressClass" in kinds:

@@ -10,10 +10,11 @@ The binaries come from scripts/k8s-fixtures.sh: $INGRESSLIB_K8S_BIN, else
 ${XDG_CACHE_HOME:-~/.cache}/ingresslib/k8s/<k8s version>. Without them the tests skip, with the
 reason shown by `-ra`; in CI (`CI` set) they fail instead.
 
-`gateway_api_crds` (session): the Gateway API standard-channel CRDs installed into that
-apiserver and Established. They come from scripts/gateway-api-crds.sh (the Go module
-sigs.k8s.io/gateway-api at the version of the CRDs vendored in ingresslib/resources/crds),
-in $INGRESSLIB_GATEWAY_API_CRDS, else ${XDG_CACHE_HOME:-~/.cache}/ingresslib/gateway-api/<version>.
+`gateway_api` (function, over the session-scoped `gateway_api_crds`): the Gateway API CRDs of
+the standard channel, from scripts/gateway-api-crds.sh ($INGRESSLIB_GATEWAY_API_CRDS, else
+${XDG_CACHE_HOME:-~/.cache}/ingresslib/gateway-api/<version>), installed into that apiserver
+the first time a test asks for them and left there; `without_gateway_api` removes them for a
+test that needs a cluster without them. Only the tests that name these fixtures pay for them.
 """
 
 from __future__ import annotations
@@ -46,8 +47,6 @@ from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = "scripts/k8s-fixtures.sh"
-CRDS_SCRIPT = "scripts/gateway-api-crds.sh"
-VENDORED_CRDS = ROOT / "ingresslib" / "resources" / "crds"
 # Inputs of the build key; keep in step with KEY_FILES in scripts/k8s-fixtures.sh.
 KEY_FILES = (
     "tools/kube-apiserver/go.mod",
@@ -57,6 +56,11 @@ KEY_FILES = (
     "tools/etcd/main.go",
 )
 READY_TIMEOUT = 60.0
+GATEWAY_API_SCRIPT = "scripts/gateway-api-crds.sh"
+# Inputs of the CRD copy's key; keep in step with KEY_FILES in scripts/gateway-api-crds.sh.
+GATEWAY_API_KEY_FILES = ("tools/gateway-api/go.mod", "tools/gateway-api/go.sum")
+GATEWAY_API_GROUP = "gateway.networking.k8s.io"
+CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 
 
 # --------------------------------------------------------------------------- binaries
@@ -118,6 +122,57 @@ def _find_binaries() -> Path:
                 f" run {SCRIPT}"
             )
     return directory
+
+
+# --------------------------------------------------------------------------- Gateway API CRDs
+
+
+def gateway_api_version() -> str:
+    """The sigs.k8s.io/gateway-api version pinned in tools/gateway-api/go.mod."""
+    return _required_version(ROOT / "tools/gateway-api/go.mod", "sigs.k8s.io/gateway-api")
+
+
+def gateway_api_key() -> str:
+    """The key scripts/gateway-api-crds.sh writes to crds.key beside the CRDs it copied."""
+    lines = [f"gateway-api {gateway_api_version()}"]
+    for name in GATEWAY_API_KEY_FILES:
+        lines += [name, hashlib.sha256((ROOT / name).read_bytes()).hexdigest()]
+    return hashlib.sha256("".join(f"{line}\n" for line in lines).encode()).hexdigest()
+
+
+def gateway_api_crd_dir() -> Path:
+    """Where scripts/gateway-api-crds.sh copies the CRDs (same rule as the script)."""
+    if os.environ.get("INGRESSLIB_GATEWAY_API_CRDS"):
+        return Path(os.environ["INGRESSLIB_GATEWAY_API_CRDS"])
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "ingresslib" / "gateway-api" / gateway_api_version()
+
+
+def load_gateway_api_crds() -> tuple[dict[str, Any], ...]:
+    """The CustomResourceDefinitions of the cached standard channel (skip when absent or stale).
+
+    The channel's other documents (the `safe-upgrades` ValidatingAdmissionPolicy and its
+    binding, which only guard later CRD upgrades) are left out.
+    """
+    directory = gateway_api_crd_dir()
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        _unavailable(f"Gateway API CRDs not fetched into {directory}: run {GATEWAY_API_SCRIPT}")
+    key_file = directory / "crds.key"
+    if key_file.exists() or "INGRESSLIB_GATEWAY_API_CRDS" not in os.environ:
+        copied = key_file.read_text().strip() if key_file.exists() else "(none)"
+        if copied != gateway_api_key():
+            _unavailable(
+                f"the Gateway API CRDs in {directory} are stale (tools/gateway-api changed):"
+                f" run {GATEWAY_API_SCRIPT}"
+            )
+    crds = [
+        document
+        for path in files
+        for document in yaml.safe_load_all(path.read_text())
+        if isinstance(document, dict) and document.get("kind") == "CustomResourceDefinition"
+    ]
+    return tuple(crds)
 
 
 # --------------------------------------------------------------------------- PKI
@@ -677,73 +732,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-def gateway_api_version() -> str:
-    """The Gateway API release of the vendored CRDs (their bundle-version annotation)."""
-    text = (VENDORED_CRDS / "gateway.networking.k8s.io_httproutes.yaml").read_text()
-    found = re.search(r"gateway\.networking\.k8s\.io/bundle-version: (v[0-9.]+)", text)
-    assert found is not None, "the vendored CRDs name no bundle version"
-    return found.group(1)
-
-
-def gateway_api_crds_dir() -> Path:
-    """Where scripts/gateway-api-crds.sh puts the CRDs (same rule as the script)."""
-    if os.environ.get("INGRESSLIB_GATEWAY_API_CRDS"):
-        return Path(os.environ["INGRESSLIB_GATEWAY_API_CRDS"])
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "ingresslib" / "gateway-api" / gateway_api_version()
-
-
-CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
-
-
-@pytest.fixture(scope="session")
-def gateway_api_crds(kube_apiserver: KubeAPIServer) -> list[dict[str, Any]]:
-    """Install the standard-channel Gateway API CRDs; return them once Established."""
-    directory = gateway_api_crds_dir()
-    if not (directory / ".complete").exists():
-        _unavailable(f"the Gateway API CRDs are not in {directory}: run {CRDS_SCRIPT}")
-    crds = [
-        document
-        for path in sorted(directory.glob("*.yaml"))
-        for document in yaml.safe_load_all(path.read_text())
-        if document and document.get("kind") == "CustomResourceDefinition"
-    ]
-    for crd in crds:
-        response = kube_apiserver.request("POST", CRD_PATH, crd)
-        assert response.status in (201, 409), response  # 409: installed by an earlier session
-    deadline = time.monotonic() + READY_TIMEOUT
-    for crd in crds:
-        name = crd["metadata"]["name"]
-        while True:
-            body = kube_apiserver.request("GET", f"{CRD_PATH}/{name}").body
-            status = body.get("status", {}) if isinstance(body, dict) else {}
-            conditions = {c["type"]: c["status"] for c in status.get("conditions", [])}
-            if conditions.get("Established") == "True":
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"CRD {name} not Established: {conditions}")
-            time.sleep(0.1)
-    # Established comes before the group is in discovery: wait until every v1 kind is served.
-    wanted = {
-        crd["spec"]["names"]["plural"]
-        for crd in crds
-        if any(v["name"] == "v1" and v["served"] for v in crd["spec"]["versions"])
-    }
-    while True:
-        response = kube_apiserver.request("GET", "/apis/gateway.networking.k8s.io/v1")
-        served = (
-            {r["name"] for r in response.body.get("resources", [])}
-            if response.status == 200 and isinstance(response.body, dict)
-            else set()
-        )
-        if wanted <= served:
-            break
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"Gateway API v1 kinds not served: {sorted(wanted - served)}")
-        time.sleep(0.1)
-    return crds
-
-
 @pytest.fixture
 def namespace(kube_apiserver: KubeAPIServer) -> str:
     """A fresh namespace (never deleted: without a controller manager it would stay Terminating)."""
@@ -755,3 +743,147 @@ def namespace(kube_apiserver: KubeAPIServer) -> str:
     )
     assert response.status == 201, response
     return name
+
+
+# --------------------------------------------------------------------------- Gateway API
+
+
+def _established(crd: dict[str, Any]) -> bool:
+    conditions = (crd.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
+
+
+def _terminating(obj: Any) -> bool:
+    return isinstance(obj, dict) and bool((obj.get("metadata") or {}).get("deletionTimestamp"))
+
+
+def _served_resources(server: KubeAPIServer, group_version: str) -> set[str]:
+    response = server.request("GET", f"/apis/{group_version}")
+    if response.status != 200:
+        return set()
+    return {r["name"] for r in response.body.get("resources") or ()}
+
+
+def _await(condition: Any, what: str, server: KubeAPIServer, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise server.apiserver.failure(f"did not get there in {timeout:.0f}s: {what}")
+        time.sleep(0.1)
+
+
+@dataclass
+class GatewayAPICRDs:
+    """The Gateway API CRDs of the pinned release, and their installation into one apiserver."""
+
+    server: KubeAPIServer
+    crds: tuple[dict[str, Any], ...]
+    version: str
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The CRDs' names, e.g. "httproutes.gateway.networking.k8s.io"."""
+        return tuple(c["metadata"]["name"] for c in self.crds)
+
+    def installed(self) -> bool:
+        """Whether every CRD is there, Established and not being deleted (one LIST)."""
+        items = self.server.request("GET", CRDS).body.get("items") or []
+        ready = {
+            i["metadata"]["name"]
+            for i in items
+            if _established(i) and not i["metadata"].get("deletionTimestamp")
+        }
+        return set(self.names) <= ready
+
+    def install(self, timeout: float = 60.0) -> None:
+        """Create the CRDs that are missing; wait until each is Established and discoverable.
+
+        Idempotent: when they are all there already, that is one LIST.
+        """
+        if self.installed():
+            return
+        began = time.monotonic()
+        for crd in self.crds:
+            name = crd["metadata"]["name"]
+            path = f"{CRDS}/{name}"
+            # One being deleted (by `without_gateway_api`) must be gone before it is created again.
+            _await(
+                lambda path=path: not _terminating(self.server.request("GET", path).body),
+                f"{name} deleted",
+                self.server,
+                timeout,
+            )
+            response = self.server.request("POST", CRDS, crd)
+            assert response.status in (201, 409), response
+        for crd in self.crds:
+            name = crd["metadata"]["name"]
+            _await(
+                lambda name=name: _established(self.server.request("GET", f"{CRDS}/{name}").body),
+                f"{name} Established",
+                self.server,
+                timeout,
+            )
+            group, plural = crd["spec"]["group"], crd["spec"]["names"]["plural"]
+            for version in crd["spec"]["versions"]:
+                if version.get("served"):
+                    group_version = f"{group}/{version['name']}"
+                    _await(
+                        lambda gv=group_version, plural=plural: (
+                            plural in _served_resources(self.server, gv)
+                        ),
+                        f"{plural} in the discovery of {group_version}",
+                        self.server,
+                        timeout,
+                    )
+        print(  # shown with -s only
+            f"\nGateway API {self.version}: {len(self.crds)} CRDs installed and served"
+            f" in {time.monotonic() - began:.2f}s"
+        )
+
+
+def remove_gateway_api_crds(server: KubeAPIServer, timeout: float = 60.0) -> None:
+    """Delete every CRD of the gateway.networking.k8s.io group and wait until it is gone.
+
+    The apiserver's CRD finalizer deletes the objects of each kind first.
+    """
+    items = server.request("GET", CRDS).body.get("items") or []
+    names = [i["metadata"]["name"] for i in items if i["spec"]["group"] == GATEWAY_API_GROUP]
+    for name in names:
+        response = server.request("DELETE", f"{CRDS}/{name}")
+        assert response.status in (200, 202, 404), response
+    for name in names:
+        _await(
+            lambda name=name: server.request("GET", f"{CRDS}/{name}").status == 404,
+            f"{name} deleted",
+            server,
+            timeout,
+        )
+    _await(
+        lambda: server.request("GET", f"/apis/{GATEWAY_API_GROUP}/v1").status == 404,
+        f"/apis/{GATEWAY_API_GROUP}/v1 answering 404",
+        server,
+        timeout,
+    )
+
+
+@pytest.fixture(scope="session")
+def gateway_api_crds(kube_apiserver: KubeAPIServer) -> GatewayAPICRDs:
+    """The cached CRDs of the pinned Gateway API release, for the session's apiserver.
+
+    Nothing is installed yet: ask for `gateway_api` for that.
+    """
+    return GatewayAPICRDs(kube_apiserver, load_gateway_api_crds(), gateway_api_version())
+
+
+@pytest.fixture
+def gateway_api(gateway_api_crds: GatewayAPICRDs) -> GatewayAPICRDs:
+    """The Gateway API CRDs, installed (once per session, unless a test removed them)."""
+    gateway_api_crds.install()
+    return gateway_api_crds
+
+
+@pytest.fixture
+def without_gateway_api(kube_apiserver: KubeAPIServer) -> None:
+    """No Gateway API CRDs in the apiserver (removed if an earlier test installed them)."""
+    if kube_apiserver.request("GET", f"/apis/{GATEWAY_API_GROUP}/v1").status != 404:
+        remove_gateway_api_crds(kube_apiserver)
