@@ -399,6 +399,9 @@ class StatusScenario:
             "metadata": {"name": "rpc"},
             "spec": {
                 "parentRefs": [parent("edge", "http")],
+                # A hostname of its own: an HTTPRoute and a GRPCRoute sharing one on a
+                # listener would leave only the older accepted (GRPCRoute.hostnames).
+                "hostnames": [f"rpc.{namespace}.example.com"],
                 "rules": [{"backendRefs": [{"name": "api", "port": 80}]}],
             },
         }
