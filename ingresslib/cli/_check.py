@@ -21,7 +21,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="validate manifests as the kube-apiserver would, summarise and lint them",
     )
     check.add_argument("paths", nargs="+", help="manifest files or directories")
-    add_table_options(check)
+    add_table_options(check, gateway=False)
     check.set_defaults(handler=run)
 
 
