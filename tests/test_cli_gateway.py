@@ -1,5 +1,5 @@
-"""The command line on Gateway API manifests: `routes --gateway` and `explain --gateway`
-route one Gateway listener by listener.
+"""The command line on Gateway API manifests: `check` prints the computed status,
+`routes --gateway` and `explain --gateway` route one Gateway listener by listener.
 
 The manifests are small and inline: one Gateway of ours with a listener that conflicts, an
 HTTPS listener whose certificate is missing, a route no listener allows, a refused
@@ -123,6 +123,132 @@ def cli(*args: str | Path) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     status = main([str(a) for a in args], out, err)
     return status, out.getvalue(), err.getvalue()
+
+
+def test_check_summarises_gateway_api_resources(manifests: Path) -> None:
+    status, out, err = cli("check", manifests)
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == (
+        "ok: 9 resources (2 Gateway, 2 GatewayClass, 2 HTTPRoute, 1 ReferenceGrant, 2 Service)"
+    )
+    for line in (
+        "  GatewayClass ours: controller=example.com/gateway",
+        "  Gateway infra/gw: class=ours; listeners=http (HTTP :80), shop (HTTP :8080 "
+        "*.shop.test), dup-a (HTTP :9090 dup.test), dup-b (HTTP :9090 dup.test), "
+        "secure (HTTPS :443 www.example.com)",
+        "  HTTPRoute apps/web: 4 rule(s); hostnames=www.example.com; "
+        "parentRefs=infra/gw section=http",
+        "  HTTPRoute apps/cross: 1 rule(s); parentRefs=infra/gw section=shop,infra/gone",
+        "  ReferenceGrant secrets/from-elsewhere: from=HTTPRoute in elsewhere; to=Service",
+    ):
+        assert line in lines
+
+
+def test_check_prints_the_computed_status(manifests: Path) -> None:
+    _, out, _ = cli("check", manifests)
+    lines = out.splitlines()
+    start = lines.index("status (every GatewayClass):")
+    status = [line for line in lines[start + 1 :] if line.startswith("  ")]
+    assert status == [
+        "  GatewayClass ours: Accepted=True SupportedVersion=True",
+        "  GatewayClass theirs: Accepted=True SupportedVersion=True",
+        "  Gateway infra/gw: Accepted=True (ListenersNotValid: listeners not valid: dup-a, "
+        "dup-b) Programmed=True",
+        "    listener http (port 80, HTTP, hostname *): Accepted=True Programmed=True "
+        "ResolvedRefs=True Conflicted=False attachedRoutes=1",
+        "    listener shop (port 8080, HTTP, hostname *.shop.test): Accepted=True "
+        "Programmed=True ResolvedRefs=True Conflicted=False attachedRoutes=0",
+        "    listener dup-a (port 9090, HTTP, hostname dup.test): Accepted=False "
+        "(HostnameConflict) Programmed=False (Invalid) ResolvedRefs=True Conflicted=True "
+        "(HostnameConflict) attachedRoutes=0",
+        "    listener dup-b (port 9090, HTTP, hostname dup.test): Accepted=False "
+        "(HostnameConflict) Programmed=False (Invalid) ResolvedRefs=True Conflicted=True "
+        "(HostnameConflict) attachedRoutes=0",
+        "    listener secure (port 443, HTTPS, hostname www.example.com): Accepted=True "
+        "Programmed=False (Invalid) ResolvedRefs=False (InvalidCertificateRef: Secret "
+        "infra/missing-tls not found) Conflicted=False attachedRoutes=0",
+        "  Gateway infra/other: Accepted=True Programmed=True",
+        "    listener http (port 80, HTTP, hostname *): Accepted=True Programmed=True "
+        "ResolvedRefs=True Conflicted=False attachedRoutes=0",
+        "  HTTPRoute apps/web -> infra/gw section=http: Accepted=True ResolvedRefs=False "
+        "(RefNotPermitted: no ReferenceGrant allows a reference to Service secrets/vault)",
+        "  HTTPRoute apps/cross -> infra/gw section=shop: Accepted=False "
+        "(NotAllowedByListeners: no listener allows this route (kind or namespace)) "
+        "ResolvedRefs=True",
+    ]
+
+
+def test_every_abnormal_condition_is_a_warning(manifests: Path) -> None:
+    # A conflicting listener, an unresolved certificate, a refused cross-namespace
+    # reference, a route no listener allows, a parent that does not exist: each is a
+    # finding, and the exit status stays 0 (the manifests load).
+    status, out, _ = cli("check", manifests)
+    assert status == 0
+    warnings = [line for line in out.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        "warning: Gateway infra/gw: spec.listeners[2] (listener dup-a): Accepted=False "
+        "(HostnameConflict)",
+        "warning: Gateway infra/gw: spec.listeners[2] (listener dup-a): Programmed=False (Invalid)",
+        "warning: Gateway infra/gw: spec.listeners[2] (listener dup-a): Conflicted=True "
+        "(HostnameConflict)",
+        "warning: Gateway infra/gw: spec.listeners[3] (listener dup-b): Accepted=False "
+        "(HostnameConflict)",
+        "warning: Gateway infra/gw: spec.listeners[3] (listener dup-b): Programmed=False (Invalid)",
+        "warning: Gateway infra/gw: spec.listeners[3] (listener dup-b): Conflicted=True "
+        "(HostnameConflict)",
+        "warning: Gateway infra/gw: spec.listeners[4] (listener secure): Programmed=False "
+        "(Invalid)",
+        "warning: Gateway infra/gw: spec.listeners[4] (listener secure): ResolvedRefs=False "
+        "(InvalidCertificateRef: Secret infra/missing-tls not found)",
+        "warning: HTTPRoute apps/web: spec.parentRefs[0] -> infra/gw section=http: "
+        "ResolvedRefs=False (RefNotPermitted: no ReferenceGrant allows a reference to "
+        "Service secrets/vault)",
+        "warning: HTTPRoute apps/cross: spec.parentRefs[0] -> infra/gw section=shop: "
+        "Accepted=False (NotAllowedByListeners: no listener allows this route (kind or "
+        "namespace))",
+        "warning: HTTPRoute apps/cross: spec.parentRefs[1]: Gateway infra/gone does not "
+        "exist (the route is not attached there)",
+    ]
+
+
+def test_check_with_a_controller_reports_only_its_classes(manifests: Path) -> None:
+    _, out, _ = cli("check", "--controller", "example.com/gateway", manifests)
+    assert "status (controller example.com/gateway):" in out
+    assert "  Gateway infra/gw: " in out
+    assert "GatewayClass theirs: Accepted" not in out
+    assert "  Gateway infra/other: Accepted" not in out
+    _, theirs, _ = cli("check", "--controller", "example.com/nobody", manifests)
+    assert "status (controller example.com/nobody): no Gateway of these classes" in theirs
+
+
+def test_check_with_a_gateway_reports_that_gateway(manifests: Path) -> None:
+    status, out, _ = cli("check", "-n", "infra", "--gateway", "other", manifests)
+    assert status == 0
+    assert "  Gateway infra/other: Accepted=True Programmed=True" in out
+    assert "Gateway infra/gw: Accepted" not in out
+    assert "warning:" not in out
+
+
+def test_a_gateway_without_its_class_is_a_finding(tmp_path: Path) -> None:
+    (tmp_path / "gw.yaml").write_text(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\n"
+        "metadata: {name: lonely, namespace: infra}\n"
+        "spec: {gatewayClassName: nowhere, listeners: [{name: h, port: 80, protocol: HTTP}]}\n"
+    )
+    status, out, _ = cli("check", tmp_path)
+    assert status == 0
+    assert "status (every GatewayClass): no Gateway of these classes" in out
+    assert (
+        "warning: Gateway infra/lonely: spec.gatewayClassName: GatewayClass 'nowhere' does "
+        "not exist (the Gateway is not served and gets no status)"
+    ) in out
+
+
+def test_check_without_gateway_api_resources_prints_no_status() -> None:
+    status, out, _ = cli("check", ROOT / "examples" / "basic")
+    assert status == 0
+    assert "status" not in out
 
 
 def test_routes_lists_each_listener_with_its_rules(manifests: Path) -> None:
@@ -262,7 +388,7 @@ def test_explain_a_redirect_and_a_miss(manifests: Path) -> None:
 
 
 def test_an_unknown_gateway_is_a_one_line_error(manifests: Path) -> None:
-    for command in ("routes",):
+    for command in ("check", "routes"):
         result = subprocess.run(
             [sys.executable, "-m", "ingresslib", command, "--gateway", "infra/nope", manifests],
             capture_output=True,
@@ -308,3 +434,17 @@ def test_ingress_options_with_a_gateway_are_a_usage_error(
         cli("routes", "--gateway", "infra/gw", "--ingress-class", "nginx", manifests)
     assert exited.value.code == 2
     assert "--ingress-class: Ingress options, not for --gateway" in capsys.readouterr().err
+
+
+def test_a_rule_that_cannot_be_compiled_names_its_gateway(manifests: Path) -> None:
+    (manifests / "bad.yaml").write_text(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+        "metadata: {name: bad, namespace: apps}\n"
+        "spec:\n  parentRefs: [{name: gw, namespace: infra, sectionName: http}]\n"
+        "  rules:\n  - matches: [{headers: [{name: x, type: RegularExpression, value: '('}]}]\n"
+        "    backendRefs: [{name: web, port: 80}]\n"
+    )
+    status, out, err = cli("check", manifests)
+    assert (status, out) == (1, "")
+    assert err.startswith("ingresslib check: Gateway infra/gw: invalid regular expression '('")
+    assert "Traceback" not in err
