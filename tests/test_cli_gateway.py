@@ -308,7 +308,9 @@ def test_routes_lists_each_listener_with_its_rules(manifests: Path) -> None:
         "listener dup-b (port 9090, HTTP, hostname dup.test): serves nothing: Accepted=False "
         "(HostnameConflict) Programmed=False (Invalid) ResolvedRefs=True Conflicted=True "
         "(HostnameConflict)",
-        "listener secure (port 443, HTTPS, hostname www.example.com): 0 rule(s)",
+        "listener secure (port 443, HTTPS, hostname www.example.com): 0 rule(s); "
+        "Programmed=False (Invalid) ResolvedRefs=False (InvalidCertificateRef: Secret "
+        "infra/missing-tls not found)",
         "not attached: HTTPRoute apps/cross spec.parentRefs[0] -> infra/gw section=shop: "
         "NotAllowedByListeners: no listener allows this route (kind or namespace)",
     ]

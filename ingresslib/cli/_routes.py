@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from ingresslib.cli._gateway import (
+    abnormal,
+    condition_text,
     conditions_text,
     describe_backends,
     describe_filters,
@@ -111,7 +113,14 @@ def _gateway_routes(
                 note = f" (never used: {w.source} {w.field} claims the same)"
                 rows.append(_gateway_row(conflict.loser, note))
         count = len(rows) - 1
-        out.write(f"{heading}: {count} rule(s)\n")
+        # An accepted listener can still fail to serve (an unresolved certificate...).
+        problems = [
+            condition_text(c)
+            for c in report.listener_conditions(namespace, name, state.name)
+            if abnormal(c)
+        ]
+        warning = f"; {' '.join(problems)}" if problems else ""
+        out.write(f"{heading}: {count} rule(s){warning}\n")
         if count:
             _write_rows(rows, out, "  ")
         for note in notes:
