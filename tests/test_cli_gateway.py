@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from ingresslib.cli import main
+from tests.support import CONFORMANCE, conformance_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -450,3 +451,51 @@ def test_a_rule_that_cannot_be_compiled_names_its_gateway(manifests: Path) -> No
     assert (status, out) == (1, "")
     assert err.startswith("ingresslib check: Gateway infra/gw: invalid regular expression '('")
     assert "Traceback" not in err
+
+
+def _conformance_cases() -> list[str]:
+    directory = CONFORMANCE / "gateway-api"
+    return sorted(p.name for p in directory.glob("*.yaml")) if directory.is_dir() else []
+
+
+@pytest.mark.parametrize("manifest", _conformance_cases() or ["(none)"])
+def test_check_on_the_upstream_conformance_manifests(tmp_path: Path, manifest: str) -> None:
+    # The upstream suite applies base/manifests.yaml and then each test's manifests, with
+    # its GatewayClass named in {GATEWAY_CLASS_NAME}; we write what it would apply, with a
+    # GatewayClass of ours. Every route attaches, except the one
+    # HTTPRouteHostnameIntersection expects refused: `no-intersecting-hosts` names hostnames
+    # that no listener of its Gateway intersects. (The suite creates the TLS Secret of the
+    # HTTPS listeners at run time: without it, those listeners are findings here.)
+    directory = conformance_dir("gateway-api")
+    for name, source in (
+        ("base.yaml", directory / "base" / "manifests.yaml"),
+        ("case.yaml", directory / manifest),
+    ):
+        text = source.read_text().replace("{GATEWAY_CLASS_NAME}", "conformance")
+        (tmp_path / name).write_text(text)
+    (tmp_path / "class.yaml").write_text(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\n"
+        "metadata: {name: conformance}\nspec: {controllerName: example.com/gateway}\n"
+    )
+    status, out, err = cli("check", "--controller", "example.com/gateway", tmp_path)
+    assert (status, err) == (0, "")
+    route_lines = [line for line in out.splitlines() if line.startswith("  HTTPRoute ")]
+    attached = [line for line in route_lines if " -> " in line]
+    assert attached, "the manifest's routes name a Gateway of the base manifests"
+    refused = [line for line in attached if "Accepted=False" in line]
+    route_warnings = [line for line in out.splitlines() if line.startswith("warning: HTTPRoute ")]
+    if manifest == "httproute-hostname-intersection.yaml":
+        assert refused == [
+            "  HTTPRoute gateway-conformance-infra/no-intersecting-hosts -> "
+            "gateway-conformance-infra/httproute-hostname-intersection: Accepted=False "
+            "(NoMatchingListenerHostname: no listener hostname intersects the route's "
+            "hostnames) ResolvedRefs=True"
+        ]
+        assert route_warnings == [
+            "warning: HTTPRoute gateway-conformance-infra/no-intersecting-hosts: "
+            "spec.parentRefs[0] -> gateway-conformance-infra/httproute-hostname-intersection: "
+            "Accepted=False (NoMatchingListenerHostname: no listener hostname intersects the "
+            "route's hostnames)"
+        ]
+    else:
+        assert (refused, route_warnings) == ([], [])
