@@ -9,6 +9,7 @@ from typing import TextIO
 
 from ingresslib._version import __version__
 from ingresslib.cli import _check, _explain, _routes, _serve
+from ingresslib.cli._tables import table_option_problem
 
 __all__ = ["main", "run"]
 
@@ -31,7 +32,11 @@ def main(
 
     Usage errors exit with status 2 through argparse's `SystemExit`.
     """
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    problem = table_option_problem(args)
+    if problem is not None:
+        parser.error(f"{args.command}: {problem}")
     status: int = args.handler(args, out or sys.stdout, err or sys.stderr)
     return status
 

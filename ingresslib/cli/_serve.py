@@ -24,7 +24,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         usage="%(prog)s [options] (PATH... | --kubeconfig PATH | --in-cluster)",
     )
     serve.add_argument("paths", nargs="*", help="manifest files or directories")
-    add_table_options(serve)
+    # No --gateway: serve routes Ingresses (the Gateways of its classes are its own).
+    add_table_options(serve, gateway=False)
     _add_serve_options(serve)
     _add_cluster_options(serve)
     serve.set_defaults(handler=run)
@@ -87,6 +88,13 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _add_serve_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--gateway",
+        action="append",
+        metavar="NAMESPACE/NAME",
+        help="Gateway API: serve this Gateway's listeners instead of the Ingresses "
+        "(repeatable; with --controller, only if its GatewayClass names it)",
+    )
     parser.add_argument(
         "--listener-port",
         action="append",

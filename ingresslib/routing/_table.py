@@ -582,9 +582,21 @@ class RouteTable:
         """What a request whose host no rule claims gets (None: 404)."""
         return self._catch_all
 
-    def explain(self, host: str | None, path: str) -> Explanation:
-        """Account for every candidate considered for a request and why it won or lost."""
-        return explain(self, host, path)
+    def explain(
+        self,
+        host: str | None,
+        path: str,
+        *,
+        method: str = "GET",
+        headers: Sequence[tuple[str, str]] = (),
+        query: str = "",
+    ) -> Explanation:
+        """Account for every candidate considered for a request and why it won or lost.
+
+        `method`, `headers` and `query` are what rules with conditions besides the path
+        see (by default a GET without headers or query, as in `match`).
+        """
+        return explain(self, host, path, method=method, headers=headers, query=query)
 
     def __len__(self) -> int:
         """The number of routes that can win."""
@@ -878,7 +890,16 @@ class ScopedRouteTable(RouteTable):
             for _, table in entries:
                 yield from table.virtual_hosts()
 
-    def explain(self, host: str | None, path: str, *, port: int | None = None) -> Explanation:
+    def explain(
+        self,
+        host: str | None,
+        path: str,
+        *,
+        port: int | None = None,
+        method: str = "GET",
+        headers: Sequence[tuple[str, str]] = (),
+        query: str = "",
+    ) -> Explanation:
         """Account for the listener a request reaches and every candidate rule in it."""
         chosen = self._default_port() if port is None else port
         found = self.scope_table(host, chosen)
@@ -893,9 +914,12 @@ class ScopedRouteTable(RouteTable):
                 f"{', '.join(listeners) or 'none'}): 404",
                 (),
                 None,
+                method=method,
+                headers=tuple(headers),
+                query=query,
             )
         scope, table = found
-        inner = explain(table, host, path)
+        inner = explain(table, host, path, method=method, headers=headers, query=query)
         hostname = f"hostname {scope.hostname!r}" if scope.hostname else "no hostname"
         listener = (
             f"listener {scope.name!r} (port {scope.port}, {hostname}) takes {name!r}, the "
