@@ -643,3 +643,21 @@ def test_ingress_middleware_types_as_an_aiohttp_middleware() -> None:
     middleware = ingress_middleware(table)
     app = web.Application(middlewares=[middleware])
     assert list(app.middlewares) == [middleware]
+
+
+def test_the_decision_memo_keeps_every_check() -> None:
+    # A repeated request is decided from the memo (scheme, Host, target, port); a second
+    # Host field is still a 400, and another table (swap) decides afresh.
+    async def main() -> None:
+        async with _serve_upstream() as upstream, _serve_gateway(upstream) as running:
+            plain = f"GET / HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n".encode()
+            assert (await _raw(running.port, plain))[0] == 200
+            assert (await _raw(running.port, plain))[0] == 200
+            doubled = (
+                f"GET / HTTP/1.1\r\nHost: {HOST}\r\nHost: {HOST}\r\nConnection: close\r\n\r\n"
+            ).encode()
+            assert (await _raw(running.port, doubled))[0] == 400
+            running.gateway.swap(table=ingresslib.RouteTable.build([]))
+            assert (await _raw(running.port, plain))[0] == 404
+
+    run(main)

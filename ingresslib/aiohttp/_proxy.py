@@ -20,7 +20,14 @@ import aiohttp
 from aiohttp import web
 
 from ingresslib.aiohttp._bytes import exact_header_bytes
-from ingresslib.aiohttp._middleware import answer, decide, plain_response, response_of
+from ingresslib.aiohttp._middleware import (
+    DECISION_KEY,
+    MATCH_KEY,
+    answer,
+    decide,
+    plain_response,
+    response_of,
+)
 from ingresslib.aiohttp._upstream import (
     UpstreamError,
     arrival_port,
@@ -59,6 +66,9 @@ from ingresslib.tls import CertificateStore, sni_context
 __all__ = ["ReverseProxy"]
 
 logger = logging.getLogger("ingresslib.aiohttp")
+
+_MEMO_SIZE = 4096
+_MEMO_MAX_BYTES = 512  # a longer Host or target is never kept
 
 
 class _Plan(NamedTuple):
@@ -164,6 +174,10 @@ class ReverseProxy(BackendCache):
         self._session: aiohttp.ClientSession | None = None
         self._init_backend_cache()
         self._mirrors: set[asyncio.Task[None]] = set()  # copies in flight (strong references)
+        # (secure, raw Host, raw target, listener port) -> the reusable decision, for the
+        # current table only.
+        self._memo: dict[tuple[bool, bytes | None, str, int | None], Decision] = {}
+        self._memo_table: RouteTable | None = None
         self.app = web.Application(client_max_size=client_max_size)
         self.app.router.add_route("*", "/{path:.*}", self.handle)
         self.app.on_cleanup.append(self._on_cleanup)
@@ -249,11 +263,45 @@ class ReverseProxy(BackendCache):
         For a Gateway API table, the request is decided as one on the listener port its
         local port serves (`listener_ports`).
         """
+        found: Decision | None = request.get(DECISION_KEY)
+        if found is not None:
+            return found
         port = None
         if self.listener_ports:
             local = arrival_port(request)
             port = self.listener_ports.get(local, local) if local is not None else None
-        return decide(self, request, self.policy, port=port)
+        table = self.table
+        if table is not self._memo_table:
+            self._memo = {}
+            self._memo_table = table
+        raw_host: bytes | None = None
+        hosts = 0
+        # PERF: one plain loop over the raw fields; a second Host is a 400 (decide says so).
+        for name, value in request.raw_headers:
+            if len(name) == 4 and name.lower() == b"host":
+                raw_host = value
+                hosts += 1
+        raw_path = request.raw_path
+        key = (request.secure, raw_host, raw_path, port)
+        if hosts <= 1:
+            # PERF: a decision that depends only on the scheme, Host and path (and the
+            # listener port) is one dict lookup for a repeated request, as in the ASGI
+            # middleware: no Request is made and no header decoded.
+            found = self._memo.get(key)
+            if found is not None:
+                request[DECISION_KEY] = found
+                request[MATCH_KEY] = found.match
+                return found
+        decision = decide(self, request, self.policy, port=port)
+        if (
+            decision.reusable
+            and len(raw_path) <= _MEMO_MAX_BYTES
+            and len(raw_host or b"") <= _MEMO_MAX_BYTES
+        ):
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()  # PERF: cheaper than LRU bookkeeping on every hit
+            self._memo[key] = decision
+        return decision
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Route and proxy one request (the app's only handler).
