@@ -407,3 +407,36 @@ def test_explain_names_the_listener_and_the_candidates() -> None:
     assert "chosen" in text
     missing = str(table.explain("a.example.org", "/x", port=8080))
     assert "no listener of port 8080 takes 'a.example.org'" in missing
+
+
+def test_a_rule_that_cannot_be_compiled_is_dropped_and_reported() -> None:
+    # A header RegularExpression that is no valid pattern passes the CRD: that rule is
+    # dropped, the route's other rules keep serving, and the route parent says
+    # PartiallyInvalid ("Dropped Rule..."); with every rule refused, Accepted is False.
+    header = '{type: RegularExpression, name: x, value: "("}'
+    bad = f"{{matches: [{{path: {{value: /bad}}, headers: [{header}]}}], backendRefs: [{_WEB}]}}"
+    good = f"{{matches: [{{path: {{value: /good}}}}], backendRefs: [{_WEB}]}}"
+    parents = "parentRefs: [{name: gw, sectionName: http}]"
+    report, resources = _report(
+        _route("mixed", "infra", f"{parents}\nrules: [{bad}, {good}]")
+        + "---"
+        + _route("broken", "infra", f"{parents}\nhostnames: [b.test]\nrules: [{bad}]")
+    )
+    parent = ("infra", "gw", "http")
+    mixed = {
+        c.type: c for c in report.route_conditions("HTTPRoute", "infra", "mixed", parent=parent)
+    }
+    assert (mixed["Accepted"].status, mixed["PartiallyInvalid"].status) == ("True", "True")
+    assert mixed["PartiallyInvalid"].reason == "UnsupportedValue"
+    assert mixed["PartiallyInvalid"].message.startswith(
+        "Dropped Rule(s) 0: spec.rules[0].matches[0]: x:"
+    )
+    broken = {
+        c.type: c for c in report.route_conditions("HTTPRoute", "infra", "broken", parent=parent)
+    }
+    assert (broken["Accepted"].status, broken["Accepted"].reason) == ("False", "UnsupportedValue")
+    assert "PartiallyInvalid" not in broken
+    # The Gateway keeps serving: the good rule routes, the dropped one does not.
+    table = RouteTable.build(resources, gateway="infra/gw")
+    assert table.decide(Request(host="a.test", path="/good")).action == "forward"
+    assert table.decide(Request(host="a.test", path="/bad", headers=(("x", "("),))).status == 404

@@ -75,6 +75,7 @@ PUBLIC_ALL: dict[str, list[str]] = {
         "parse_duration",
         "reference_permitted",
         "resolve_backend",
+        "rule_problems",
         "select_gateway",
     ],
     "ingresslib.aiohttp": [
@@ -337,6 +338,7 @@ PUBLIC_ALL: dict[str, list[str]] = {
         "Mirror",
         "PathMatch",
         "PathModifier",
+        "PatternError",
         "QueryParamMatch",
         "Redirect",
         "RequestHeaders",
@@ -352,6 +354,7 @@ PUBLIC_ALL: dict[str, list[str]] = {
         "Timeouts",
         "WeightedBackend",
         "WildcardLabels",
+        "compile_pattern",
         "gateway_covers",
         "host_covers",
         "intersect_hostnames",

@@ -25,6 +25,7 @@ from ingresslib.gatewayapi._frontend import (
     GatewayFrontEnd,
     GatewayNotFoundError,
     parse_duration,
+    rule_problems,
     select_gateway,
 )
 from ingresslib.gatewayapi._status import GatewayStatusReport, ParentKey, gateway_status
@@ -48,5 +49,6 @@ __all__ = [
     "parse_duration",
     "reference_permitted",
     "resolve_backend",
+    "rule_problems",
     "select_gateway",
 ]

@@ -24,6 +24,7 @@ from ingresslib.gatewayapi._attachment import (
     resolve_backend,
     route_order,
 )
+from ingresslib.plugins._path_matchers import PathMatcherError, get_path_matcher
 from ingresslib.resources._core import Namespace, Secret, Service
 from ingresslib.resources._gateway import (
     BackendObjectReference,
@@ -73,12 +74,14 @@ from ingresslib.rules._model import (
     Source,
     WeightedBackend,
 )
+from ingresslib.rules._patterns import PatternError, compile_pattern
 
 __all__ = [
     "FULL_REGEX_MATCHER",
     "GatewayFrontEnd",
     "GatewayNotFoundError",
     "parse_duration",
+    "rule_problems",
     "select_gateway",
 ]
 
@@ -224,7 +227,12 @@ def _route_rules(
     source = Source(route.kind, meta.namespace, meta.name, meta.creation_timestamp, route)
     age = route_order(route)
     rules: Sequence[HTTPRouteRule | GRPCRouteRule] = route.spec.rules
+    dropped = dict(rule_problems(route))
     for rule_index, spec_rule in enumerate(rules):
+        if rule_index in dropped:
+            # "Drop Rule(s): implementations will drop the invalid Route Rule(s) until they
+            # are fully valid again" (the status says PartiallyInvalid, "Dropped Rule").
+            continue
         filters = _filters(route, spec_rule, context)
         backends = _backends(route, spec_rule.backend_refs, context)
         matches: Sequence[Any] = spec_rule.matches or (None,)
@@ -253,6 +261,48 @@ def _route_rules(
                 filters=filters,
                 precedence=(*rank, age, rule_index, match_index),
             )
+
+
+def rule_problems(route: Route) -> tuple[tuple[int, str], ...]:
+    """The rules of a route that cannot be served, with why: (rule index, message).
+
+    A rule is refused when one of its matches cannot be compiled: a `RegularExpression`
+    path, header, query parameter or gRPC method that is not a valid RE2 pattern (the CRDs
+    do not check them). Routing drops such rules and serves the others; status reports
+    them (`PartiallyInvalid`, or `Accepted: False` when every rule is refused), with the
+    reason `UnsupportedValue`.
+    """
+    problems = []
+    rules: Sequence[HTTPRouteRule | GRPCRouteRule] = route.spec.rules
+    for rule_index, spec_rule in enumerate(rules):
+        matches: Sequence[Any] = spec_rule.matches or (None,)
+        for match_index, spec_match in enumerate(matches):
+            if isinstance(route, HTTPRoute):
+                match, _ = _http_match(spec_match)
+            else:
+                match, _ = _grpc_match(spec_match)
+            problem = _match_problem(match)
+            if problem is not None:
+                problems.append(
+                    (rule_index, f"spec.rules[{rule_index}].matches[{match_index}]: {problem}")
+                )
+                break
+    return tuple(problems)
+
+
+def _match_problem(match: Match) -> str | None:
+    try:
+        get_path_matcher(match.path.matcher).compile(match.path.value)
+    except PathMatcherError as error:
+        return str(error)
+    conditions: list[HeaderMatch | QueryParamMatch] = [*match.headers, *match.query]
+    for condition in conditions:
+        if condition.type == "RegularExpression":
+            try:
+                compile_pattern(condition.value)
+            except PatternError as error:
+                return f"{condition.name}: {error}"
+    return None
 
 
 _Named = TypeVar("_Named", HTTPHeaderMatch, HTTPQueryParamMatch, GRPCHeaderMatch)

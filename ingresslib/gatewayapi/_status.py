@@ -21,6 +21,7 @@ from ingresslib.gatewayapi._attachment import (
     attach,
     resolve_backend,
 )
+from ingresslib.gatewayapi._frontend import rule_problems
 from ingresslib.resources._core import Namespace, Secret, Service
 from ingresslib.resources._gateway import (
     Gateway,
@@ -171,7 +172,28 @@ class GatewayStatusReport:
             resolved = _condition("ResolvedRefs", False, reason, message, generation)
         else:
             resolved = _condition("ResolvedRefs", True, "ResolvedRefs", generation=generation)
-        return (accepted, resolved)
+        dropped = rule_problems(route) if entry.accepted else ()
+        if not dropped:
+            return (accepted, resolved)
+        details = "; ".join(message for _, message in dropped)
+        if len(dropped) == len(route.spec.rules):
+            # Every rule is refused: the route is not accepted (PartiallyInvalid "MUST NOT
+            # be set if a Route is fully valid, fully invalid, or not accepted").
+            return (
+                _condition("Accepted", False, "UnsupportedValue", details, generation),
+                resolved,
+            )
+        # PartiallyInvalid: "Drop Rule(s) ... The message for this condition MUST start with
+        # the prefix "Dropped Rule" ... the "Accepted" condition MUST be set to "True"".
+        indexes = ", ".join(str(index) for index, _ in dropped)
+        partially = _condition(
+            "PartiallyInvalid",
+            True,
+            "UnsupportedValue",
+            f"Dropped Rule(s) {indexes}: {details}",
+            generation,
+        )
+        return (accepted, resolved, partially)
 
 
 def _backend_problems(

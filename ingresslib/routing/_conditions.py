@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from urllib.parse import unquote
 
 from ingresslib.routing._match import RouteMatch, RouteTableError
 from ingresslib.rules._model import Match
+from ingresslib.rules._patterns import PatternError, compile_pattern
 
 __all__ = ["GET", "Candidate", "Condition", "RequestView", "compile_conditions", "first"]
 
@@ -69,10 +69,9 @@ def _string_test(kind: str, expected: str) -> Callable[[str], bool]:
     if kind == "Exact":
         return expected.__eq__
     try:
-        pattern = re.compile(expected)
-    except re.error as error:
-        raise RouteTableError(f"invalid regular expression {expected!r}: {error}") from None
-    return lambda value: pattern.fullmatch(value) is not None
+        return compile_pattern(expected)
+    except PatternError as error:
+        raise RouteTableError(str(error)) from None
 
 
 def _value_holds(

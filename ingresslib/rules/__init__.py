@@ -45,6 +45,7 @@ from ingresslib.rules._model import (
     StringMatchType,
     WeightedBackend,
 )
+from ingresslib.rules._patterns import PatternError, compile_pattern
 
 __all__ = [
     "CORS",
@@ -57,6 +58,7 @@ __all__ = [
     "Mirror",
     "PathMatch",
     "PathModifier",
+    "PatternError",
     "QueryParamMatch",
     "Redirect",
     "RequestHeaders",
@@ -72,6 +74,7 @@ __all__ = [
     "Timeouts",
     "WeightedBackend",
     "WildcardLabels",
+    "compile_pattern",
     "gateway_covers",
     "host_covers",
     "intersect_hostnames",
