@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import random
 import ssl
 import time
 from collections.abc import Iterable, Mapping
@@ -54,13 +53,12 @@ from ingresslib.proxy import (
     TrustedProxies,
     is_upgrade,
     is_websocket,
-    mirror_selected,
     request_changes,
     response_changes,
     unresolved,
 )
 from ingresslib.routing import Decision, DecisionPolicy, RouteMatch, RouteTable
-from ingresslib.rules import HeaderChanges, Mirror, Timeouts, WeightedBackend
+from ingresslib.rules import HeaderChanges, Mirror, Timeouts
 from ingresslib.tls import CertificateStore, sni_context
 
 __all__ = ["ReverseProxy"]
@@ -393,16 +391,7 @@ class ReverseProxy(BackendCache):
         HTTPRequestMirrorFilter: "Requests are sent to the specified destination, but
         responses from that destination are ignored."
         """
-        for mirror in mirrors:
-            if not mirror_selected(mirror, random.random()):
-                continue
-            key, resolution = self._resolve_share(WeightedBackend(mirror.backend))
-            if not isinstance(resolution, EndpointSet):
-                logger.warning("mirror %s: %s", mirror.backend.describe(), resolution.reason)
-                continue
-            endpoint = self._balancer_for(key, resolution).pick()
-            if endpoint is None:
-                continue
+        for endpoint in self._mirror_endpoints(mirrors):
             task = asyncio.create_task(self._send_copy(request, endpoint, plan, body))
             self._mirrors.add(task)
             task.add_done_callback(self._mirrors.discard)

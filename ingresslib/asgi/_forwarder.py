@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import math
-import random
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +28,6 @@ from ingresslib.proxy import (
     Canned,
     TrustedProxies,
     failure_response,
-    mirror_selected,
     request_changes,
     response_changes,
     unresolved,
@@ -274,16 +272,7 @@ class HTTPForwarder(BackendCache):
         """
         import asyncio  # noqa: PLC0415 -- the copies run as tasks of the server's loop
 
-        for mirror in decision.mirrors:
-            if not mirror_selected(mirror, random.random()):
-                continue
-            key, resolution = self._resolve_share(WeightedBackend(mirror.backend))
-            if not isinstance(resolution, EndpointSet):
-                _log.warning("mirror %s: %s", mirror.backend.describe(), resolution.reason)
-                continue
-            endpoint = self._balancer_for(key, resolution).pick()
-            if endpoint is None:
-                continue
+        for endpoint in self._mirror_endpoints(decision.mirrors):
             task = asyncio.ensure_future(
                 self._http.send_copy(self._client, endpoint, scope, body, decision.request_headers)
             )

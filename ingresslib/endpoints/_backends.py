@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from ingresslib.endpoints._balancer import Balancer
 from ingresslib.endpoints._model import Endpoint, EndpointSet, Unresolved
 from ingresslib.endpoints._resolve import EndpointIndex
-from ingresslib.proxy import INVALID_BACKEND, Canned, choose_backend
+from ingresslib.proxy import INVALID_BACKEND, Canned, choose_backend, mirror_selected
 from ingresslib.resources import IngressBackend
 from ingresslib.routing import Decision, RouteMatch, ingress_view
-from ingresslib.rules import WeightedBackend
+from ingresslib.rules import Mirror, WeightedBackend
 
 log = logging.getLogger("ingresslib.proxy")
 
@@ -106,6 +106,27 @@ class BackendCache:
             return share, key, resolution
         key, resolution = self._resolve_share(share)
         return share, key, resolution
+
+    def _mirror_endpoints(self, mirrors: Iterable[Mirror]) -> list[Endpoint]:
+        """The endpoints that get a copy of this request: one per mirror drawn.
+
+        HTTPRequestMirrorFilter: "Requests are sent to the specified destination, but
+        responses from that destination are ignored"; each mirror's fraction is drawn
+        (`ingresslib.proxy.mirror_selected`), its backend resolved and balanced like any
+        other's. A mirror without an endpoint sends nothing (logged).
+        """
+        endpoints = []
+        for mirror in mirrors:
+            if not mirror_selected(mirror, random.random()):
+                continue
+            key, resolution = self._resolve_share(WeightedBackend(mirror.backend))
+            if not isinstance(resolution, EndpointSet):
+                log.warning("mirror %s: %s", mirror.backend.describe(), resolution.reason)
+                continue
+            endpoint = self._balancer_for(key, resolution).pick()
+            if endpoint is not None:
+                endpoints.append(endpoint)
+        return endpoints
 
     def _resolve_share(self, share: WeightedBackend) -> tuple[BackendKey, EndpointSet | Unresolved]:
         backend = share.backend
