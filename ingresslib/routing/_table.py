@@ -23,6 +23,8 @@ The table knows no API: `RouteTable.build` asks the Ingress front-end
 
 from __future__ import annotations
 
+import sys
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -34,7 +36,12 @@ from ingresslib.ingress._frontend import (
     IngressKey,
     IngressOptions,
 )
-from ingresslib.plugins._path_matchers import CompiledPath, PathMatcherError, get_path_matcher
+from ingresslib.plugins._path_matchers import (
+    CompiledPath,
+    PathMatcherError,
+    get_path_matcher,
+    normalize_prefix,
+)
 from ingresslib.resources._networking import Ingress, IngressBackend, IngressClass
 from ingresslib.routing._conditions import (
     GET,
@@ -78,30 +85,114 @@ class _Node:
     __slots__ = ("candidates", "children", "length", "route")
 
     def __init__(self) -> None:
-        self.children: dict[str, _Node] = {}
+        # PERF: a leaf shares the one empty mapping `_LEAF` (`_trie_node` gives a node its
+        # own dict when it gets a child): a dict less per rule path.
+        self.children: dict[str, _Node] = _LEAF
         self.route: RouteMatch | None = None
         self.length = 0  # the compiled length of `route`, to rank it against others
         # Conditional hosts: every route of this node, in precedence order.
         self.candidates: list[Candidate] | None = None
 
 
-@attrs.frozen
+#: The children of every leaf node: never written to (`_trie_node` replaces it).
+_LEAF: dict[str, _Node] = {}
+
+#: What a virtual host keeps of each route that can win, in precedence order, until
+#: `routes` is asked for: the route itself, or (PERF) just its RouteMatch when the route
+#: is the only match of its rule and its matcher is the built-in "exact" or "prefix" (the
+#: Route and its CompiledPath are then made on demand, identical to the eager ones).
+_Entry = Route | RouteMatch
+#: An identical claim that lost: (rule, match, route or None, as in `_Entry`).
+_Loser = tuple[Rule, Match, Route | None]
+
+# Making the Routes of a host once, whichever thread asks first.
+_MATERIALISE = threading.Lock()
+
+
 class _VirtualHost:
     """Everything one host (exact, wildcard, or "no host") routes."""
 
-    host: str
-    exact: Mapping[str, RouteMatch]
-    # The trie hangs below the key "": `path.split("/")` starts with "" for absolute paths.
-    top: _Node
-    literal: tuple[Route, ...]
-    patterns: tuple[Route, ...]
-    default: RouteMatch | None
-    routes: tuple[Route, ...]
-    conflicts: tuple[Conflict, ...]
-    # Conditional hosts only: exact path -> candidates; route -> its conditions.
-    conditional: bool = False
-    exact_candidates: Mapping[str, Sequence[Candidate]] = attrs.field(factory=dict)
-    conditions: Mapping[int, Condition | None] = attrs.field(factory=dict)
+    __slots__ = (
+        "_conflicts",
+        "_entries",
+        "_losers",
+        "_routes",
+        "conditional",
+        "conditions",
+        "default",
+        "exact",
+        "exact_candidates",
+        "host",
+        "literal",
+        "patterns",
+        "top",
+    )
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        exact: Mapping[str, RouteMatch],
+        top: _Node,
+        literal: tuple[Route, ...],
+        patterns: tuple[Route, ...],
+        default: RouteMatch | None,
+        entries: Sequence[_Entry],
+        losers: Sequence[_Loser],
+        conditional: bool = False,
+        exact_candidates: Mapping[str, Sequence[Candidate]] | None = None,
+        conditions: Mapping[int, Condition | None] | None = None,
+    ) -> None:
+        self.host = host
+        self.exact = exact
+        # The trie hangs below the key "": `path.split("/")` starts with "" for absolute
+        # paths.
+        self.top = top
+        self.literal = literal
+        self.patterns = patterns
+        self.default = default
+        # Conditional hosts only: exact path -> candidates; route -> its conditions.
+        self.conditional = conditional
+        self.exact_candidates: Mapping[str, Sequence[Candidate]] = exact_candidates or {}
+        self.conditions: Mapping[int, Condition | None] = conditions or {}
+        self._entries = entries
+        self._losers = losers
+        self._routes: tuple[Route, ...] | None = None
+        self._conflicts: tuple[Conflict, ...] | None = None
+
+    def __len__(self) -> int:
+        """The number of routes that can win (without making them)."""
+        return len(self._entries)
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        """Every route that can win, in precedence order."""
+        routes = self._routes
+        if routes is None:
+            with _MATERIALISE:
+                routes = self._routes
+                if routes is None:
+                    routes = self._routes = tuple(
+                        entry if isinstance(entry, Route) else _lazy_route(entry, self.host)
+                        for entry in self._entries
+                    )
+        return routes
+
+    @property
+    def conflicts(self) -> tuple[Conflict, ...]:
+        """Every identical claim of this host: the route that wins and the one that loses."""
+        conflicts = self._conflicts
+        if conflicts is None:
+            winners = {route.claim: route for route in self.routes}
+            with _MATERIALISE:
+                conflicts = self._conflicts
+                if conflicts is None:
+                    found = []
+                    for rule, match, route in self._losers:
+                        loser = route if route is not None else _make_route(rule, match, self.host)
+                        found.append(Conflict(winner=winners[loser.claim], loser=loser))
+                    conflicts = self._conflicts = tuple(found)
+        return conflicts
 
     def match(self, path: str) -> RouteMatch | None:
         # "Exact: Matches the URL path exactly and with case sensitivity." An exact hit is
@@ -186,54 +277,150 @@ def _compile_path(rule: Rule, match: Match) -> CompiledPath:
         raise RouteTableError(f"{rule.source}: {rule.field}: {error}") from None
 
 
-def _build_vhost(  # noqa: PLR0915 -- one loop, two index layouts (plain and conditional hosts)
+def _make_route(rule: Rule, match: Match, host: str) -> Route:
+    path = match.path
+    return Route(
+        rule=rule,
+        match=match,
+        host=host,
+        matcher=path.matcher,
+        compiled=_compile_path(rule, match),
+        result=result_of(rule, host, path.value, path.path_type, path.matcher),
+    )
+
+
+def _lazy_route(result: RouteMatch, host: str) -> Route:
+    """The Route of an entry kept as its RouteMatch (see `_Entry`)."""
+    rule = result.rule
+    assert rule is not None  # a route's result always carries its rule
+    match = rule.matches[0]
+    return Route(
+        rule=rule,
+        match=match,
+        host=host,
+        matcher=match.path.matcher,
+        compiled=_compile_path(rule, match),
+        result=result,
+    )
+
+
+def _is_conditional(rules: Sequence[Rule]) -> bool:
+    for rule in rules:
+        for match in rule.matches:
+            # PERF: `Match.conditional`, inlined (a property call per rule of the table).
+            if match.method is not None or match.headers or match.query:
+                return True
+    return False
+
+
+def _build_vhost(  # noqa: PLR0915 -- one loop over the rules, the index kinds inline (PERF)
     host: str, rules: Sequence[Rule], default: Rule | None
 ) -> _VirtualHost:
     """Compile the rules of one host (given in precedence order: the first claim wins)."""
+    # PERF: a host without conditional rules (every Ingress host) keeps one winner per leaf
+    # and builds no candidate lists at all.
+    if _is_conditional(rules):
+        return _build_conditional_vhost(host, rules, default)
     exact: dict[str, RouteMatch] = {}
+    top = _Node()
+    literal: list[Route] = []
+    patterns: list[Route] = []
+    # Identical claims: an exact path already in `exact`, a prefix node that has a route,
+    # or (for other matchers) the claim of a route in `winners`.
+    winners: dict[tuple[Any, ...], Route] = {}
+    entries: list[_Entry] = []
+    losers: list[_Loser] = []
+    for rule in rules:
+        only = len(rule.matches) == 1
+        for match in rule.matches:
+            path = match.path
+            matcher = path.matcher
+            route: Route | None = None
+            # PERF: the built-in "exact" and "prefix" matchers are fixed (no plugin may take
+            # their names), so their compiled key and length are computed here, and the
+            # Route and CompiledPath of such a path are made only when asked for (`routes`).
+            if matcher == "prefix":
+                kind = "prefix"
+                key = normalize_prefix(path.value or "/")
+            elif matcher == "exact":
+                kind = "exact"
+                key = path.value or "/"
+            else:
+                route = _make_route(rule, match, host)
+                compiled = route.compiled
+                kind, key = compiled.kind, compiled.key
+            if kind == "exact":
+                if key in exact:
+                    losers.append((rule, match, route))
+                    continue
+                result = (
+                    route.result
+                    if route is not None
+                    else result_of(rule, host, path.value, path.path_type, matcher)
+                )
+                exact[key] = result
+            elif kind == "prefix":
+                node = _trie_node(top, key)
+                if node.route is not None:
+                    losers.append((rule, match, route))
+                    continue
+                result = (
+                    route.result
+                    if route is not None
+                    else result_of(rule, host, path.value, path.path_type, matcher)
+                )
+                node.route = result
+                node.length = len(key) if route is None else route.compiled.length
+            else:
+                assert route is not None  # only plugins give other kinds
+                claim = route.claim
+                if claim in winners:
+                    losers.append((rule, match, route))
+                    continue
+                winners[claim] = route
+                (literal if kind == "literal" else patterns).append(route)
+                entries.append(route)
+                continue
+            if route is None and not only:
+                route = Route(rule, match, host, matcher, _compile_path(rule, match), result)
+            entries.append(result if route is None else route)
+    # Regex and other pattern paths: longest pattern first, then precedence (stable sort).
+    patterns.sort(key=lambda r: -r.compiled.length)
+    return _VirtualHost(
+        host=host,
+        exact=exact,
+        top=top,
+        literal=tuple(literal),
+        patterns=tuple(patterns),
+        default=None if default is None else result_of(default, host),
+        entries=entries,
+        losers=losers,
+    )
+
+
+def _build_conditional_vhost(
+    host: str, rules: Sequence[Rule], default: Rule | None
+) -> _VirtualHost:
+    """`_build_vhost` for a host with conditional rules: candidate lists per leaf."""
     exact_candidates: dict[str, list[Candidate]] = {}
     top = _Node()
     literal: list[Route] = []
     patterns: list[Route] = []
     winners: dict[tuple[Any, ...], Route] = {}
-    conflicts: list[Conflict] = []
     routes: list[Route] = []
+    losers: list[_Loser] = []
     conditions: dict[int, Condition | None] = {}
-    # PERF: a host without conditional rules (every Ingress host) keeps one winner per leaf
-    # and builds no candidate lists at all.
-    conditional = any(m.conditional for rule in rules for m in rule.matches)
     for rule in rules:
         for match in rule.matches:
-            compiled = _compile_path(rule, match)
-            path = match.path
-            route = Route(
-                rule=rule,
-                match=match,
-                host=host,
-                matcher=path.matcher,
-                compiled=compiled,
-                result=result_of(rule, host, path.value, path.path_type, path.matcher),
-            )
+            route = _make_route(rule, match, host)
             claim = route.claim
-            winner = winners.get(claim)
-            if winner is not None:
-                conflicts.append(Conflict(winner=winner, loser=route))
+            if claim in winners:
+                losers.append((rule, match, route))
                 continue
             winners[claim] = route
             routes.append(route)
+            compiled = route.compiled
             kind = compiled.kind
-            if not conditional:
-                if kind == "exact":
-                    exact[compiled.key] = route.result
-                elif kind == "prefix":
-                    node = _trie_node(top, compiled.key)
-                    node.route = route.result
-                    node.length = compiled.length
-                elif kind == "literal":
-                    literal.append(route)
-                else:
-                    patterns.append(route)
-                continue
             condition = compile_conditions(match)
             if condition is not None:
                 conditions[id(route)] = condition
@@ -250,18 +437,17 @@ def _build_vhost(  # noqa: PLR0915 -- one loop, two index layouts (plain and con
                 literal.append(route)
             else:
                 patterns.append(route)
-    # Regex and other pattern paths: longest pattern first, then precedence (stable sort).
     patterns.sort(key=lambda r: -r.compiled.length)
     return _VirtualHost(
         host=host,
-        exact=exact,
+        exact={},
         top=top,
         literal=tuple(literal),
         patterns=tuple(patterns),
         default=None if default is None else result_of(default, host),
-        routes=tuple(routes),
-        conflicts=tuple(conflicts),
-        conditional=conditional,
+        entries=routes,
+        losers=losers,
+        conditional=True,
         exact_candidates=exact_candidates,
         conditions=conditions,
     )
@@ -272,11 +458,15 @@ def _trie_node(top: _Node, key: str) -> _Node:
     node = top
     # "/" is the node below the key "", "/a/b" the nodes "", "a", "b".
     for segment in ("",) if key == "/" else key.split("/"):
+        children = node.children
         # PERF: create a node only when it is missing (setdefault would build a throw-away
         # node per segment).
-        child = node.children.get(segment)
+        child = children.get(segment)
         if child is None:
-            child = node.children[segment] = _Node()
+            if children is _LEAF:
+                children = node.children = {}
+            # PERF: segments recur across paths ("v1", "api"): one string each.
+            child = children[sys.intern(segment)] = _Node()
         node = child
     return node
 
@@ -557,7 +747,8 @@ class RouteTable:
 
     def __len__(self) -> int:
         """The number of routes that can win."""
-        return sum(len(v.routes) for v in self.virtual_hosts())
+        # PERF: counted without making the Routes (`ingresslib serve` reports it per table).
+        return sum(len(v) for v in self.virtual_hosts())
 
 
 def _precedence(rule: Rule) -> tuple[Any, ...]:
