@@ -23,6 +23,7 @@ The table knows no API: `RouteTable.build` asks the Ingress front-end
 
 from __future__ import annotations
 
+import operator
 import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -40,7 +41,6 @@ from ingresslib.plugins._path_matchers import (
     CompiledPath,
     PathMatcherError,
     get_path_matcher,
-    normalize_prefix,
 )
 from ingresslib.resources._networking import Ingress, IngressBackend, IngressClass
 from ingresslib.routing._conditions import (
@@ -80,22 +80,35 @@ _UNSEEN: Any = object()
 
 
 class _Node:
-    """A node of the prefix segment trie."""
+    """A node of the prefix segment trie.
+
+    PERF: no `__init__` (`_new_node`; `_trie_node` sets the fields inline): a Python call
+    less per segment of every rule path.
+    """
 
     __slots__ = ("candidates", "children", "length", "route")
 
-    def __init__(self) -> None:
-        # PERF: a leaf shares the one empty mapping `_LEAF` (`_trie_node` gives a node its
-        # own dict when it gets a child): a dict less per rule path.
-        self.children: dict[str, _Node] = _LEAF
-        self.route: RouteMatch | None = None
-        self.length = 0  # the compiled length of `route`, to rank it against others
-        # Conditional hosts: every route of this node, in precedence order.
-        self.candidates: list[Candidate] | None = None
+    # A leaf shares the one empty `_LEAF` (`_trie_node` gives a node its own dict when it
+    # gets a child): a dict less per rule path.
+    children: dict[str, _Node]
+    route: RouteMatch | None
+    length: int  # the compiled length of `route`, to rank it against others
+    # Conditional hosts: every route of this node, in precedence order.
+    candidates: list[Candidate] | None
 
 
 #: The children of every leaf node: never written to (`_trie_node` replaces it).
 _LEAF: dict[str, _Node] = {}
+
+
+def _new_node() -> _Node:
+    node = _Node()
+    node.children = _LEAF
+    node.route = None
+    node.length = 0
+    node.candidates = None
+    return node
+
 
 #: What a virtual host keeps of each route that can win, in precedence order, until
 #: `routes` is asked for: the route itself, or (PERF) just its RouteMatch when the route
@@ -270,6 +283,16 @@ class _VirtualHost:
         return ((self.conditions.get(id(route)), route.result),)
 
 
+class _ConditionalVirtualHost(_VirtualHost):
+    """A virtual host with conditional rules (method, headers, query parameters)."""
+
+    __slots__ = ()
+
+    def match(self, path: str) -> RouteMatch | None:
+        """`match_request` for a GET without headers or query (what `RouteTable.match` sees)."""
+        return self.match_request(path, GET)
+
+
 def _compile_path(rule: Rule, match: Match) -> CompiledPath:
     try:
         return get_path_matcher(match.path.matcher).compile(match.path.value)
@@ -322,7 +345,7 @@ def _build_vhost(  # noqa: PLR0915 -- one loop over the rules, the index kinds i
     if _is_conditional(rules):
         return _build_conditional_vhost(host, rules, default)
     exact: dict[str, RouteMatch] = {}
-    top = _Node()
+    top = _new_node()
     literal: list[Route] = []
     patterns: list[Route] = []
     # Identical claims: an exact path already in `exact`, a prefix node that has a route,
@@ -331,59 +354,61 @@ def _build_vhost(  # noqa: PLR0915 -- one loop over the rules, the index kinds i
     entries: list[_Entry] = []
     losers: list[_Loser] = []
     for rule in rules:
-        only = len(rule.matches) == 1
-        for match in rule.matches:
+        matches = rule.matches
+        only = len(matches) == 1
+        for match in matches:
             path = match.path
             matcher = path.matcher
-            route: Route | None = None
             # PERF: the built-in "exact" and "prefix" matchers are fixed (no plugin may take
-            # their names), so their compiled key and length are computed here, and the
-            # Route and CompiledPath of such a path are made only when asked for (`routes`).
+            # their names), so their compiled key and length are computed here (as their
+            # `compile` does), and the Route and CompiledPath of such a path are made only
+            # when asked for (`routes`).
             if matcher == "prefix":
-                kind = "prefix"
-                key = normalize_prefix(path.value or "/")
+                key = path.value.rstrip("/") or "/"  # normalize_prefix, inlined
+                node = _trie_node(top, key)
+                if node.route is not None:
+                    losers.append((rule, match, None))
+                    continue
+                result = result_of(rule, host, path.value, path.path_type, matcher)
+                node.route = result
+                node.length = len(key)
             elif matcher == "exact":
-                kind = "exact"
                 key = path.value or "/"
+                if key in exact:
+                    losers.append((rule, match, None))
+                    continue
+                result = exact[key] = result_of(rule, host, path.value, path.path_type, matcher)
             else:
                 route = _make_route(rule, match, host)
                 compiled = route.compiled
                 kind, key = compiled.kind, compiled.key
-            if kind == "exact":
-                if key in exact:
+                if kind == "exact":
+                    lost = key in exact
+                    if not lost:
+                        exact[key] = route.result
+                elif kind == "prefix":
+                    node = _trie_node(top, key)
+                    lost = node.route is not None
+                    if not lost:
+                        node.route = route.result
+                        node.length = compiled.length
+                else:
+                    claim = route.claim
+                    lost = claim in winners
+                    if not lost:
+                        winners[claim] = route
+                        (literal if kind == "literal" else patterns).append(route)
+                if lost:
                     losers.append((rule, match, route))
-                    continue
-                result = (
-                    route.result
-                    if route is not None
-                    else result_of(rule, host, path.value, path.path_type, matcher)
-                )
-                exact[key] = result
-            elif kind == "prefix":
-                node = _trie_node(top, key)
-                if node.route is not None:
-                    losers.append((rule, match, route))
-                    continue
-                result = (
-                    route.result
-                    if route is not None
-                    else result_of(rule, host, path.value, path.path_type, matcher)
-                )
-                node.route = result
-                node.length = len(key) if route is None else route.compiled.length
-            else:
-                assert route is not None  # only plugins give other kinds
-                claim = route.claim
-                if claim in winners:
-                    losers.append((rule, match, route))
-                    continue
-                winners[claim] = route
-                (literal if kind == "literal" else patterns).append(route)
-                entries.append(route)
+                else:
+                    entries.append(route)
                 continue
-            if route is None and not only:
-                route = Route(rule, match, host, matcher, _compile_path(rule, match), result)
-            entries.append(result if route is None else route)
+            if only:
+                entries.append(result)
+            else:
+                entries.append(
+                    Route(rule, match, host, matcher, _compile_path(rule, match), result)
+                )
     # Regex and other pattern paths: longest pattern first, then precedence (stable sort).
     patterns.sort(key=lambda r: -r.compiled.length)
     return _VirtualHost(
@@ -403,7 +428,7 @@ def _build_conditional_vhost(
 ) -> _VirtualHost:
     """`_build_vhost` for a host with conditional rules: candidate lists per leaf."""
     exact_candidates: dict[str, list[Candidate]] = {}
-    top = _Node()
+    top = _new_node()
     literal: list[Route] = []
     patterns: list[Route] = []
     winners: dict[tuple[Any, ...], Route] = {}
@@ -438,7 +463,7 @@ def _build_conditional_vhost(
             else:
                 patterns.append(route)
     patterns.sort(key=lambda r: -r.compiled.length)
-    return _VirtualHost(
+    return _ConditionalVirtualHost(
         host=host,
         exact={},
         top=top,
@@ -460,13 +485,18 @@ def _trie_node(top: _Node, key: str) -> _Node:
     for segment in ("",) if key == "/" else key.split("/"):
         children = node.children
         # PERF: create a node only when it is missing (setdefault would build a throw-away
-        # node per segment).
+        # node per segment); `_new_node` inlined (a call per node).
         child = children.get(segment)
         if child is None:
             if children is _LEAF:
                 children = node.children = {}
+            child = _Node()
+            child.children = _LEAF
+            child.route = None
+            child.length = 0
+            child.candidates = None
             # PERF: segments recur across paths ("v1", "api"): one string each.
-            child = children[sys.intern(segment)] = _Node()
+            children[sys.intern(segment)] = child
         node = child
     return node
 
@@ -572,7 +602,7 @@ class RouteTable:
                 vhost = previous._vhost(host)
             if vhost is None:
                 # PERF: timsort is linear on rules already in precedence order.
-                rules.sort(key=_precedence)
+                rules.sort(key=_PRECEDENCE)
                 vhost = _build_vhost(host, rules, rule_set.host_defaults.get(host))
             if not host:
                 any_host = vhost
@@ -638,8 +668,8 @@ class RouteTable:
             vhost = self.virtual_host(host)
             if vhost is None:
                 return self._catch_all
-        if vhost.conditional:
-            return vhost.match_request(path or "/", GET) or vhost.default
+        # PERF: no test of `vhost.conditional` here: a conditional host's `match` is its
+        # `match_request` for a GET without headers (`_ConditionalVirtualHost`).
         return vhost.match(path or "/") or vhost.default
 
     def decide(self, request: Request, policy: DecisionPolicy = DEFAULT_POLICY) -> Decision:
@@ -751,5 +781,5 @@ class RouteTable:
         return sum(len(v) for v in self.virtual_hosts())
 
 
-def _precedence(rule: Rule) -> tuple[Any, ...]:
-    return rule.precedence
+#: The sort key of rules (PERF: attrgetter, not a Python function called per rule).
+_PRECEDENCE = operator.attrgetter("precedence")
