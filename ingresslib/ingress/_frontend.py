@@ -152,11 +152,15 @@ _new_match = direct_constructor(Match)
 _new_rule = direct_constructor(Rule)
 
 
-@functools.lru_cache(maxsize=16_384)
-def _path_field(rule_index: int, path_index: int) -> str:
-    # PERF: every Ingress has a `spec.rules[0].http.paths[0]`: one string per field path,
-    # shared by the rules of all Ingresses (~80 bytes and an f-string per rule saved).
-    return f"spec.rules[{rule_index}].http.paths[{path_index}]"
+@functools.lru_cache(maxsize=4096)
+def _path_fields(rule_index: int, count: int) -> tuple[str, ...]:
+    """The field paths of the `count` paths of `spec.rules[rule_index]`.
+
+    PERF: every Ingress has a `spec.rules[0].http.paths[0]`: one string per field path,
+    shared by the rules of all Ingresses (~80 bytes and an f-string per rule saved), and
+    one cache lookup per rule of an Ingress, not per path.
+    """
+    return tuple(f"spec.rules[{rule_index}].http.paths[{j}]" for j in range(count))
 
 
 def _source(ingress: Ingress) -> Source:
@@ -196,9 +200,10 @@ def _ingress_rules(
     # PERF: the paths of one Ingress that have the same path and type share one `matches`
     # tuple (one Match, one PathMatch), and those that name the same Service port share
     # one `backends` tuple (one WeightedBackend, one Backend): value objects, equal
-    # whether shared or not, and many paths of an Ingress name the same Service.
-    shared_matches: dict[tuple[str | None, str], tuple[Match, ...]] = {}
-    shared_backends: dict[tuple[str, str, int], tuple[WeightedBackend, ...]] = {}
+    # whether shared or not, and many paths of an Ingress name the same Service. Keyed by
+    # the path and the Service name alone (no key tuple per path); a hit is checked.
+    shared_matches: dict[str, tuple[Match, ...]] = {}
+    shared_backends: dict[str, tuple[WeightedBackend, ...]] = {}
     rules: list[Rule] = []
     append = rules.append
     for rule_index, rule in enumerate(ingress.spec.rules):
@@ -206,41 +211,45 @@ def _ingress_rules(
         if http is None:
             continue
         hostnames = (rule.host.lower(),)
-        for path_index, http_path in enumerate(http.paths):
+        paths = http.paths
+        fields = _path_fields(rule_index, len(paths))
+        precedence = (*age, rule_index)  # and the path index
+        for path_index, http_path in enumerate(paths):
             path_type = http_path.path_type
             value = http_path.path
-            matches = shared_matches.get((path_type, value))
-            if matches is None:
+            matches = shared_matches.get(value)
+            if matches is None or matches[0].path.path_type != path_type:
                 # The path matcher: Exact and Prefix as the API defines them, any other
                 # type by the Ingress's (or the table's) ImplementationSpecific choice.
-                if path_type == PathType.EXACT:
-                    matcher = "exact"
-                elif path_type == PathType.PREFIX:
+                if path_type == PathType.PREFIX:
                     matcher = "prefix"
+                elif path_type == PathType.EXACT:
+                    matcher = "exact"
                 else:
                     matcher = implementation_specific
                 path = _new_path(matcher, value, path_type)
-                matches = shared_matches[path_type, value] = (_new_match(path, None, (), ()),)
+                matches = shared_matches[value] = (_new_match(path, None, (), ()),)
             backend = http_path.backend
             service = backend.service
-            if service is not None:
-                port = service.port
-                key = (service.name, port.name, port.number)
-                backends = shared_backends.get(key)
-                if backends is None:
-                    target = backend_of(backend, namespace)
-                    backends = shared_backends[key] = (_new_weighted(target, 1, None),)
-            else:
+            backends: tuple[WeightedBackend, ...]
+            if service is None:
                 backends = (_new_weighted(backend_of(backend, namespace), 1, None),)
+            else:
+                hit = shared_backends.get(service.name)
+                if hit is not None and hit[0].backend.origin.service.port == service.port:
+                    backends = hit
+                else:
+                    target = backend_of(backend, namespace)
+                    backends = shared_backends[service.name] = (_new_weighted(target, 1, None),)
             append(
                 _new_rule(
                     source,
-                    _path_field(rule_index, path_index),
+                    fields[path_index],
                     hostnames,
                     matches,
                     backends,
                     filters,
-                    (*age, rule_index, path_index),
+                    (*precedence, path_index),
                     "path",
                 )
             )
