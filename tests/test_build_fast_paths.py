@@ -5,7 +5,9 @@
   its objects with direct constructors, gives rules equal to the plain construction;
 - a virtual host keeps most routes as their RouteMatch and makes the Routes (and their
   CompiledPaths) when asked: `routes()`, `conflicts()` and `len()` equal an eager build that
-  makes a Route for every rule match and decides identical claims by `Route.claim`.
+  makes a Route for every rule match and decides identical claims by `Route.claim`;
+- `IngressFrontEnd.rules_by_host` (what `with_changes` rebuilds the touched hosts from)
+  groups the rules of `rule_set()` by host.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ingresslib
-from ingresslib.ingress import IngressOptions, backend_of, ingress_rules
+from ingresslib.ingress import IngressFrontEnd, IngressOptions, backend_of, ingress_rules
 from ingresslib.plugins import get_path_matcher
 from ingresslib.resources import Ingress, PathType, age_key
 from ingresslib.routing import Conflict, Route, RouteMatch, RouteTable
@@ -306,3 +308,25 @@ def test_lazy_routes_equal_eager_routes(rule_list: list[Rule], ask_conflicts_fir
                 assert _trie_node(vhost.top, key).route is route.result
             else:
                 assert route in vhost.literal
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    manifests=st.lists(ingress_manifests(), min_size=1, max_size=4),
+    wanted=st.sets(st.sampled_from(("a.com", "b.com", "*.c.com", "d.com"))),
+)
+def test_rules_by_host_groups_the_rule_set(
+    manifests: list[dict[str, Any]], wanted: set[str]
+) -> None:
+    for index, manifest in enumerate(manifests):
+        manifest["metadata"]["name"] = f"web{index}"
+    ingresses = ingresslib.load_manifests(manifests).ingresses
+    frontend = IngressFrontEnd.build(ingresses, [], IngressOptions())
+    expected: dict[str, list[Rule]] = {}
+    for rule in frontend.rule_set().rules:
+        if rule.hostnames[0] in wanted:
+            expected.setdefault(rule.hostnames[0], []).append(rule)
+    got = frontend.rules_by_host(wanted)
+    assert got.keys() == expected.keys()
+    for host, rules_of_host in got.items():
+        assert all(a is b for a, b in zip(rules_of_host, expected[host], strict=True))

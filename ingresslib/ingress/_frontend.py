@@ -24,7 +24,7 @@ Ingress:
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Set
 
 import attrs
 
@@ -411,6 +411,26 @@ class IngressFrontEnd:
         """Every path rule, oldest Ingress first."""
         for ingress in self.selected:
             yield from self._compiled[key_of(ingress)][1]
+
+    def rules_by_host(self, hosts: Set[str]) -> dict[str, list[Rule]]:
+        """The path rules of each of `hosts` (those that have some), oldest Ingress first.
+
+        The same rules as `rule_set().rules` grouped by host, found without looking at the
+        rules of the Ingresses that have none of `hosts`.
+        """
+        found: dict[str, list[Rule]] = {}
+        for ingress in self.selected:  # oldest first
+            _, path_rules, ingress_hosts, _, _ = self._compiled[key_of(ingress)]
+            if hosts.isdisjoint(ingress_hosts):
+                continue
+            for rule in path_rules:
+                (host,) = rule.hostnames  # an Ingress rule claims its rule's host alone
+                if host in hosts:
+                    rules = found.get(host)
+                    if rules is None:
+                        rules = found[host] = []
+                    rules.append(rule)
+        return found
 
     def rule_set(self) -> RuleSet:
         """The rules and fallbacks of the selected Ingresses."""
