@@ -34,6 +34,7 @@ from ingresslib.proxy._hosts import validate_host
 from ingresslib.proxy._paths import BadRequest, PathPolicy, normalize_path, split_target
 from ingresslib.routing._conditions import RequestView
 from ingresslib.routing._match import RouteMatch
+from ingresslib.rules._construct import direct_constructor
 from ingresslib.rules._hosts import host_covers
 from ingresslib.rules._model import HTTPSRedirect, WeightedBackend
 
@@ -49,8 +50,10 @@ __all__ = [
 #: What an executor does with a request.
 Action = Literal["forward", "redirect", "respond"]
 
-_MEMO_SIZE = 4096
+_MEMO_SIZE = 4096  # decisions per policy
+_MEMO_POLICIES = 64  # policies with a memo in one table (executors keep one each)
 _MEMO_KEY_MAX = 512  # Host and path together, in characters: longer ones are never kept
+_HOST_KEY_MAX = 270  # a 253-character name, a port and brackets
 
 
 Headers = Sequence[tuple[str, str]] | Mapping[str, str]
@@ -72,6 +75,10 @@ class _Table(Protocol):
 
     @property
     def _decision_cache(self) -> dict[Any, Any]: ...
+    @property
+    def _decision_last(self) -> list[Any]: ...
+    @property
+    def _valid_hosts(self) -> dict[Any, Any]: ...
 
     @property
     def catch_all(self) -> RouteMatch | None: ...
@@ -171,18 +178,37 @@ class Decision:
 
 _NOT_FOUND = Decision("respond", 404, reusable=True)
 
+# PERF: a Decision per request whose decision is not in the memo; attrs' frozen __init__ of
+# its ten fields (by keyword) cost more than the rest of such a decision's bookkeeping.
+# Arguments: every field, in field order (ingresslib.rules._construct).
+_new_decision = direct_constructor(Decision)
+
 
 def _bad_request(reason: str) -> Decision:
-    return Decision("respond", 400, reason=reason, reusable=True)
+    return _new_decision("respond", 400, None, (), None, "/", "", None, reason, True)
 
 
 def decide(table: _Table, request: Request, policy: DecisionPolicy = DEFAULT_POLICY) -> Decision:
-    """The Decision for one request (see the module docstring for the steps)."""
-    host = request.host
-    path = request.path
-    query = request.query
+    """The whole decision for one request: forward, redirect or respond.
+
+    Host validation, path normalisation (by `policy.paths`), the virtual host, the rule
+    (with its conditions), the rule's filters and the answer: every executor runs what
+    this returns and decides nothing by itself (the module docstring of
+    `ingresslib.routing._decide` documents each step). `RouteTable.decide` is this
+    function.
+
+    Args:
+        table: the RouteTable.
+        request: the request as received.
+        policy: how to decide (path normalisation, HTTPS redirects); executors keep one
+            for their lifetime.
+    """
+    # PERF: one unpacking, not a descriptor call per field read.
+    _, scheme, host, path, query, headers, port, _, _ = request
     authority = None
-    if not path.startswith("/"):
+    # PERF: not `path.startswith("/")`, whose argument parsing costs more than the rest of
+    # a memo hit's bookkeeping.
+    if not path or path[0] != "/":
         try:
             authority, path, target_query = split_target(path)
         except BadRequest as error:
@@ -190,12 +216,14 @@ def decide(table: _Table, request: Request, policy: DecisionPolicy = DEFAULT_POL
         query = query or target_query
         if authority is not None:
             host = authority
-    headers = request.headers
     if headers and _host_fields(headers) > 1:
         return _bad_request("duplicate Host header")
-    # PERF: the memo first; only the conditions of conditional rules need the rest.
-    key = (request.scheme, request.port, host, path, policy)
-    cache: dict[Any, Decision] = table._decision_cache
+    # PERF: the memo first; only the conditions of conditional rules need the rest. Each
+    # policy has its own memo, and the last one used is kept with its policy, so that a
+    # hit does not hash the policy (DecisionPolicy's hash is a Python call).
+    last = table._decision_last[0]
+    cache = last[1] if last is not None and last[0] is policy else _memo_of(table, policy)
+    key = (scheme, port, host, path)
     found = cache.get(key)
     # A redirect's Location carries the query: one from the memo would carry another's.
     if found is None or (query and found.action == "redirect"):
@@ -207,6 +235,19 @@ def decide(table: _Table, request: Request, policy: DecisionPolicy = DEFAULT_POL
     if authority is not None:
         return attrs.evolve(found, authority=authority)
     return found
+
+
+def _memo_of(table: _Table, policy: DecisionPolicy) -> dict[Any, Decision]:
+    """The decision memo of `policy` in `table`, which becomes the last one used."""
+    memos: dict[DecisionPolicy, dict[Any, Decision]] = table._decision_cache
+    cache = memos.get(policy)
+    if cache is None:
+        if len(memos) >= _MEMO_POLICIES:
+            memos.clear()
+        cache = memos.setdefault(policy, {})
+    # One item assigned at once: a thread reads a policy and its own memo, never another's.
+    table._decision_last[0] = (policy, cache)
+    return cache
 
 
 def _host_fields(headers: Headers) -> int:
@@ -223,17 +264,31 @@ def _decide(
     query: str,
     policy: DecisionPolicy,
 ) -> Decision:
-    name = ""
-    if host is not None:
-        try:
-            name = validate_host(host)
-        except BadRequest as error:
-            return _bad_request(error.reason)
+    # PERF: Host values repeat; each valid one is validated and looked up once per table
+    # (a pure function of the value and the table; bounded in entries and key size, as the
+    # vhost memo of `RouteTable.virtual_host` is).
+    hosts = table._valid_hosts
+    known = hosts.get(host)
+    name: str
+    vhost: _VirtualHost | None
+    if known is not None:
+        name, vhost = known
+    else:
+        name = ""
+        if host is not None:
+            try:
+                name = validate_host(host)
+            except BadRequest as error:
+                return _bad_request(error.reason)
+        vhost = table.virtual_host(name)
+        if host is None or len(host) <= _HOST_KEY_MAX:
+            if len(hosts) >= _MEMO_SIZE:
+                hosts.clear()
+            hosts[host] = (name, vhost)
     try:
         path = normalize_path(raw_path, policy.paths)
     except BadRequest as error:
         return _bad_request(error.reason)
-    vhost = table.virtual_host(name)
     reusable = True
     if vhost is None:
         match = table.catch_all
@@ -244,7 +299,11 @@ def _decide(
     else:
         match = vhost.match(path) or vhost.default
     if match is None:
-        return _NOT_FOUND if reusable else Decision("respond", 404)
+        return (
+            _NOT_FOUND
+            if reusable
+            else _new_decision("respond", 404, None, (), None, "/", "", None, None, False)
+        )
     rule = match.rule
     filters = () if rule is None else rule.filters
     for step in filters:
@@ -260,22 +319,24 @@ def _decide(
             # never a Host value the client made up.
             port = "" if policy.https_port == 443 else f":{policy.https_port}"
             target = f"https://{name}{port}{path}"
-            return Decision(
+            # The Location carries the query: such a redirect is this request's only.
+            location = f"{target}?{query}" if query else target
+            return _new_decision(
                 "redirect",
                 step.status,
-                location=f"{target}?{query}" if query else target,
-                match=match,
-                path=path,
-                host=name,
-                # The Location carries the query: such a redirect is this request's only.
-                reusable=reusable and not query,
+                location,
+                (),
+                match,
+                path,
+                name,
+                None,
+                None,
+                reusable and not query,
             )
     backends = match.backends
     if not backends:
-        return Decision("respond", 500, match=match, path=path, host=name, reusable=reusable)
-    return Decision(
-        "forward", None, backends=backends, match=match, path=path, host=name, reusable=reusable
-    )
+        return _new_decision("respond", 500, None, (), match, path, name, None, None, reusable)
+    return _new_decision("forward", None, None, backends, match, path, name, None, None, reusable)
 
 
 def _pairs(headers: Headers) -> Sequence[tuple[str, str]]:
