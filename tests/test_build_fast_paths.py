@@ -7,7 +7,9 @@
   CompiledPaths) when asked: `routes()`, `conflicts()` and `len()` equal an eager build that
   makes a Route for every rule match and decides identical claims by `Route.claim`;
 - `IngressFrontEnd.rules_by_host` (what `with_changes` rebuilds the touched hosts from)
-  groups the rules of `rule_set()` by host.
+  groups the rules of `rule_set()` by host;
+- `decide()` with its memos (per policy, the last policy's kept with it; the Host memo)
+  decides repeated requests as a table that has seen none.
 """
 
 from __future__ import annotations
@@ -24,8 +26,7 @@ import ingresslib
 from ingresslib.ingress import IngressFrontEnd, IngressOptions, backend_of, ingress_rules
 from ingresslib.plugins import get_path_matcher
 from ingresslib.resources import Ingress, PathType, age_key
-from ingresslib.routing import Conflict, Route, RouteMatch, RouteTable
-from ingresslib.routing._decide import DecisionPolicy
+from ingresslib.routing import Conflict, DecisionPolicy, Request, Route, RouteMatch, RouteTable
 from ingresslib.routing._match import result_of
 from ingresslib.routing._table import _trie_node
 from ingresslib.rules import (
@@ -330,3 +331,73 @@ def test_rules_by_host_groups_the_rule_set(
     assert got.keys() == expected.keys()
     for host, rules_of_host in got.items():
         assert all(a is b for a, b in zip(rules_of_host, expected[host], strict=True))
+
+
+# --- the memos of decide() -------------------------------------------------------------------
+
+MEMO_RESOURCES = ingresslib.load_manifests(
+    [
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "Ingress",
+            "metadata": {"name": "shop", "namespace": "shop"},
+            "spec": {
+                "tls": [{"hosts": ["shop.example.com"], "secretName": "tls"}],
+                "defaultBackend": {"service": {"name": "fallback", "port": {"number": 80}}},
+                "rules": [
+                    {
+                        "host": host,
+                        "http": {
+                            "paths": [
+                                {"path": "/", "pathType": "Prefix", "backend": SERVICE_BACKENDS[0]},
+                                {"path": "/a", "pathType": "Exact", "backend": SERVICE_BACKENDS[3]},
+                            ]
+                        },
+                    }
+                    for host in ("shop.example.com", "*.foo.com")
+                ],
+            },
+        }
+    ]
+)
+MEMO_HOSTS = (None, "shop.example.com", "SHOP.example.com:8080", "a.foo.com", "x.y.foo.com", "a b")
+MEMO_PATHS = ("/", "/a", "/a/", "/%61", "/a/..", "/..", "/b%2Fc", "http://a.foo.com/a", "*")
+MEMO_POLICIES = (
+    DecisionPolicy(),
+    DecisionPolicy(),  # equal to the first, another object
+    DecisionPolicy(paths="raw"),
+    DecisionPolicy(paths="decode", https_redirect=False),
+    DecisionPolicy(https_port=8443),
+)
+memo_calls = st.tuples(
+    st.sampled_from(range(3)),  # which (Host, path) of the pool: repeats are the point
+    st.sampled_from(("http", "https")),
+    st.sampled_from(("", "q=1")),
+    st.sampled_from((None, 8443)),
+    st.booleans(),  # a second Host field
+    st.sampled_from(range(len(MEMO_POLICIES))),
+)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    pool=st.lists(
+        st.tuples(st.sampled_from(MEMO_HOSTS), st.sampled_from(MEMO_PATHS)), min_size=3, max_size=3
+    ),
+    calls=st.lists(memo_calls, min_size=1, max_size=16),
+)
+def test_decide_with_its_memos_equals_a_fresh_table(
+    pool: list[tuple[str | None, str]], calls: list[tuple[int, str, str, int | None, bool, int]]
+) -> None:
+    """Repeated requests (the memos hit) decide as a table that has never seen one."""
+    table = RouteTable.build(MEMO_RESOURCES)
+    for index, scheme, query, port, duplicate, policy_index in calls:
+        host, path = pool[index]
+        headers = (("Host", "a"), ("host", "b")) if duplicate else ()
+        request = Request(
+            scheme=scheme, host=host, path=path, query=query, port=port, headers=headers
+        )
+        policy = MEMO_POLICIES[policy_index]
+        got = table.decide(request, policy)
+        want = RouteTable.build(MEMO_RESOURCES).decide(request, policy)
+        assert got == want, (request, policy)
