@@ -44,6 +44,7 @@ from ingresslib.routing._decision import (
     Request,
 )
 from ingresslib.routing._match import RouteMatch
+from ingresslib.rules._construct import direct_constructor
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -55,6 +56,8 @@ __all__ = [
 ]
 
 _MEMO_SIZE = 4096
+_MEMO_POLICIES = 64  # policies with a memo in one table (executors keep one each)
+_HOST_KEY_MAX = 270  # a 253-character name, a port and brackets
 _MEMO_KEY_MAX = 512  # Host and path together, in characters: longer ones are never kept
 
 
@@ -74,6 +77,10 @@ class _Table(Protocol):
 
     @property
     def _decision_cache(self) -> dict[Any, Any]: ...
+    @property
+    def _decision_last(self) -> list[Any]: ...
+    @property
+    def _valid_hosts(self) -> dict[Any, Any]: ...
 
     @property
     def catch_all(self) -> RouteMatch | None: ...
@@ -82,6 +89,9 @@ class _Table(Protocol):
 
 
 _NOT_FOUND = Decision("respond", 404, reusable=True)
+# PERF: a Decision per request whose decision is not in the memo; attrs' frozen __init__ of
+# its fields (by keyword) cost more than the rest of such a decision's bookkeeping.
+_new_decision = direct_constructor(Decision)
 # A 404 of a conditional host: another request for the same Host and path may be routed.
 _NOT_FOUND_HERE = Decision("respond", 404)
 
@@ -91,12 +101,26 @@ def _bad_request(reason: str) -> Decision:
 
 
 def decide(table: _Table, request: Request, policy: DecisionPolicy = DEFAULT_POLICY) -> Decision:
-    """The Decision for one request (see the module docstring for the steps)."""
-    host = request.host
-    path = request.path
-    query = request.query
+    """The whole decision for one request: forward, redirect or respond.
+
+    Host validation, path normalisation (by `policy.paths`), the virtual host, the rule
+    (with its conditions), the rule's filters and the answer: every executor runs what
+    this returns and decides nothing by itself (the module docstring of
+    `ingresslib.routing._decide` documents each step). `RouteTable.decide` is this
+    function.
+
+    Args:
+        table: the RouteTable.
+        request: the request as received.
+        policy: how to decide (path normalisation, HTTPS redirects); executors keep one
+            for their lifetime.
+    """
+    # PERF: one unpacking, not a descriptor call per field read.
+    _, scheme, host, path, query, headers, port, _, _ = request
     authority = None
-    if not path.startswith("/"):
+    # PERF: not `path.startswith("/")`, whose argument parsing costs more than the rest of
+    # a memo hit's bookkeeping.
+    if not path or path[0] != "/":
         try:
             authority, path, target_query = split_target(path)
         except BadRequest as error:
@@ -104,27 +128,29 @@ def decide(table: _Table, request: Request, policy: DecisionPolicy = DEFAULT_POL
         query = query or target_query
         if authority is not None:
             host = authority
-    headers = request.headers
     if headers and _host_fields(headers) > 1:
         return _bad_request("duplicate Host header")
-    # PERF: the memo first; only the conditions of conditional rules need the rest.
-    key = (request.scheme, request.port, host, path, policy)
-    cache: dict[Any, Decision | _Routed] = table._decision_cache
+    # PERF: the memo first; only the conditions of conditional rules need the rest. Each
+    # policy has its own memo, and the last one used is kept with its policy, so that a
+    # hit does not hash the policy (DecisionPolicy's hash is a Python call).
+    last = table._decision_last[0]
+    cache = last[1] if last is not None and last[0] is policy else _memo_of(table, policy)
+    key = (scheme, port, host, path)
     found = cache.get(key)
     decision: Decision
-    if isinstance(found, _Routed):
+    if type(found) is _Routed:
         # A conditional host: Host and path were validated, normalised and looked up
         # before; only the conditions are evaluated for this request.
         decision = _conditional(found, request, query, policy)
     elif found is None or (query and found.action == "redirect"):
         # A redirect's Location carries the query: one from the memo would carry another's.
         result = _decide(table, request, host, path, query=query, policy=policy)
-        if isinstance(result, _Routed):
+        if type(result) is _Routed:
             decision = _conditional(result, request, query, policy)
             keep = True
         else:
-            decision = result
-            keep = result.reusable
+            decision = result  # type: ignore[assignment]  # by the type test
+            keep = decision.reusable
         if keep and len(path) + len(host or "") <= _MEMO_KEY_MAX:
             if len(cache) >= _MEMO_SIZE:
                 cache.clear()  # PERF: cheaper than LRU bookkeeping on every hit
@@ -136,6 +162,19 @@ def decide(table: _Table, request: Request, policy: DecisionPolicy = DEFAULT_POL
         # decided another one.
         return attrs.evolve(decision, authority=authority)
     return decision
+
+
+def _memo_of(table: _Table, policy: DecisionPolicy) -> dict[Any, Any]:
+    """The decision memo of `policy` in `table`, which becomes the last one used."""
+    memos: dict[DecisionPolicy, dict[Any, Any]] = table._decision_cache
+    cache = memos.get(policy)
+    if cache is None:
+        if len(memos) >= _MEMO_POLICIES:
+            memos.clear()
+        cache = memos.setdefault(policy, {})
+    # One item assigned at once: a thread reads a policy and its own memo, never another's.
+    table._decision_last[0] = (policy, cache)
+    return cache
 
 
 class _Routed(NamedTuple):
@@ -194,17 +233,31 @@ def _decide(
     policy: DecisionPolicy,
 ) -> Decision | _Routed:
     """Steps 1-4 (or 1-6 for a host without conditional rules)."""
-    name = ""
-    if host is not None:
-        try:
-            name = validate_host(host)
-        except BadRequest as error:
-            return _bad_request(error.reason)
+    # PERF: Host values repeat; each valid one is validated and looked up once per table
+    # (a pure function of the value and the table; bounded in entries and key size, as the
+    # vhost memo of `RouteTable.virtual_host` is).
+    hosts = table._valid_hosts
+    known = hosts.get(host)
+    name: str
+    vhost: _VirtualHost | None
+    if known is not None:
+        name, vhost = known
+    else:
+        name = ""
+        if host is not None:
+            try:
+                name = validate_host(host)
+            except BadRequest as error:
+                return _bad_request(error.reason)
+        vhost = table.virtual_host(name)
+        if host is None or len(host) <= _HOST_KEY_MAX:
+            if len(hosts) >= _MEMO_SIZE:
+                hosts.clear()
+            hosts[host] = (name, vhost)
     try:
         path = normalize_path(raw_path, policy.paths)
     except BadRequest as error:
         return _bad_request(error.reason)
-    vhost = table.virtual_host(name)
     if vhost is None:
         match = table.catch_all
     elif vhost.conditional:
@@ -243,8 +296,22 @@ def _finish(  # noqa: PLR0917 -- private, called from two places with every argu
     backends = match.backends
     if not backends:
         return Decision("respond", 500, match=match, path=path, host=name, reusable=reusable)
-    return Decision(
-        "forward", None, backends=backends, match=match, path=path, host=name, reusable=reusable
+    # PERF: every field given, in field order (ingresslib.rules._construct).
+    return _new_decision(
+        "forward",
+        None,
+        None,
+        backends,
+        match,
+        path,
+        name,
+        None,
+        None,
+        reusable,
+        None,
+        None,
+        (),
+        None,
     )
 
 

@@ -16,6 +16,7 @@ from ingresslib.resources._networking import (
     TypedLocalObjectReference,
 )
 from ingresslib.rules._backend import Backend
+from ingresslib.rules._construct import direct_constructor
 from ingresslib.rules._model import Match, Rule, RuleKind, Source, WeightedBackend
 
 __all__ = [
@@ -165,15 +166,22 @@ def result_of(
     path_type: str | None = None,
     matcher: str | None = None,
 ) -> RouteMatch:
+    """The RouteMatch a rule (a path of it, or its fallback) returns for `host`."""
     resource = rule.source.resource
     backend = rule.backends[0].backend if rule.backends else Backend("", "", kind="")
-    return RouteMatch(
-        backend=ingress_view(backend),
-        ingress=resource if isinstance(resource, Ingress) else None,
-        host=host,
-        path=path,
-        path_type=path_type,
-        matched_by=rule.kind,
-        matcher=matcher,
-        rule=rule,
+    origin = backend.origin  # PERF: `ingress_view`'s first case, inlined
+    return _new_route_match(
+        origin if isinstance(origin, IngressBackend) else ingress_view(backend),
+        resource if isinstance(resource, Ingress) else None,
+        host,
+        path,
+        path_type,
+        rule.kind,
+        matcher,
+        rule,
     )
+
+
+# PERF: one RouteMatch per route of a table (10,000 for 10,000 paths); attrs' frozen
+# __init__ of its eight fields cost ~0.9 µs, this ~0.45 µs (ingresslib.rules._construct).
+_new_route_match = direct_constructor(RouteMatch)

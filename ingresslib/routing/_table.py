@@ -23,6 +23,9 @@ The table knows no API: `RouteTable.build` asks the Ingress front-end
 
 from __future__ import annotations
 
+import operator
+import sys
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -46,7 +49,8 @@ from ingresslib.routing._conditions import (
     compile_conditions,
     first,
 )
-from ingresslib.routing._decide import DEFAULT_POLICY, Decision, DecisionPolicy, Request, decide
+from ingresslib.routing._decide import decide
+from ingresslib.routing._decision import DEFAULT_POLICY, Decision, DecisionPolicy, Request
 from ingresslib.routing._explain import Explanation, explain
 from ingresslib.routing._match import (
     Conflict,
@@ -76,35 +80,132 @@ _UNSEEN: Any = object()
 
 
 class _Node:
-    """A node of the prefix segment trie."""
+    """A node of the prefix segment trie.
+
+    PERF: no `__init__` (`_new_node`; `_trie_node` sets the fields inline): a Python call
+    less per segment of every rule path.
+    """
 
     __slots__ = ("candidates", "children", "length", "route")
 
-    def __init__(self) -> None:
-        self.children: dict[str, _Node] = {}
-        self.route: RouteMatch | None = None
-        self.length = 0  # the compiled length of `route`, to rank it against others
-        # Conditional hosts: every route of this node, in precedence order.
-        self.candidates: list[Candidate] | None = None
+    # A leaf shares the one empty `_LEAF` (`_trie_node` gives a node its own dict when it
+    # gets a child): a dict less per rule path.
+    children: dict[str, _Node]
+    route: RouteMatch | None
+    length: int  # the compiled length of `route`, to rank it against others
+    # Conditional hosts: every route of this node, in precedence order.
+    candidates: list[Candidate] | None
 
 
-@attrs.frozen
+#: The children of every leaf node: never written to (`_trie_node` replaces it).
+_LEAF: dict[str, _Node] = {}
+
+
+def _new_node() -> _Node:
+    node = _Node()
+    node.children = _LEAF
+    node.route = None
+    node.length = 0
+    node.candidates = None
+    return node
+
+
+#: What a virtual host keeps of each route that can win, in precedence order, until
+#: `routes` is asked for: the route itself, or (PERF) just its RouteMatch when the route
+#: is the only match of its rule and its matcher is the built-in "exact" or "prefix" (the
+#: Route and its CompiledPath are then made on demand, identical to the eager ones).
+_Entry = Route | RouteMatch
+#: An identical claim that lost: (rule, match, route or None, as in `_Entry`).
+_Loser = tuple[Rule, Match, Route | None]
+
+# Making the Routes of a host once, whichever thread asks first.
+_MATERIALISE = threading.Lock()
+
+
 class _VirtualHost:
     """Everything one host (exact, wildcard, or "no host") routes."""
 
-    host: str
-    exact: Mapping[str, RouteMatch]
-    # The trie hangs below the key "": `path.split("/")` starts with "" for absolute paths.
-    top: _Node
-    literal: tuple[Route, ...]
-    patterns: tuple[Route, ...]
-    default: RouteMatch | None
-    routes: tuple[Route, ...]
-    conflicts: tuple[Conflict, ...]
-    # Conditional hosts only: exact path -> candidates; route -> its conditions.
-    conditional: bool = False
-    exact_candidates: Mapping[str, Sequence[Candidate]] = attrs.field(factory=dict)
-    conditions: Mapping[int, Condition | None] = attrs.field(factory=dict)
+    __slots__ = (
+        "_conflicts",
+        "_entries",
+        "_losers",
+        "_routes",
+        "conditional",
+        "conditions",
+        "default",
+        "exact",
+        "exact_candidates",
+        "host",
+        "literal",
+        "patterns",
+        "top",
+    )
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        exact: Mapping[str, RouteMatch],
+        top: _Node,
+        literal: tuple[Route, ...],
+        patterns: tuple[Route, ...],
+        default: RouteMatch | None,
+        entries: Sequence[_Entry],
+        losers: Sequence[_Loser],
+        conditional: bool = False,
+        exact_candidates: Mapping[str, Sequence[Candidate]] | None = None,
+        conditions: Mapping[int, Condition | None] | None = None,
+    ) -> None:
+        self.host = host
+        self.exact = exact
+        # The trie hangs below the key "": `path.split("/")` starts with "" for absolute
+        # paths.
+        self.top = top
+        self.literal = literal
+        self.patterns = patterns
+        self.default = default
+        # Conditional hosts only: exact path -> candidates; route -> its conditions.
+        self.conditional = conditional
+        self.exact_candidates: Mapping[str, Sequence[Candidate]] = exact_candidates or {}
+        self.conditions: Mapping[int, Condition | None] = conditions or {}
+        self._entries = entries
+        self._losers = losers
+        self._routes: tuple[Route, ...] | None = None
+        self._conflicts: tuple[Conflict, ...] | None = None
+
+    def __len__(self) -> int:
+        """The number of routes that can win (without making them)."""
+        return len(self._entries)
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        """Every route that can win, in precedence order."""
+        routes = self._routes
+        if routes is None:
+            with _MATERIALISE:
+                routes = self._routes
+                if routes is None:
+                    routes = self._routes = tuple(
+                        entry if isinstance(entry, Route) else _lazy_route(entry, self.host)
+                        for entry in self._entries
+                    )
+        return routes
+
+    @property
+    def conflicts(self) -> tuple[Conflict, ...]:
+        """Every identical claim of this host: the route that wins and the one that loses."""
+        conflicts = self._conflicts
+        if conflicts is None:
+            winners = {route.claim: route for route in self.routes}
+            with _MATERIALISE:
+                conflicts = self._conflicts
+                if conflicts is None:
+                    found = []
+                    for rule, match, route in self._losers:
+                        loser = route if route is not None else _make_route(rule, match, self.host)
+                        found.append(Conflict(winner=winners[loser.claim], loser=loser))
+                    conflicts = self._conflicts = tuple(found)
+        return conflicts
 
     def match(self, path: str) -> RouteMatch | None:
         # "Exact: Matches the URL path exactly and with case sensitivity." An exact hit is
@@ -195,6 +296,16 @@ class _VirtualHost:
         return ((self.conditions.get(id(route)), route.result),)
 
 
+class _ConditionalVirtualHost(_VirtualHost):
+    """A virtual host with conditional rules (method, headers, query parameters)."""
+
+    __slots__ = ()
+
+    def match(self, path: str) -> RouteMatch | None:
+        """`match_request` for a GET without headers or query (what `RouteTable.match` sees)."""
+        return self.match_request(path, GET)
+
+
 def _compile_path(rule: Rule, match: Match) -> CompiledPath:
     try:
         return get_path_matcher(match.path.matcher).compile(match.path.value)
@@ -202,54 +313,152 @@ def _compile_path(rule: Rule, match: Match) -> CompiledPath:
         raise RouteTableError(f"{rule.source}: {rule.field}: {error}") from None
 
 
-def _build_vhost(  # noqa: PLR0915 -- one loop, two index layouts (plain and conditional hosts)
+def _make_route(rule: Rule, match: Match, host: str) -> Route:
+    path = match.path
+    return Route(
+        rule=rule,
+        match=match,
+        host=host,
+        matcher=path.matcher,
+        compiled=_compile_path(rule, match),
+        result=result_of(rule, host, path.value, path.path_type, path.matcher),
+    )
+
+
+def _lazy_route(result: RouteMatch, host: str) -> Route:
+    """The Route of an entry kept as its RouteMatch (see `_Entry`)."""
+    rule = result.rule
+    assert rule is not None  # a route's result always carries its rule
+    match = rule.matches[0]
+    return Route(
+        rule=rule,
+        match=match,
+        host=host,
+        matcher=match.path.matcher,
+        compiled=_compile_path(rule, match),
+        result=result,
+    )
+
+
+def _is_conditional(rules: Sequence[Rule]) -> bool:
+    for rule in rules:
+        for match in rule.matches:
+            # PERF: `Match.conditional`, inlined (a property call per rule of the table).
+            if match.method is not None or match.headers or match.query:
+                return True
+    return False
+
+
+def _build_vhost(  # noqa: PLR0915 -- one loop over the rules, the index kinds inline (PERF)
     host: str, rules: Sequence[Rule], default: Rule | None
 ) -> _VirtualHost:
     """Compile the rules of one host (given in precedence order: the first claim wins)."""
+    # PERF: a host without conditional rules (every Ingress host) keeps one winner per leaf
+    # and builds no candidate lists at all.
+    if _is_conditional(rules):
+        return _build_conditional_vhost(host, rules, default)
     exact: dict[str, RouteMatch] = {}
+    top = _new_node()
+    literal: list[Route] = []
+    patterns: list[Route] = []
+    # Identical claims: an exact path already in `exact`, a prefix node that has a route,
+    # or (for other matchers) the claim of a route in `winners`.
+    winners: dict[tuple[Any, ...], Route] = {}
+    entries: list[_Entry] = []
+    losers: list[_Loser] = []
+    for rule in rules:
+        matches = rule.matches
+        only = len(matches) == 1
+        for match in matches:
+            path = match.path
+            matcher = path.matcher
+            # PERF: the built-in "exact" and "prefix" matchers are fixed (no plugin may take
+            # their names), so their compiled key and length are computed here (as their
+            # `compile` does), and the Route and CompiledPath of such a path are made only
+            # when asked for (`routes`).
+            if matcher == "prefix":
+                key = path.value.rstrip("/") or "/"  # normalize_prefix, inlined
+                node = _trie_node(top, key)
+                if node.route is not None:
+                    losers.append((rule, match, None))
+                    continue
+                result = result_of(rule, host, path.value, path.path_type, matcher)
+                node.route = result
+                node.length = len(key)
+            elif matcher == "exact":
+                key = path.value or "/"
+                if key in exact:
+                    losers.append((rule, match, None))
+                    continue
+                result = exact[key] = result_of(rule, host, path.value, path.path_type, matcher)
+            else:
+                route = _make_route(rule, match, host)
+                compiled = route.compiled
+                kind, key = compiled.kind, compiled.key
+                if kind == "exact":
+                    lost = key in exact
+                    if not lost:
+                        exact[key] = route.result
+                elif kind == "prefix":
+                    node = _trie_node(top, key)
+                    lost = node.route is not None
+                    if not lost:
+                        node.route = route.result
+                        node.length = compiled.length
+                else:
+                    claim = route.claim
+                    lost = claim in winners
+                    if not lost:
+                        winners[claim] = route
+                        (literal if kind == "literal" else patterns).append(route)
+                if lost:
+                    losers.append((rule, match, route))
+                else:
+                    entries.append(route)
+                continue
+            if only:
+                entries.append(result)
+            else:
+                entries.append(
+                    Route(rule, match, host, matcher, _compile_path(rule, match), result)
+                )
+    # Regex and other pattern paths: longest pattern first, then precedence (stable sort).
+    patterns.sort(key=lambda r: -r.compiled.length)
+    return _VirtualHost(
+        host=host,
+        exact=exact,
+        top=top,
+        literal=tuple(literal),
+        patterns=tuple(patterns),
+        default=None if default is None else result_of(default, host),
+        entries=entries,
+        losers=losers,
+    )
+
+
+def _build_conditional_vhost(
+    host: str, rules: Sequence[Rule], default: Rule | None
+) -> _VirtualHost:
+    """`_build_vhost` for a host with conditional rules: candidate lists per leaf."""
     exact_candidates: dict[str, list[Candidate]] = {}
-    top = _Node()
+    top = _new_node()
     literal: list[Route] = []
     patterns: list[Route] = []
     winners: dict[tuple[Any, ...], Route] = {}
-    conflicts: list[Conflict] = []
     routes: list[Route] = []
+    losers: list[_Loser] = []
     conditions: dict[int, Condition | None] = {}
-    # PERF: a host without conditional rules (every Ingress host) keeps one winner per leaf
-    # and builds no candidate lists at all.
-    conditional = any(m.conditional for rule in rules for m in rule.matches)
     for rule in rules:
         for match in rule.matches:
-            compiled = _compile_path(rule, match)
-            path = match.path
-            route = Route(
-                rule=rule,
-                match=match,
-                host=host,
-                matcher=path.matcher,
-                compiled=compiled,
-                result=result_of(rule, host, path.value, path.path_type, path.matcher),
-            )
+            route = _make_route(rule, match, host)
             claim = route.claim
-            winner = winners.get(claim)
-            if winner is not None:
-                conflicts.append(Conflict(winner=winner, loser=route))
+            if claim in winners:
+                losers.append((rule, match, route))
                 continue
             winners[claim] = route
             routes.append(route)
+            compiled = route.compiled
             kind = compiled.kind
-            if not conditional:
-                if kind == "exact":
-                    exact[compiled.key] = route.result
-                elif kind == "prefix":
-                    node = _trie_node(top, compiled.key)
-                    node.route = route.result
-                    node.length = compiled.length
-                elif kind == "literal":
-                    literal.append(route)
-                else:
-                    patterns.append(route)
-                continue
             condition = compile_conditions(match)
             if condition is not None:
                 conditions[id(route)] = condition
@@ -266,18 +475,17 @@ def _build_vhost(  # noqa: PLR0915 -- one loop, two index layouts (plain and con
                 literal.append(route)
             else:
                 patterns.append(route)
-    # Regex and other pattern paths: longest pattern first, then precedence (stable sort).
     patterns.sort(key=lambda r: -r.compiled.length)
-    return _VirtualHost(
+    return _ConditionalVirtualHost(
         host=host,
-        exact=exact,
+        exact={},
         top=top,
         literal=tuple(literal),
         patterns=tuple(patterns),
         default=None if default is None else result_of(default, host),
-        routes=tuple(routes),
-        conflicts=tuple(conflicts),
-        conditional=conditional,
+        entries=routes,
+        losers=losers,
+        conditional=True,
         exact_candidates=exact_candidates,
         conditions=conditions,
     )
@@ -288,11 +496,20 @@ def _trie_node(top: _Node, key: str) -> _Node:
     node = top
     # "/" is the node below the key "", "/a/b" the nodes "", "a", "b".
     for segment in ("",) if key == "/" else key.split("/"):
+        children = node.children
         # PERF: create a node only when it is missing (setdefault would build a throw-away
-        # node per segment).
-        child = node.children.get(segment)
+        # node per segment); `_new_node` inlined (a call per node).
+        child = children.get(segment)
         if child is None:
-            child = node.children[segment] = _Node()
+            if children is _LEAF:
+                children = node.children = {}
+            child = _Node()
+            child.children = _LEAF
+            child.route = None
+            child.length = 0
+            child.candidates = None
+            # PERF: segments recur across paths ("v1", "api"): one string each.
+            children[sys.intern(segment)] = child
         node = child
     return node
 
@@ -316,8 +533,15 @@ class RouteTable:
     # Raw Host value -> virtual host (None: the catch-all); a memo of `_find_vhost`,
     # which is a pure function of this immutable table.
     _host_cache: dict[str, _VirtualHost | None] = attrs.field(factory=dict, init=False, repr=False)
-    # The memo of `decide` (ingresslib.routing._decide); bounded there.
+    # The memos of `decide` (ingresslib.routing._decide), one per policy, bounded there;
+    # and (policy, its memo) of the last call, in a one-item list.
     _decision_cache: dict[Any, Any] = attrs.field(factory=dict, init=False, repr=False)
+    _decision_last: list[Any] = attrs.field(factory=lambda: [None], init=False, repr=False)
+    # Host value as received (None: none) -> the host validated and normalised, and its
+    # virtual host: the Host memo of `decide`.
+    _valid_hosts: dict[str | None, tuple[str, _VirtualHost | None]] = attrs.field(
+        factory=dict, init=False, repr=False
+    )
 
     # --- building ---------------------------------------------------------------------
 
@@ -391,22 +615,32 @@ class RouteTable:
         dirty_hosts: set[str] | None = None,
     ) -> RouteTable:
         by_host: dict[str, list[Rule]] = {host: [] for host in rule_set.host_defaults}
-        for rule in rule_set.rules:
-            for host in rule.hostnames or ("",):
-                rules = by_host.get(host)
-                if rules is None:
-                    rules = by_host[host] = []
-                rules.append(rule)
+        reused: dict[str, _VirtualHost] = {}
+        if previous is not None and dirty_hosts is not None and frontend is not None:
+            # The hosts no change touched keep their virtual host; PERF: the front-end
+            # gives the rules of the others alone (Ingress by Ingress), so that a change
+            # costs the hosts it touches, not a pass over every rule of the table.
+            for host in by_host:
+                if host not in dirty_hosts:
+                    vhost = previous._vhost(host)
+                    if vhost is not None:
+                        reused[host] = vhost
+            by_host.update(frontend.rules_by_host(by_host.keys() - reused.keys()))
+        else:
+            for rule in rule_set.rules:
+                for host in rule.hostnames or ("",):
+                    rules = by_host.get(host)
+                    if rules is None:
+                        rules = by_host[host] = []
+                    rules.append(rule)
         exact: dict[str, _VirtualHost] = {}
         wildcard: dict[str, _VirtualHost] = {}
         any_host: _VirtualHost | None = None
         for host, rules in by_host.items():
-            vhost = None
-            if previous is not None and dirty_hosts is not None and host not in dirty_hosts:
-                vhost = previous._vhost(host)
+            vhost = reused.get(host)
             if vhost is None:
                 # PERF: timsort is linear on rules already in precedence order.
-                rules.sort(key=_precedence)
+                rules.sort(key=_PRECEDENCE)
                 vhost = _build_vhost(host, rules, rule_set.host_defaults.get(host))
             if not host:
                 any_host = vhost
@@ -472,24 +706,12 @@ class RouteTable:
             vhost = self.virtual_host(host)
             if vhost is None:
                 return self._catch_all
-        if vhost.conditional:
-            return vhost.match_request(path or "/", GET) or vhost.default
+        # PERF: no test of `vhost.conditional` here: a conditional host's `match` is its
+        # `match_request` for a GET without headers (`_ConditionalVirtualHost`).
         return vhost.match(path or "/") or vhost.default
 
-    def decide(self, request: Request, policy: DecisionPolicy = DEFAULT_POLICY) -> Decision:
-        """The whole decision for one request: forward, redirect or respond.
-
-        Host validation, path normalisation (by `policy.paths`), the virtual host, the
-        rule (with its conditions), the rule's filters and the answer: every executor
-        runs what this returns and decides nothing by itself (`ingresslib.routing._decide`
-        documents each step).
-
-        Args:
-            request: the request as received.
-            policy: how to decide (path normalisation, HTTPS redirects); executors keep
-                one for their lifetime.
-        """
-        return decide(self, request, policy)
+    # PERF: the function itself, not a method that calls it (a Python call less per request).
+    decide = decide
 
     def virtual_host(self, host: str | None) -> _VirtualHost | None:
         """The virtual host that claims a Host header value (None: no rule host claims it)."""
@@ -600,11 +822,12 @@ class RouteTable:
 
     def __len__(self) -> int:
         """The number of routes that can win."""
-        return sum(len(v.routes) for v in self.virtual_hosts())
+        # PERF: counted without making the Routes (`ingresslib serve` reports it per table).
+        return sum(len(v) for v in self.virtual_hosts())
 
 
-def _precedence(rule: Rule) -> tuple[Any, ...]:
-    return rule.precedence
+#: The sort key of rules (PERF: attrgetter, not a Python function called per rule).
+_PRECEDENCE = operator.attrgetter("precedence")
 
 
 _WELL_KNOWN_PORTS = {"http": 80, "https": 443}
