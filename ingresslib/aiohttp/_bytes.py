@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from multidict import CIMultiDict
 
-__all__ = ["exact_header_bytes", "install", "latin1_headers"]
+__all__ = ["exact_header_bytes", "install", "latin1_fields", "latin1_headers"]
 
 _Serializer = Callable[[str, "CIMultiDict[str]"], bytes]
 
@@ -43,7 +43,16 @@ _ORIGINAL: _Serializer | None = None
 
 def latin1_headers(fields: Iterable[tuple[bytes, bytes]]) -> CIMultiDict[str]:
     """Header fields as the str aiohttp takes, one character per byte (latin-1)."""
-    return CIMultiDict((name.decode("latin-1"), value.decode("latin-1")) for name, value in fields)
+    return CIMultiDict(latin1_fields(fields))
+
+
+def latin1_fields(fields: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    """The same as a list of pairs: what `ClientSession.request(headers=...)` takes.
+
+    PERF: aiohttp's client copies the fields into a CIMultiDict of its own, so the request
+    side passes pairs and builds no CIMultiDict of ours.
+    """
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in fields]
 
 
 def _serialize_headers(status_line: str, headers: CIMultiDict[str]) -> bytes:
@@ -52,6 +61,8 @@ def _serialize_headers(status_line: str, headers: CIMultiDict[str]) -> bytes:
     head = original(status_line, headers)
     if not _EXACT.get():
         return head
+    if head.isascii():
+        return head  # PERF: ASCII fields are the same bytes either way (the common case)
     end = head.find(b"\r\n")
     try:
         return head[:end] + head[end:].decode("utf-8").encode("latin-1")

@@ -15,7 +15,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
 
-from ingresslib.aiohttp._bytes import latin1_headers
+from ingresslib.aiohttp._bytes import latin1_fields, latin1_headers
 from ingresslib.aiohttp._middleware import DECISION_KEY, response_of
 from ingresslib.endpoints import Endpoint
 from ingresslib.proxy import (
@@ -66,7 +66,7 @@ def forwarded_request_headers(
     endpoint: Endpoint,
     trusted_proxies: TrustedProxies = _NOBODY,
     changes: HeaderChanges | None = None,
-) -> CIMultiDict[str]:
+) -> list[tuple[str, str]]:
     """The headers sent upstream for `request`, for aiohttp's client.
 
     `ingresslib.proxy.forward_request_headers`, the rules both proxies share (docs/proxy.md),
@@ -88,7 +88,7 @@ def forwarded_request_headers(
         port=arrival_port(request),
         host=None if authority is None else authority.encode("latin-1"),
     )
-    return latin1_headers(fields if changes is None else edit_headers(fields, changes))
+    return latin1_fields(fields if changes is None else edit_headers(fields, changes))
 
 
 def forwarded_response_headers(
