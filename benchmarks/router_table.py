@@ -566,7 +566,11 @@ def format_table(results: dict[tuple[int, int], dict[str, float]]) -> str:
 
 
 def build_times(repeats: int) -> list[tuple[str, float]]:
-    """Best-of-`repeats` wall time, in ms, of building and updating 10,000-path tables."""
+    """Best-of-`repeats` wall time, in ms, of building and updating 10,000-path tables.
+
+    As timeit times them: with the cyclic garbage collector off, except in the row that
+    says it is on.
+    """
     rows: list[tuple[str, float]] = []
     for hosts in (1, 200):
         work = workload(10_000, hosts)
@@ -575,13 +579,24 @@ def build_times(repeats: int) -> list[tuple[str, float]]:
         table = ingresslib.RouteTable.build(resources)
         changed = manifests(work, port=81)[0]
         replacement = next(iter(ingresslib.load_manifests([changed])))
+        # timeit turns the cyclic garbage collector off while it times; a build of some
+        # 100,000 objects sets it off, so the second timer turns it on again.
         build = timeit.Timer(functools.partial(ingresslib.RouteTable.build, resources))
+        build_with_gc = timeit.Timer(
+            functools.partial(ingresslib.RouteTable.build, resources), setup="gc.enable()"
+        )
         update = timeit.Timer(
             functools.partial(table.with_changes, upserted=[replacement], deleted=[])
         )
         load = timeit.Timer(functools.partial(ingresslib.load_manifests, documents))
         label = f"10,000 paths, {hosts:,} host{'s' if hosts > 1 else ''}"
         rows.append((f"`RouteTable.build`, {label}", min(build.repeat(repeats, 1)) * 1e3))
+        rows.append(
+            (
+                f"`RouteTable.build`, {label}, cyclic GC on",
+                min(build_with_gc.repeat(repeats, 1)) * 1e3,
+            )
+        )
         rows.append(
             (
                 f"`with_changes` replacing 1 Ingress ({PATHS_PER_INGRESS} paths), {label}",
@@ -591,6 +606,52 @@ def build_times(repeats: int) -> list[tuple[str, float]]:
         rows.append(
             (f"`load_manifests` (not part of the goal), {label}", min(load.repeat(3, 1)) * 1e3)
         )
+    return rows
+
+
+def _decide_built(decide: Callable[[Any], Any], requests: Sequence[tuple[str, str]]) -> None:
+    """The decide column's unit: a Request built per call."""
+    request = ingresslib.Request
+    for host, path in requests:
+        decide(request(host=host, path=path))
+
+
+def _decide_each(decide: Callable[[Any], Any], requests: Sequence[ingresslib.Request]) -> None:
+    for item in requests:
+        decide(item)
+
+
+def decide_rows(repeats: int) -> list[tuple[int, float, float, float, float]]:
+    """(rules, match, decide(Request(...)), decide(prebuilt), decide missing its memo) in ns.
+
+    The first three route the request mix of the main table (every decision of it is in
+    the table's memo after the first batch). The last routes 8,192 distinct requests (the
+    mix's, with a distinct last segment), more than the memo keeps (4,096), in turn, so
+    that every decision is made afresh: Host validation (its memo hits), path
+    normalisation, the match and a new Decision.
+    """
+    rows: list[tuple[int, float, float, float, float]] = []
+    for rules in (10, 2_000, 10_000):
+        work = workload(rules, 1)
+        table = build_table(work)
+        prebuilt = [ingresslib.Request(host=host, path=path) for host, path in work.requests]
+        fresh = [
+            ingresslib.Request(host=host, path=f"{path}/{n}")
+            for n, (host, path) in enumerate(work.requests * 4)
+        ]
+        units = {
+            "match": (functools.partial(run_batch, table.match, work.requests), 1),
+            "built": (functools.partial(_decide_built, table.decide, work.requests), 1),
+            "prebuilt": (functools.partial(_decide_each, table.decide, prebuilt), 1),
+            "fresh": (functools.partial(_decide_each, table.decide, fresh), 4),
+        }
+        best: dict[str, float] = {}
+        for _ in range(repeats):
+            for name, (unit, batches) in units.items():
+                seconds = timeit.Timer(unit).timeit(10) / 10 / (batches * len(work.requests))
+                best[name] = min(best.get(name, seconds), seconds)
+        ns = {name: seconds * 1e9 for name, seconds in best.items()}
+        rows.append((rules, ns["match"], ns["built"], ns["prebuilt"], ns["fresh"]))
     return rows
 
 
@@ -688,6 +749,17 @@ def main(argv: Sequence[str] = ()) -> int:
     print("| Host headers | ingresslib | floor | ingresslib / floor |\n|---|---:|---:|---:|")
     for label, ours, floor in host_forms(repeats):
         print(f"| {label} | {ours:.0f} | {floor:.0f} | {ours / floor:.2f}x |")
+    print()
+    print("## decide() for a plain forward, normalisation on (ns per call, 1 host)\n")
+    print(
+        "| rules | match | `decide(Request(...))` | decide / match | `decide(request)`, "
+        "prebuilt | `decide`, memo missed |\n|---:|---:|---:|---:|---:|---:|"
+    )
+    for rules, match_ns, built_ns, prebuilt_ns, fresh_ns in decide_rows(repeats):
+        print(
+            f"| {rules:,} | {match_ns:.0f} | {built_ns:.0f} | {built_ns / match_ns:.2f}x "
+            f"| {prebuilt_ns:.0f} | {fresh_ns:.0f} |"
+        )
     print()
     print("## Build and update (best of 7, ms)\n")
     print("| what | ms |\n|---|---:|")

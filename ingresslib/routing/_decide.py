@@ -293,7 +293,8 @@ def _finish(  # noqa: PLR0917 -- private, called from two places with every argu
             policy=policy,
             reusable=reusable,
         )
-    backends = match.backends
+    # PERF: the rule's backends, read once (not RouteMatch.backends, a property call).
+    backends = () if rule is None else rule.backends
     if not backends:
         return Decision("respond", 500, match=match, path=path, host=name, reusable=reusable)
     # PERF: every field given, in field order (ingresslib.rules._construct).

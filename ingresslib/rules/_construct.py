@@ -52,22 +52,24 @@ def direct_constructor(cls: type[T]) -> Callable[..., T]:
             raise TypeError(f"{cls.__name__}.{field.name} is not a slot")
     # The builder: the same layout (no slot of its own), plain attribute setting. Both
     # methods are object's, so that CPython gives it the generic C setter (it would call
-    # a Python-level one if either stayed cls's).
+    # a Python-level one if either stayed cls's); object's `__init__` too, so that
+    # `_builder()` is a C-level call (cheaper than `object.__new__(_builder)`).
     builder = type(
         f"_{cls.__name__}Builder",
         (cls,),
         {
             "__slots__": (),
+            "__init__": object.__init__,
             "__setattr__": object.__setattr__,
             "__delattr__": object.__delattr__,
             "__module__": cls.__module__,
         },
     )
     arguments = ", ".join(f"v{index}" for index in range(len(fields)))
-    lines = [f"def new({arguments}):", "    self = _new(_builder)"]
+    lines = [f"def new({arguments}):", "    self = _builder()"]
     lines += [f"    self.{field.name} = v{index}" for index, field in enumerate(fields)]
     lines += ["    self.__class__ = _cls", "    return self"]
-    namespace: dict[str, Any] = {"_new": object.__new__, "_builder": builder, "_cls": cls}
+    namespace: dict[str, Any] = {"_builder": builder, "_cls": cls}
     # Generated from the class's own field names, as attrs generates its __init__.
     exec(
         compile("\n".join(lines), f"<direct constructor of {cls.__qualname__}>", "exec"), namespace
