@@ -30,7 +30,7 @@ from typing import Any
 
 import attrs
 
-from ingresslib.kubernetes import LeaderElector, StatusWriter, Watcher
+from ingresslib.kubernetes import GatewayStatusWriter, LeaderElector, StatusWriter, Watcher
 from ingresslib.kubernetes import Snapshot as ClusterSnapshot
 from ingresslib.kubernetes._client import require_kubernetes_asyncio
 from ingresslib.plugins import PathMatcherError
@@ -177,6 +177,24 @@ class ClusterSource:
                 )
             except ValueError as error:
                 raise SourceError(str(error)) from error
+        # Gateway API mode with a controller: the leader writes the Gateway API status of
+        # our classes (ingresslib.kubernetes.GatewayStatusWriter), with the addresses the
+        # Ingress status writer publishes.
+        self.gateway_status: GatewayStatusWriter | None = None
+        if config.gateways and config.controller:
+            if self.elector is None:
+                self.elector = LeaderElector(
+                    kube,
+                    name=cluster.election_id,
+                    namespace=election_namespace(cluster),
+                    context=cluster.context,
+                )
+            self.gateway_status = GatewayStatusWriter(
+                self.watcher,
+                self.elector,
+                controller=config.controller,
+                addresses_from=self.status,
+            )
         self._generation = 0
         self._certificates: tuple[_CertificateKey, CertificateStore] | None = None
         self._lint: tuple[RouteTable, tuple[Service, ...], list[LintFinding]] | None = None
@@ -194,9 +212,12 @@ class ClusterSource:
             await self.watcher.stop()
             raise SourceError(f"cannot load the cluster configuration: {error}") from error
         first = await self.watcher.wait_synced()
-        if self.elector is not None and self.status is not None:
+        if self.elector is not None:
             await self.elector.start()
+        if self.status is not None:
             await self.status.start()
+        if self.gateway_status is not None:
+            await self.gateway_status.start()
         self._generation = first.generation
         return await self._convert(first)
 
@@ -210,6 +231,8 @@ class ClusterSource:
 
     async def aclose(self) -> None:
         """Stop writing status (releasing the Lease) and watching."""
+        if self.gateway_status is not None:
+            await self.gateway_status.stop()
         if self.status is not None:
             await self.status.stop()
         if self.elector is not None:

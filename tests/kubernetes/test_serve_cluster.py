@@ -21,7 +21,7 @@ import yaml
 
 from ingresslib import testing
 from tests.certificates import CA, leaf_der
-from tests.kubernetes.conftest import KubeAPIServer
+from tests.kubernetes.conftest import GatewayAPICRDs, KubeAPIServer
 from tests.serve_process import ROOT, ServeProcess, http_upstream
 from tests.support import free_port
 
@@ -403,3 +403,96 @@ def test_serve_source_usage_errors_exit_2(arguments: list[str], message: str) ->
     )
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
+
+
+# --------------------------------------------------------------------------- Gateway API
+
+GATEWAY_GROUP = "gateway.networking.k8s.io"
+
+
+def test_serve_a_gateway_from_the_cluster_and_write_its_status(
+    gateway_api: GatewayAPICRDs, cluster: Cluster, tmp_path: Path
+) -> None:
+    # `serve --gateway` from a cluster, as the ServiceAccount of examples/deploy (its RBAC
+    # rules only): the Gateway's listener serves its HTTPRoute, and the leader writes the
+    # Gateway API status of our class.
+    ns = cluster.namespace
+    server = cluster.server
+    class_name = f"gw-{ns}"
+    call(
+        server,
+        "POST",
+        f"/apis/{GATEWAY_GROUP}/v1/gatewayclasses",
+        {
+            "apiVersion": f"{GATEWAY_GROUP}/v1",
+            "kind": "GatewayClass",
+            "metadata": {"name": class_name},
+            "spec": {"controllerName": cluster.controller},
+        },
+    )
+    call(
+        server,
+        "POST",
+        f"/apis/{GATEWAY_GROUP}/v1/namespaces/{ns}/gateways",
+        {
+            "apiVersion": f"{GATEWAY_GROUP}/v1",
+            "kind": "Gateway",
+            "metadata": {"name": "edge"},
+            "spec": {
+                "gatewayClassName": class_name,
+                "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}],
+            },
+        },
+    )
+    call(
+        server,
+        "POST",
+        f"/apis/{GATEWAY_GROUP}/v1/namespaces/{ns}/httproutes",
+        {
+            "apiVersion": f"{GATEWAY_GROUP}/v1",
+            "kind": "HTTPRoute",
+            "metadata": {"name": "api"},
+            "spec": {
+                "parentRefs": [{"name": "edge"}],
+                "hostnames": ["gw.test"],
+                "rules": [{"backendRefs": [{"name": "alpha", "port": 80}]}],
+            },
+        },
+    )
+    kubeconfig = service_account_kubeconfig(server, ns, tmp_path / "kubeconfig")
+    local = free_port()
+    process = ServeProcess(
+        tmp_path / "serve.log",
+        f"--kubeconfig={kubeconfig}",
+        f"--controller={cluster.controller}",
+        f"--watch-namespace={ns}",
+        f"--gateway={ns}/edge",
+        f"--listener-port=80={local}",
+        f"--election-namespace={ns}",
+        f"--election-id=gateway-{ns}",
+        "--allow-loopback-endpoints",
+        ready_timeout=TIMEOUT,
+    )
+    try:
+        assert process.get("gw.test", "/x", local)[::2] == (200, "alpha /x\n")
+        assert process.get("other.test", "/x", local)[0] == 404
+
+        def accepted() -> bool:
+            route = call(server, "GET", f"/apis/{GATEWAY_GROUP}/v1/namespaces/{ns}/httproutes/api")
+            parents = route.get("status", {}).get("parents") or []
+            return any(
+                p["controllerName"] == cluster.controller
+                and {c["type"]: c["status"] for c in p["conditions"]}.get("Accepted") == "True"
+                for p in parents
+            )
+
+        process.wait_for(accepted, "the route's status", TIMEOUT)
+        gw = call(server, "GET", f"/apis/{GATEWAY_GROUP}/v1/namespaces/{ns}/gateways/edge")
+        conditions = {c["type"]: c["status"] for c in gw["status"]["conditions"]}
+        assert conditions == {"Accepted": "True", "Programmed": "True"}
+        assert [(i["name"], i["attachedRoutes"]) for i in gw["status"]["listeners"]] == [
+            ("http", 1)
+        ]
+    finally:
+        assert process.stop() == 0, process.output()
+    assert "Traceback" not in process.output()
