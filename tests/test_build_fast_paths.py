@@ -306,7 +306,7 @@ def test_lazy_routes_equal_eager_routes(rule_list: list[Rule], ask_conflicts_fir
             if kind == "exact":
                 assert vhost.exact[key] is route.result
             elif kind == "prefix":
-                assert _trie_node(vhost.top, key).route is route.result
+                assert _trie_node(vhost.top, key, {}).route is route.result
             else:
                 assert route in vhost.literal
 

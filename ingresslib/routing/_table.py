@@ -24,7 +24,6 @@ The table knows no API: `RouteTable.build` asks the Ingress front-end
 from __future__ import annotations
 
 import operator
-import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -359,6 +358,7 @@ def _build_vhost(  # noqa: PLR0915 -- one loop over the rules, the index kinds i
         return _build_conditional_vhost(host, rules, default)
     exact: dict[str, RouteMatch] = {}
     top = _new_node()
+    segments: dict[str, str] = {}
     literal: list[Route] = []
     patterns: list[Route] = []
     # Identical claims: an exact path already in `exact`, a prefix node that has a route,
@@ -378,7 +378,7 @@ def _build_vhost(  # noqa: PLR0915 -- one loop over the rules, the index kinds i
             # when asked for (`routes`).
             if matcher == "prefix":
                 key = path.value.rstrip("/") or "/"  # normalize_prefix, inlined
-                node = _trie_node(top, key)
+                node = _trie_node(top, key, segments)
                 if node.route is not None:
                     losers.append((rule, match, None))
                     continue
@@ -400,7 +400,7 @@ def _build_vhost(  # noqa: PLR0915 -- one loop over the rules, the index kinds i
                     if not lost:
                         exact[key] = route.result
                 elif kind == "prefix":
-                    node = _trie_node(top, key)
+                    node = _trie_node(top, key, segments)
                     lost = node.route is not None
                     if not lost:
                         node.route = route.result
@@ -442,6 +442,7 @@ def _build_conditional_vhost(
     """`_build_vhost` for a host with conditional rules: candidate lists per leaf."""
     exact_candidates: dict[str, list[Candidate]] = {}
     top = _new_node()
+    segments: dict[str, str] = {}
     literal: list[Route] = []
     patterns: list[Route] = []
     winners: dict[tuple[Any, ...], Route] = {}
@@ -466,7 +467,7 @@ def _build_conditional_vhost(
             if kind == "exact":
                 exact_candidates.setdefault(compiled.key, []).append(candidate)
             elif kind == "prefix":
-                node = _trie_node(top, compiled.key)
+                node = _trie_node(top, compiled.key, segments)
                 if node.candidates is None:
                     node.candidates = []
                     node.length = compiled.length
@@ -491,8 +492,13 @@ def _build_conditional_vhost(
     )
 
 
-def _trie_node(top: _Node, key: str) -> _Node:
-    """The node of a prefix key, created with its parents where missing."""
+def _trie_node(top: _Node, key: str, segments: dict[str, str]) -> _Node:
+    """The node of a prefix key, created with its parents where missing.
+
+    `segments` holds the segment strings of the host's trie so far: a segment that recurs
+    ("v1", "api") is kept once (PERF: memory; a local dict, as sys.intern's global one
+    costs more to grow and to leave).
+    """
     node = top
     # "/" is the node below the key "", "/a/b" the nodes "", "a", "b".
     for segment in ("",) if key == "/" else key.split("/"):
@@ -508,8 +514,7 @@ def _trie_node(top: _Node, key: str) -> _Node:
             child.route = None
             child.length = 0
             child.candidates = None
-            # PERF: segments recur across paths ("v1", "api"): one string each.
-            children[sys.intern(segment)] = child
+            children[segments.setdefault(segment, segment)] = child
         node = child
     return node
 
