@@ -130,6 +130,12 @@ def test_a_less_specific_hostname_serves_what_the_more_specific_do_not(
     assert _served_by(table, host, path) == expected
     match = table.match(host, path)
     assert (404 if match is None else match.backend.describe().partition(":")[0]) == expected
+    # explain() accounts for the same answer, the fallback included.
+    assert isinstance(table, ingresslib.routing.ScopedRouteTable)
+    explained = table.explain(host, path).result
+    assert (404 if explained is None else explained.backend.describe().partition(":")[0]) == (
+        expected
+    )
 
 
 def test_the_most_specific_hostname_wins_whatever_the_path_length() -> None:

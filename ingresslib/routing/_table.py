@@ -1153,4 +1153,15 @@ class ScopedRouteTable(RouteTable):
             f"listener {scope.name!r} (port {scope.port}, {hostname}) takes {name!r}, the "
             "most specific listener hostname first; only its routes are considered. "
         )
+        if inner.result is None:
+            # As `decide` and `match` do: the rules of less specific hostnames (see
+            # `_HostFallbacks`) when none of the most specific one's matches.
+            for layer in self._fallbacks.get(id(scope), _NO_FALLBACKS).after_first(name):
+                fallback = explain(layer, host, path, method=method, headers=headers, query=query)
+                if fallback.result is not None:
+                    passed = (
+                        f"no rule of the most specific route hostname matched; "
+                        f"{fallback.host_decision}"
+                    )
+                    return attrs.evolve(fallback, host_decision=listener + passed)
         return attrs.evolve(inner, host_decision=listener + inner.host_decision)
