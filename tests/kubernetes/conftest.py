@@ -841,10 +841,11 @@ class GatewayAPICRDs:
         )
 
 
-def remove_gateway_api_crds(server: KubeAPIServer, timeout: float = 60.0) -> None:
+def remove_gateway_api_crds(server: KubeAPIServer, timeout: float = 180.0) -> None:
     """Delete every CRD of the gateway.networking.k8s.io group and wait until it is gone.
 
-    The apiserver's CRD finalizer deletes the objects of each kind first.
+    The apiserver's CRD finalizer deletes the objects of each kind first; on a loaded
+    machine that took more than a minute once (hence the generous timeout).
     """
     items = server.request("GET", CRDS).body.get("items") or []
     names = [i["metadata"]["name"] for i in items if i["spec"]["group"] == GATEWAY_API_GROUP]
