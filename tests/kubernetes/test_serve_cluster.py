@@ -90,10 +90,19 @@ def call(server: KubeAPIServer, method: str, path: str, body: Any = None) -> dic
 
 
 def replace(server: KubeAPIServer, path: str, change: Callable[[dict[str, Any]], None]) -> None:
-    """GET, change and PUT an object (the PUT carries the resourceVersion read)."""
-    current = call(server, "GET", path)
-    change(current)
-    call(server, "PUT", path, current)
+    """GET, change and PUT an object (the PUT carries the resourceVersion read).
+
+    A 409 means another writer (the gateway's status writer) updated the object in between:
+    read it again and retry, as every Kubernetes client does with optimistic concurrency.
+    """
+    for _ in range(10):
+        current = call(server, "GET", path)
+        change(current)
+        response = server.request("PUT", path, current)
+        if response.status != 409:
+            assert response.status == 200, response
+            return
+    raise AssertionError(f"PUT {path}: still conflicting after 10 attempts")
 
 
 class Cluster:
