@@ -16,9 +16,11 @@ Ingress:
   rules for that host (the oldest such Ingress that has one)", else the controller's
   default backend; for requests no host claims, "the spec.defaultBackend of the oldest
   Ingress that has one", else the controller's;
-- the HTTPS redirect of the TLS hosts of an Ingress (ingress-nginx: "By default the
-  controller redirects (308) to HTTPS if TLS is enabled for that ingress"), unless its
-  `nginx.ingress.kubernetes.io/ssl-redirect` annotation is "false".
+- the annotations, by the annotation plugins (`ingresslib.ingress.annotations`: the
+  ingress-nginx set, then third parties' `ingresslib.plugins.register_annotation_plugin`):
+  their filters on every rule of the Ingress, the problems they find, and the Ingresses
+  they refuse (not routed at all, as ingress-nginx refuses them); the HTTPS redirect of
+  the TLS hosts is one of them (`ssl-redirect`, on by default).
 """
 
 from __future__ import annotations
@@ -28,6 +30,21 @@ from collections.abc import Iterable, Iterator, Mapping, Set
 
 import attrs
 
+from ingresslib.ingress.annotations import (
+    BUILTIN_PLUGINS,
+    SSL_REDIRECT_ANNOTATION,
+    Annotated,
+    annotate,
+    apply_host_plugins,
+)
+from ingresslib.plugins._annotations import (
+    AnnotationContext,
+    AnnotationPlugin,
+    AnnotationProblem,
+    HostWidePlugin,
+    ObjectRef,
+    annotation_plugins,
+)
 from ingresslib.resources._meta import age_key
 from ingresslib.resources._networking import (
     Ingress,
@@ -37,10 +54,8 @@ from ingresslib.resources._networking import (
 )
 from ingresslib.rules._backend import Backend
 from ingresslib.rules._construct import direct_constructor
-from ingresslib.rules._hosts import normalize_host
 from ingresslib.rules._model import (
     Filter,
-    HTTPSRedirect,
     Match,
     PathMatch,
     Rule,
@@ -63,9 +78,6 @@ __all__ = [
 
 #: Per-Ingress choice of the ImplementationSpecific path matcher (e.g. "regex").
 PATH_MATCHER_ANNOTATION = "ingresslib.dev/path-matcher"
-
-#: ingress-nginx's per-Ingress switch: "false" keeps plain HTTP on a TLS host (no redirect).
-SSL_REDIRECT_ANNOTATION = "nginx.ingress.kubernetes.io/ssl-redirect"
 
 #: (namespace, name) of an Ingress.
 IngressKey = tuple[str, str]
@@ -168,15 +180,11 @@ def _source(ingress: Ingress) -> Source:
     return Source("Ingress", meta.namespace, meta.name, meta.creation_timestamp, ingress)
 
 
-def _filters(ingress: Ingress) -> tuple[Filter, ...]:
-    if not ingress.spec.tls:
-        return ()
-    if ingress.metadata.annotations.get(SSL_REDIRECT_ANNOTATION) == "false":
-        return ()
-    hosts = frozenset(
-        name for tls in ingress.spec.tls for host in tls.hosts if (name := normalize_host(host))
-    )
-    return (HTTPSRedirect(hosts),) if hosts else ()
+def _plugins() -> tuple[AnnotationPlugin, ...]:
+    """The built-in plugins, then the registered ones, in phase order (a stable sort)."""
+    builtin = {plugin.name for plugin in BUILTIN_PLUGINS}
+    extra = tuple(plugin for plugin in annotation_plugins() if plugin.name not in builtin)
+    return tuple(sorted((*BUILTIN_PLUGINS, *extra), key=lambda plugin: plugin.phase))
 
 
 def _implementation_specific(ingress: Ingress, options: IngressOptions) -> str:
@@ -186,9 +194,18 @@ def _implementation_specific(ingress: Ingress, options: IngressOptions) -> str:
     )
 
 
-def ingress_rules(ingress: Ingress, options: IngressOptions) -> tuple[Rule, ...]:
-    """The path rules of one Ingress, in `spec.rules[i].http.paths[j]` order."""
-    return _ingress_rules(ingress, options, _source(ingress), _filters(ingress))
+def ingress_rules(
+    ingress: Ingress, options: IngressOptions, context: AnnotationContext | None = None
+) -> tuple[Rule, ...]:
+    """The path rules of one Ingress, in `spec.rules[i].http.paths[j]` order.
+
+    Its annotations are read by every plugin (with the Secrets and Services of
+    `context`); an Ingress the plugins refuse has no rules.
+    """
+    annotated = annotate(ingress, context or AnnotationContext(), _plugins())
+    if annotated.rejected is not None:
+        return ()
+    return _ingress_rules(ingress, options, _source(ingress), annotated.filters)
 
 
 def _ingress_rules(
@@ -273,24 +290,37 @@ def _default_rule(
     )
 
 
-# (the Ingress, its path rules, its rule hosts, its host-default rule, its catch-all rule)
-_Compiled = tuple[Ingress, tuple[Rule, ...], tuple[str, ...], "Rule | None", "Rule | None"]
+# (the Ingress, its path rules, its rule hosts, its host-default rule, its catch-all rule,
+# what the annotation plugins made of it)
+_Compiled = tuple[
+    Ingress, tuple[Rule, ...], tuple[str, ...], "Rule | None", "Rule | None", Annotated
+]
 
 
-def _compile(ingress: Ingress, options: IngressOptions) -> _Compiled:
+def _compile(
+    ingress: Ingress,
+    options: IngressOptions,
+    context: AnnotationContext,
+    plugins: tuple[AnnotationPlugin, ...],
+) -> _Compiled:
+    annotated = annotate(ingress, context, plugins)
+    if annotated.rejected is not None:
+        # ingress-nginx drops an Ingress whose annotations it refuses: it claims no host.
+        return (ingress, (), (), None, None, annotated)
     hosts = tuple(dict.fromkeys(rule.host.lower() for rule in ingress.spec.rules))
     # PERF: one Source and one filter tuple per Ingress, shared by all of its rules.
     source = _source(ingress)
-    filters = _filters(ingress)
+    filters = annotated.filters
     rules = _ingress_rules(ingress, options, source, filters)
     if ingress.spec.default_backend is None:
-        return (ingress, rules, hosts, None, None)
+        return (ingress, rules, hosts, None, None, annotated)
     return (
         ingress,
         rules,
         hosts,
         _default_rule(ingress, "host-default", source, filters),
         _default_rule(ingress, "default", source, filters),
+        annotated,
     )
 
 
@@ -316,12 +346,16 @@ class IngressFrontEnd:
         classes: every IngressClass known.
         selected: the Ingresses the classes select, oldest first.
         ignored: the Ingresses no class selects.
+        context: the Secrets and Services the annotation plugins may read.
+        plugins: the annotation plugins, in phase order.
     """
 
     options: IngressOptions
     classes: tuple[IngressClass, ...]
     selected: tuple[Ingress, ...]
     ignored: tuple[Ingress, ...]
+    context: AnnotationContext
+    plugins: tuple[AnnotationPlugin, ...]
     # Per Ingress: its path rules, and its default backend as a host default and as the
     # catch-all (None without one). PERF: compiled once per Ingress object, so that a
     # changed Ingress recompiles alone.
@@ -335,9 +369,26 @@ class IngressFrontEnd:
         classes: Iterable[IngressClass],
         options: IngressOptions,
         previous: IngressFrontEnd | None = None,
+        *,
+        context: AnnotationContext | None = None,
+        changed: Set[ObjectRef] = frozenset(),
     ) -> IngressFrontEnd:
-        """Select and compile Ingresses (reusing `previous`'s rules of unchanged objects)."""
+        """Select and compile Ingresses (reusing `previous`'s rules of unchanged objects).
+
+        Args:
+            ingresses: the Ingresses.
+            classes: the IngressClasses.
+            options: how Ingresses are selected and read.
+            previous: the front-end this one follows, whose compiled Ingresses are kept
+                when the Ingress and every object its annotations read are unchanged.
+            context: the Secrets and Services for the annotation plugins (default:
+                `previous`'s, else none).
+            changed: the objects of `context` that changed since `previous`.
+        """
         classes = tuple(classes)
+        if context is None:
+            context = AnnotationContext() if previous is None else previous.context
+        plugins = _plugins() if previous is None else previous.plugins
         selected, ignored = select_ingresses(
             ingresses,
             classes,
@@ -353,8 +404,10 @@ class IngressFrontEnd:
             cached = known.get(key)
             compiled[key] = (
                 cached
-                if cached is not None and cached[0] is ingress
-                else _compile(ingress, options)
+                if cached is not None
+                and cached[0] is ingress
+                and (not changed or changed.isdisjoint(cached[5].reads))
+                else _compile(ingress, options, context, plugins)
             )
         default = options.default_backend
         return cls(
@@ -362,6 +415,8 @@ class IngressFrontEnd:
             classes=classes,
             selected=tuple(selected),
             ignored=tuple(ignored),
+            context=context,
+            plugins=plugins,
             compiled=compiled,
             controller_default=None if default is None else _controller_rule(default),
         )
@@ -374,9 +429,13 @@ class IngressFrontEnd:
         """The next front-end and the rule hosts it changed (None: every host changed).
 
         Args:
-            upserted: new or changed resources (Ingresses, IngressClasses).
+            upserted: new or changed resources (Ingresses, IngressClasses; Secrets and
+                Services, which recompile the Ingresses whose annotations read them).
             deleted: removed resources, or `(namespace, name)` keys of removed Ingresses.
         """
+        upserted = list(upserted)
+        deleted = list(deleted)
+        context, changed = self.context.changed(upserted, deleted)
         ingresses: dict[IngressKey, Ingress] = {key_of(i): i for i in self.ignored}
         ingresses.update((key_of(i), i) for i in self.selected)
         classes = {c.name: c for c in self.classes}
@@ -402,8 +461,17 @@ class IngressFrontEnd:
                 touch(ingresses.get(key_of(item)))
                 touch(item)
                 ingresses[key_of(item)] = item
+        if changed:
+            for ingress in self.selected:
+                if not changed.isdisjoint(self._compiled[key_of(ingress)][5].reads):
+                    touch(ingress)
         following = type(self).build(
-            ingresses.values(), classes.values(), self.options, previous=self
+            ingresses.values(),
+            classes.values(),
+            self.options,
+            previous=self,
+            context=context,
+            changed=changed,
         )
         return following, None if classes_changed else dirty
 
@@ -420,7 +488,7 @@ class IngressFrontEnd:
         """
         found: dict[str, list[Rule]] = {}
         for ingress in self.selected:  # oldest first
-            _, path_rules, ingress_hosts, _, _ = self._compiled[key_of(ingress)]
+            _, path_rules, ingress_hosts, _, _, _ = self._compiled[key_of(ingress)]
             if hosts.isdisjoint(ingress_hosts):
                 continue
             for rule in path_rules:
@@ -430,7 +498,20 @@ class IngressFrontEnd:
                     if rules is None:
                         rules = found[host] = []
                     rules.append(rule)
+        if self._host_wide:
+            for host, rules in found.items():
+                found[host] = apply_host_plugins(host, rules, self.plugins)
         return found
+
+    @property
+    def _host_wide(self) -> bool:
+        return any(isinstance(plugin, HostWidePlugin) for plugin in self.plugins)
+
+    def annotation_problems(self) -> Iterator[tuple[Ingress, AnnotationProblem]]:
+        """Every problem the annotation plugins found, oldest Ingress first."""
+        for ingress in self.selected:
+            for problem in self._compiled[key_of(ingress)][5].problems:
+                yield ingress, problem
 
     def rule_set(self) -> RuleSet:
         """The rules and fallbacks of the selected Ingresses."""
@@ -439,13 +520,23 @@ class IngressFrontEnd:
         host_defaults: dict[str, Rule | None] = {}
         catch_all: Rule | None = None
         for ingress in self.selected:  # oldest first
-            _, path_rules, hosts, host_default, default = self._compiled[key_of(ingress)]
+            _, path_rules, hosts, host_default, default, _ = self._compiled[key_of(ingress)]
             rules.extend(path_rules)
             if catch_all is None:
                 catch_all = default
             for host in hosts:
                 if host_defaults.get(host) is None:
                     host_defaults[host] = host_default
+        if self._host_wide:
+            # A host-wide plugin (ingress-nginx's use-regex) sees every rule of a host.
+            by_host: dict[str, list[Rule]] = {}
+            for rule in rules:
+                by_host.setdefault(rule.hostnames[0], []).append(rule)
+            rules = [
+                rule
+                for host, host_rules in by_host.items()
+                for rule in apply_host_plugins(host, host_rules, self.plugins)
+            ]
         fallback = self._controller_default
         if fallback is not None:
             for host, found in host_defaults.items():

@@ -750,19 +750,25 @@ def _update(
 
     Ingress changes go through `RouteTable.with_changes` (only the touched virtual hosts
     are rebuilt); the index is rebuilt only when a Service or EndpointSlice changed; an
-    IngressClass change, or a path a matcher rejects, needs a full build. Other kinds
-    (Secrets, the Gateway API kinds, Namespaces) reuse both: Ingress routing never reads them.
+    IngressClass change, or a path a matcher rejects, needs a full build. Secrets and
+    Services go to the table too (the annotations of Ingresses may read them: auth-secret,
+    default-backend...; it recompiles only the Ingresses that read the changed ones); other
+    kinds (the Gateway API kinds, Namespaces) reuse both.
     """
     kinds = {key[0] for key, _ in changes}
     if "IngressClass" in kinds:
         return None
     table = previous.table
     ingresses = [(key, new) for key, new in changes if key[0] == "Ingress"]
-    if ingresses:
+    read = [(key, new) for key, new in changes if key[0] in ("Secret", "Service")]
+    if ingresses or read:
         try:
             table = table.with_changes(
-                upserted=[new for _, new in ingresses if new is not None],
-                deleted=[(key[1], key[2]) for key, new in ingresses if new is None],
+                upserted=[new for _, new in (*ingresses, *read) if new is not None],
+                deleted=[
+                    *((key[1], key[2]) for key, new in ingresses if new is None),
+                    *(key for key, new in read if new is None),
+                ],
             )
         except RouteTableError:
             return None

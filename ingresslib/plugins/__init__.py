@@ -1,5 +1,24 @@
-"""Extension points: path matchers for `pathType: ImplementationSpecific`."""
+"""Extension points: path matchers for `pathType: ImplementationSpecific`, annotation plugins."""
 
+from ingresslib.plugins._annotations import (
+    ANNOTATIONS_ENTRY_POINT_GROUP,
+    NOTHING,
+    PHASE_ACCESS,
+    PHASE_CONTENT,
+    PHASE_PREACCESS,
+    PHASE_REWRITE,
+    PHASE_SERVER_REWRITE,
+    AnnotationContext,
+    AnnotationPlugin,
+    AnnotationPluginError,
+    AnnotationProblem,
+    Contribution,
+    HostWidePlugin,
+    ObjectRef,
+    annotation_field,
+    annotation_plugins,
+    register_annotation_plugin,
+)
 from ingresslib.plugins._path_matchers import (
     ENTRY_POINT_GROUP,
     CompiledPath,
@@ -11,11 +30,28 @@ from ingresslib.plugins._path_matchers import (
 )
 
 __all__ = [
+    "ANNOTATIONS_ENTRY_POINT_GROUP",
     "ENTRY_POINT_GROUP",
+    "NOTHING",
+    "PHASE_ACCESS",
+    "PHASE_CONTENT",
+    "PHASE_PREACCESS",
+    "PHASE_REWRITE",
+    "PHASE_SERVER_REWRITE",
+    "AnnotationContext",
+    "AnnotationPlugin",
+    "AnnotationPluginError",
+    "AnnotationProblem",
     "CompiledPath",
+    "Contribution",
+    "HostWidePlugin",
+    "ObjectRef",
     "PathMatcher",
     "PathMatcherError",
+    "annotation_field",
+    "annotation_plugins",
     "available_path_matchers",
     "get_path_matcher",
+    "register_annotation_plugin",
     "register_path_matcher",
 ]

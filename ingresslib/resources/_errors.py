@@ -21,7 +21,8 @@ class ManifestProblem:
     """One thing wrong with one document.
 
     Attributes:
-        source: the file the document came from, or `input #n` (n counts documents from 1).
+        source: the file the document came from, or `input #n` (n counts documents from 1);
+            "" for a problem found in an object, not in a document (an annotation's value).
         line: the 1-based line of the offending field (or of the document) when known;
             for text input, the line in that text.
         kind: the document's `kind`, when it could be read.
@@ -58,7 +59,7 @@ class ManifestProblem:
         return f"{self.kind} {self.name}".rstrip()
 
     def __str__(self) -> str:
-        parts = [self.location]
+        parts = [self.location] if self.location else []
         if self.object_ref:
             parts.append(self.object_ref)
         if self.field:

@@ -25,6 +25,7 @@ from ingresslib.rules._filters import (
 )
 from ingresslib.rules._hosts import host_covers
 from ingresslib.rules._model import HTTPSRedirect
+from ingresslib.rules._steps import Answer, Policy, Step, StepState
 
 if TYPE_CHECKING:
     from ingresslib.routing._conditions import RequestView
@@ -36,7 +37,7 @@ __all__ = ["apply_filters", "cors_headers", "origin_allowed", "redirect_location
 _WELL_KNOWN_PORTS = {"http": 80, "https": 443}
 
 
-def apply_filters(
+def apply_filters(  # noqa: PLR0915 -- one loop over the filter kinds, in the spec's order
     match: RouteMatch,
     filters: Sequence[Filter],
     request: Request,
@@ -68,6 +69,8 @@ def apply_filters(
     mirrors: list[Mirror] = []
     timeouts: Timeouts | None = None
     redirect: Redirect | None = None
+    backends = match.backends
+    policies: list[Policy] = []
     for step in filters:
         if isinstance(step, HTTPSRedirect):
             if (
@@ -151,6 +154,34 @@ def apply_filters(
                 reason=step.reason,
                 reusable=reusable,
             )
+        elif isinstance(step, Step):
+            state = StepState(
+                method=request.method,
+                scheme=request.scheme,
+                host=name,
+                port=request.port,
+                path=path,
+                query=query,
+                client=request.client,
+                sni=request.sni,
+                view=view,
+                matched=match.path,
+                upstream_path=upstream_path,
+                authority=authority,
+                backends=backends,
+                request_changes=request_changes,
+                response_changes=response_changes,
+                reusable=reusable,
+            )
+            answer = step.run(state)
+            upstream_path, authority = state.upstream_path, state.authority
+            backends = state.backends
+            request_changes, response_changes = state.request_changes, state.response_changes
+            reusable = state.reusable
+            if answer is not None:
+                return _answered(answer, match, name=name, path=path, state=state)
+        elif isinstance(step, Policy):
+            policies.append(step)
     if redirect is not None:
         return Decision(
             "redirect",
@@ -162,7 +193,6 @@ def apply_filters(
             response_headers=response_changes,
             reusable=reusable and not query,
         )
-    backends = match.backends
     if not backends:
         return Decision(
             "respond",
@@ -186,6 +216,33 @@ def apply_filters(
         mirrors=tuple(mirrors),
         timeouts=timeouts,
         reusable=reusable,
+        policies=tuple(policies),
+    )
+
+
+def _answered(
+    answer: Answer, match: RouteMatch, *, name: str, path: str, state: StepState
+) -> Decision:
+    """The Decision of a `Step` that answered the request itself.
+
+    A 3xx with a Location is a redirect; anything else a canned response. The answer's
+    own header fields are set after the response header edits of the filters before it.
+    """
+    headers = state.response_changes
+    if answer.headers:
+        own = HeaderChanges(set=answer.headers)
+        headers = own if headers is None else headers.then(own)
+    redirect = answer.location is not None and 300 <= answer.status < 400
+    return Decision(
+        "redirect" if redirect else "respond",
+        answer.status,
+        location=answer.location if redirect else None,
+        match=match,
+        path=path,
+        host=name,
+        reason=answer.reason or None,
+        response_headers=headers,
+        reusable=state.reusable,
     )
 
 

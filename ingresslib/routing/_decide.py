@@ -313,6 +313,7 @@ def _finish(  # noqa: PLR0917 -- private, called from two places with every argu
         None,
         (),
         None,
+        (),
     )
 
 

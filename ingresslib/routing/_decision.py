@@ -11,6 +11,7 @@ from ingresslib.proxy._paths import PathPolicy
 from ingresslib.routing._match import RouteMatch
 from ingresslib.rules._filters import HeaderChanges, Mirror, Timeouts
 from ingresslib.rules._model import WeightedBackend
+from ingresslib.rules._steps import Policy
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -110,6 +111,9 @@ class Decision:
             (a redirect's and a canned response's too), or None.
         mirrors: where copies of the request go (their responses are ignored).
         timeouts: the rule's timeouts, or None for the executor's own.
+        policies: what the executor runs before forwarding (rate limits, external
+            auth: `ingresslib.rules.Policy`), in the rule's filter order. An executor
+            that cannot run a policy that `restricts_access` answers 503.
     """
 
     action: Action
@@ -126,3 +130,4 @@ class Decision:
     response_headers: HeaderChanges | None = None
     mirrors: tuple[Mirror, ...] = ()
     timeouts: Timeouts | None = None
+    policies: tuple[Policy, ...] = ()

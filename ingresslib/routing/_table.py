@@ -37,8 +37,10 @@ from ingresslib.ingress._frontend import (
     IngressKey,
     IngressOptions,
 )
+from ingresslib.plugins._annotations import AnnotationContext
 from ingresslib.plugins._path_matchers import CompiledPath, PathMatcherError, get_path_matcher
 from ingresslib.proxy._paths import BadRequest, split_target
+from ingresslib.resources._errors import ManifestProblem
 from ingresslib.resources._networking import Ingress, IngressBackend, IngressClass
 from ingresslib.routing._conditions import (
     GET,
@@ -598,6 +600,7 @@ class RouteTable:
             (r for r in resources if isinstance(r, Ingress)),
             (r for r in resources if isinstance(r, IngressClass)),
             options,
+            context=AnnotationContext.of(resources),
         )
         return cls._compile(frontend.rule_set(), frontend)
 
@@ -675,7 +678,8 @@ class RouteTable:
         the others are shared with this table. Changing an IngressClass rebuilds all.
 
         Args:
-            upserted: new or changed resources (Ingresses, IngressClasses).
+            upserted: new or changed resources (Ingresses, IngressClasses; Secrets and
+                Services, which the annotations of Ingresses may read).
             deleted: removed resources, or `(namespace, name)` keys of removed Ingresses.
 
         Raises:
@@ -689,6 +693,29 @@ class RouteTable:
             frontend,
             previous=None if dirty is None else self,
             dirty_hosts=dirty,
+        )
+
+    @property
+    def annotation_problems(self) -> tuple[ManifestProblem, ...]:
+        """What the annotation plugins found wrong with the Ingresses, oldest first.
+
+        Each names the Ingress and the annotation as the field
+        (`metadata.annotations[nginx.ingress.kubernetes.io/limit-rps]`); its reason says
+        what ingresslib does (the value ignored, the paths answering 503, the Ingress not
+        routed) and starts with "error:" or "warning:".
+        """
+        if self._frontend is None:
+            return ()
+        return tuple(
+            ManifestProblem(
+                source="",
+                reason=f"{problem.severity}: {problem.reason}",
+                field=problem.field,
+                kind="Ingress",
+                namespace=ingress.metadata.namespace,
+                name=ingress.metadata.name,
+            )
+            for ingress, problem in self._frontend.annotation_problems()
         )
 
     # --- matching -----------------------------------------------------------------------

@@ -46,19 +46,23 @@ from ingresslib.rules._model import (
     WeightedBackend,
 )
 from ingresslib.rules._patterns import PatternError, compile_pattern
+from ingresslib.rules._steps import Answer, HeaderReader, Policy, Step, StepState
 
 __all__ = [
     "CORS",
+    "Answer",
     "Backend",
     "Filter",
     "HTTPSRedirect",
     "HeaderChanges",
     "HeaderMatch",
+    "HeaderReader",
     "Match",
     "Mirror",
     "PathMatch",
     "PathModifier",
     "PatternError",
+    "Policy",
     "QueryParamMatch",
     "Redirect",
     "RequestHeaders",
@@ -70,6 +74,8 @@ __all__ = [
     "RuleSet",
     "Scope",
     "Source",
+    "Step",
+    "StepState",
     "StringMatchType",
     "Timeouts",
     "WeightedBackend",

@@ -28,7 +28,6 @@ from typing import Any, Literal
 
 import attrs
 
-from ingresslib.rules._backend import Backend
 from ingresslib.rules._filters import (
     CORS,
     Mirror,
@@ -40,6 +39,8 @@ from ingresslib.rules._filters import (
     Timeouts,
 )
 from ingresslib.rules._hosts import WildcardLabels
+from ingresslib.rules._steps import Policy, Step
+from ingresslib.rules._weighted import WeightedBackend
 
 __all__ = [
     "Filter",
@@ -168,25 +169,6 @@ class Match:
 
 
 @attrs.frozen
-class WeightedBackend:
-    """One share of a rule's traffic.
-
-    Attributes:
-        backend: where this share goes.
-        weight: its weight relative to the rule's other backends (Ingress: 1).
-        invalid: None, or why this share cannot be served (its requests are then
-            answered 500: a refused cross-namespace reference, an unknown kind...).
-        filters: filters of this share only (Gateway API `HTTPBackendRef.filters`),
-            applied after the rule's when the executor sends a request to it.
-    """
-
-    backend: Backend
-    weight: int = 1
-    invalid: str | None = None
-    filters: tuple[RequestHeaders | ResponseHeaders, ...] = ()
-
-
-@attrs.frozen
 class HTTPSRedirect:
     """Redirect plain-HTTP requests for these hosts to `https://` (Ingress TLS hosts).
 
@@ -213,6 +195,8 @@ Filter = (
     | CORS
     | Timeouts
     | Respond
+    | Step
+    | Policy
 )
 
 

@@ -1,0 +1,47 @@
+"""ingress-nginx's annotations (`nginx.ingress.kubernetes.io/*`) as annotation plugins.
+
+`BUILTIN_PLUGINS` lists the plugins in nginx's phase order; `annotation_status()` says,
+for any annotation of ingress-nginx v1.15.1 (`CATALOGUE`), whether ingresslib implements
+it, refuses it (the snippets) or does not implement it yet (docs/annotations.md).
+"""
+
+from typing import Literal
+
+from ingresslib.ingress.annotations._catalogue import CATALOGUE, AnnotationInfo, Risk
+from ingresslib.ingress.annotations._run import Annotated, annotate, apply_host_plugins
+from ingresslib.ingress.annotations._ssl import SSL_REDIRECT_ANNOTATION, SSLRedirectPlugin
+from ingresslib.ingress.annotations._values import NGINX_PREFIX
+from ingresslib.plugins._annotations import AnnotationPlugin
+
+__all__ = [
+    "BUILTIN_PLUGINS",
+    "CATALOGUE",
+    "NGINX_PREFIX",
+    "SSL_REDIRECT_ANNOTATION",
+    "Annotated",
+    "AnnotationInfo",
+    "AnnotationStatus",
+    "Risk",
+    "annotate",
+    "annotation_status",
+    "apply_host_plugins",
+]
+
+#: ingresslib's own plugins, in phase order (then the order nginx applies them in).
+BUILTIN_PLUGINS: tuple[AnnotationPlugin, ...] = (SSLRedirectPlugin(),)
+
+#: "implemented", "refused" (snippets) or "not implemented".
+AnnotationStatus = Literal["implemented", "refused", "not implemented"]
+
+_IMPLEMENTED = frozenset(name for plugin in BUILTIN_PLUGINS for name in plugin.annotations)
+
+
+def annotation_status(name: str) -> AnnotationStatus:
+    """The status of an ingress-nginx annotation (with or without its prefix)."""
+    full = name if name.startswith(NGINX_PREFIX) else NGINX_PREFIX + name
+    if full in _IMPLEMENTED:
+        return "implemented"
+    info = CATALOGUE.get(full[len(NGINX_PREFIX) :])
+    if info is not None and info.risk == "Critical":
+        return "refused"
+    return "not implemented"
