@@ -22,6 +22,7 @@ def _show(repo: str, rev: str, path: str) -> str:
 
 
 def main() -> None:
+    """Print one JSON line per annotation field of the parsers."""
     repo = sys.argv[1]
     rev = sys.argv[2] if len(sys.argv) > 2 else "HEAD"
     files = subprocess.run(
@@ -35,13 +36,9 @@ def main() -> None:
             continue
         text = _show(repo, rev, path)
         constants = dict(re.findall(r'(\w+)\s*=\s*"([a-z0-9-]+)"', text))
-        for block in re.finditer(r"Group:\s*\"(\w+)\"", text):
-            del block
         group_match = re.search(r'Group:\s*"([\w-]+)"', text)
         group = group_match.group(1) if group_match else ""
-        for entry in re.finditer(
-            r"\n\t\t(\w+):\s*\{(.*?)\n\t\t\},", text, re.DOTALL
-        ):
+        for entry in re.finditer(r"\n\t\t(\w+):\s*\{(.*?)\n\t\t\},", text, re.DOTALL):
             key, body = entry.groups()
             name = constants.get(key)
             if name is None or "Documentation" not in body:
@@ -50,11 +47,8 @@ def main() -> None:
             risk = re.search(r"Risk:\s*parser\.AnnotationRisk(\w+)", body)
             scope = re.search(r"Scope:\s*parser\.AnnotationScope(\w+)", body)
             aliases = re.search(r"AnnotationAliases:\s*\[\]string\{([^}]*)\}", body)
-            alias_names = (
-                [constants.get(a.strip(), a.strip()) for a in aliases.group(1).split(",") if a.strip()]
-                if aliases
-                else []
-            )
+            alias_keys = [a.strip() for a in aliases.group(1).split(",")] if aliases else []
+            alias_names = [constants.get(a, a) for a in alias_keys if a]
             print(
                 json.dumps(
                     {
