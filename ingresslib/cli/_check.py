@@ -6,7 +6,13 @@ of each listener (with `attachedRoutes`), and of each route per parent. Every ab
 condition of a Gateway, listener or route (False; True for `Conflicted`) is also a
 `warning:` line, as are references to Gateways or GatewayClasses that do not exist: a route
 that cannot attach is never dropped silently. Status problems are findings: the exit
-status is 0 whenever the manifests load.
+status is 0 whenever the manifests load — unless an annotation is in error.
+
+The annotations of the Ingresses are checked by the annotation plugins
+(`ingresslib.ingress.annotations`): every problem is an `error:` or `warning:` line naming
+the Ingress and the annotation (`metadata.annotations[...]`). An error means the Ingress
+is not routed (a refused snippet, a value ingress-nginx's validator rejects) or its paths
+answer 503 (an access restriction that cannot be applied): then the exit status is 1.
 """
 
 from __future__ import annotations
@@ -78,7 +84,14 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(f"warning: certificate: {problem}\n")
     for gateway_finding in findings:
         out.write(f"warning: {gateway_finding}\n")
-    return 0
+    errors = 0
+    for annotation in table.annotation_problems:
+        severity, _, reason = annotation.reason.partition(": ")
+        errors += severity == "error"
+        out.write(f"{severity}: {annotation.object_ref}: {annotation.field}: {reason}\n")
+    for ingress, why in table.refused_ingresses:
+        out.write(f"error: {ingress.ref}: not routed: {why}\n")
+    return 1 if errors or table.refused_ingresses else 0
 
 
 def _summary(resources: ResourceSet, out: TextIO) -> None:

@@ -513,6 +513,13 @@ class IngressFrontEnd:
             for problem in self._compiled[key_of(ingress)][5].problems:
                 yield ingress, problem
 
+    def refused(self) -> Iterator[tuple[Ingress, str]]:
+        """The Ingresses the annotation plugins refused (not routed), with why."""
+        for ingress in self.selected:
+            rejected = self._compiled[key_of(ingress)][5].rejected
+            if rejected is not None:
+                yield ingress, rejected
+
     def rule_set(self) -> RuleSet:
         """The rules and fallbacks of the selected Ingresses."""
         rules: list[Rule] = []

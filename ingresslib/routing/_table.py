@@ -718,6 +718,15 @@ class RouteTable:
             for ingress, problem in self._frontend.annotation_problems()
         )
 
+    @property
+    def refused_ingresses(self) -> tuple[tuple[Ingress, str], ...]:
+        """The Ingresses the annotation plugins refused, with why: they are not routed.
+
+        ingress-nginx drops an Ingress whose annotations it refuses (a snippet, a value
+        its validator rejects); so does ingresslib, and says so here.
+        """
+        return () if self._frontend is None else tuple(self._frontend.refused())
+
     # --- matching -----------------------------------------------------------------------
 
     def match(self, host: str | None, path: str) -> RouteMatch | None:

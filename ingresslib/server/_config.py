@@ -176,6 +176,13 @@ def assemble_snapshot(
     warnings = [str(skipped) for skipped in resources.skipped]
     warnings += [f"certificate: {problem}" for problem in certificates.problems]
     warnings += [str(finding) for finding in findings]
+    # The annotations' problems: a value ignored, paths answering 503, an Ingress refused
+    # (ingresslib.ingress.annotations); logged once, while they stand.
+    warnings += [
+        f"annotation: {problem.object_ref}: {problem.field}: {problem.reason}"
+        for problem in table.annotation_problems
+    ]
+    warnings += [f"{ingress.ref}: not routed: {why}" for ingress, why in table.refused_ingresses]
     return Snapshot(resources, table, index, certificates, tuple(warnings))
 
 
