@@ -87,3 +87,24 @@ def test_check_warnings_alone_exit_0(tmp_path: Path) -> None:
         f"warning: Ingress default/shop: metadata.annotations[{NGINX}enable-access-log]: "
         "not implemented: ignored\n"
     ) in result.stdout
+
+
+def test_migrate_writes_routes_that_load_and_reports_differences(tmp_path: Path) -> None:
+    path = _write(tmp_path, {NGINX + "enable-access-log": "false"})
+    output = tmp_path / "routes.yaml"
+    result = run("migrate", path, "-o", output)
+    assert result.returncode == 0, result.stderr
+    documents = list(yaml.safe_load_all(output.read_text()))
+    assert [d["kind"] for d in documents] == ["Gateway", "HTTPRoute"]
+    assert (
+        "differs: Ingress default/shop: "
+        f"metadata.annotations[{NGINX}enable-access-log]: no Gateway API equivalent"
+    ) in result.stderr
+    assert result.stderr.endswith("not exact: 1 difference(s) listed above\n")
+    assert run("migrate", path, "--strict", "-o", output).returncode == 1
+    loaded = run("check", output)
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    exact = _write(tmp_path, {}, name="plain")
+    result = run("migrate", exact, "--strict")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "exact: the routes decide every request as the Ingresses do\n"

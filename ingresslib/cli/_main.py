@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from ingresslib._version import __version__
-from ingresslib.cli import _audit, _check, _explain, _routes, _serve
+from ingresslib.cli import _audit, _check, _explain, _migrate, _routes, _serve
 from ingresslib.cli._tables import table_option_problem
 
 __all__ = ["main", "run"]
@@ -20,7 +20,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ingresslib {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    for command in (_check, _routes, _explain, _audit, _serve):
+    for command in (_check, _routes, _explain, _audit, _migrate, _serve):
         command.add_parser(commands)
     return parser
 

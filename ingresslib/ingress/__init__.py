@@ -16,14 +16,19 @@ from ingresslib.ingress._frontend import (
     ingress_rules,
     select_ingresses,
 )
+from ingresslib.ingress._migrate import MIGRATED_ANNOTATIONS, Migration, MigrationNote, migrate
 
 __all__ = [
+    "MIGRATED_ANNOTATIONS",
     "PATH_MATCHER_ANNOTATION",
     "SSL_REDIRECT_ANNOTATION",
     "IngressFrontEnd",
     "IngressKey",
     "IngressOptions",
+    "Migration",
+    "MigrationNote",
     "backend_of",
     "ingress_rules",
+    "migrate",
     "select_ingresses",
 ]
