@@ -36,6 +36,11 @@ class Echo(ThreadingHTTPServer):
         """The port it listens on."""
         return int(self.server_address[1])
 
+    def close(self) -> None:
+        """Stop serving and close the listening socket."""
+        self.shutdown()
+        self.server_close()
+
 
 def echo_upstream(name: str, host: str = "127.0.0.1", status: int = 200) -> Echo:
     """An HTTP server answering every request with JSON of what it received.

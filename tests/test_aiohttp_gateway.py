@@ -618,7 +618,8 @@ def test_ingress_middleware_routes_to_service_handlers() -> None:
                     assert (await c.get("/", headers={"Host": "nope.test"})).status_code == 404
                     response = await c.get("/", headers={"Host": "a.test"})
                     assert response.status_code == 308
-                    assert response.headers["location"] == "https://a.test/"
+                    # ingress-nginx drops the "/" that ends the target.
+                    assert response.headers["location"] == "https://a.test"
                     response = await c.get("/empty", headers={"Host": HOST})
                     assert response.status_code == expected
             finally:

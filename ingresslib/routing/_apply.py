@@ -77,17 +77,22 @@ def apply_filters(  # noqa: PLR0915 -- one loop over the filter kinds, in the sp
                 policy.https_redirect
                 and request.scheme == "http"
                 and name
-                and any(host_covers(tls_host, name) for tls_host in step.hosts)
+                and (step.force or any(host_covers(tls_host, name) for tls_host in step.hosts))
             ):
-                # ingress-nginx: `return 308 https://$redirect_host$request_uri;`, with
-                # the HTTPS port when it is not 443. The host is the validated,
-                # normalised one: never a Host value the client made up.
+                # ingress-nginx (lua_ingress.lua): `uri = string_format("https://%s%s",
+                # redirect_host(), request_uri)`, with the HTTPS port when it is not 443.
+                # The host is the validated, normalised one: never a Host value the
+                # client made up.
                 port = "" if policy.https_port == 443 else f":{policy.https_port}"
-                target = f"https://{name}{port}{path}"
+                target = f"{path}?{query}" if query else path
+                if not step.preserve_trailing_slash and target.endswith("/"):
+                    # "if string.byte(request_uri, -1, -1) == string.byte('/') then
+                    # request_uri = string.sub(request_uri, 1, -2)": "/" itself too.
+                    target = target[:-1]
                 return Decision(
                     "redirect",
                     step.status,
-                    location=f"{target}?{query}" if query else target,
+                    location=f"https://{name}{port}{target}",
                     match=match,
                     path=path,
                     host=name,

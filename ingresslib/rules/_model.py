@@ -178,10 +178,17 @@ class HTTPSRedirect:
     Attributes:
         hosts: the TLS hosts, normalised (`*.foo.com` covers one label, as Ingress does).
         status: the redirect status.
+        preserve_trailing_slash: keep a "/" that ends the request target; ingress-nginx
+            drops it unless `preserve-trailing-slash` is set (lua_ingress.lua: "do not
+            append a trailing slash on redirects unless enabled by annotations").
+        force: redirect plain-HTTP requests for every host of the rule, TLS or not
+            (`force-ssl-redirect`).
     """
 
     hosts: frozenset[str]
     status: int = 308
+    preserve_trailing_slash: bool = True
+    force: bool = False
 
 
 #: Every filter a rule can carry, applied in order by `decide()`.

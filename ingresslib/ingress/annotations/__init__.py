@@ -9,6 +9,13 @@ from typing import Literal
 
 from ingresslib.ingress.annotations._catalogue import CATALOGUE, AnnotationInfo, Risk
 from ingresslib.ingress.annotations._run import Annotated, annotate, apply_host_plugins
+from ingresslib.ingress.annotations._rewrite import (
+    AppRoot,
+    AppRootPlugin,
+    RewritePlugin,
+    RewriteTarget,
+    UpstreamVhostPlugin,
+)
 from ingresslib.ingress.annotations._ssl import SSL_REDIRECT_ANNOTATION, SSLRedirectPlugin
 from ingresslib.ingress.annotations._values import NGINX_PREFIX
 from ingresslib.plugins._annotations import AnnotationPlugin
@@ -19,6 +26,12 @@ __all__ = [
     "NGINX_PREFIX",
     "SSL_REDIRECT_ANNOTATION",
     "Annotated",
+    "AppRoot",
+    "AppRootPlugin",
+    "RewritePlugin",
+    "RewriteTarget",
+    "SSLRedirectPlugin",
+    "UpstreamVhostPlugin",
     "AnnotationInfo",
     "AnnotationStatus",
     "Risk",
@@ -28,7 +41,12 @@ __all__ = [
 ]
 
 #: ingresslib's own plugins, in phase order (then the order nginx applies them in).
-BUILTIN_PLUGINS: tuple[AnnotationPlugin, ...] = (SSLRedirectPlugin(),)
+BUILTIN_PLUGINS: tuple[AnnotationPlugin, ...] = (
+    SSLRedirectPlugin(),
+    RewritePlugin(),
+    AppRootPlugin(),
+    UpstreamVhostPlugin(),
+)
 
 #: "implemented", "refused" (snippets) or "not implemented".
 AnnotationStatus = Literal["implemented", "refused", "not implemented"]
