@@ -37,7 +37,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnnotatedSite]:
     # "should use correct longest path match": a rewrite of "/" leaves a longer path.
     site.ingress("kube-lego", "longest.test", [("/.well-known/acme/challenge", prefix, "echo")])
     site.ingress(
-        "rewrite-index", "longest.test", [("/", prefix, "echo")], {P + "rewrite-target": "/new/backend"}
+        "rewrite-index",
+        "longest.test",
+        [("/", prefix, "echo")],
+        {P + "rewrite-target": "/new/backend"},
     )
     # "should use ~* location modifier if regex annotation is present".
     site.ingress("foo", "regex.test", [("/foo", prefix, "echo")], created=OLD)
@@ -76,7 +79,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnnotatedSite]:
         [("/", prefix, "echo")],
         {P + "x-forwarded-prefix": "", P + "rewrite-target": "/foo"},
     )
-    site.ingress("vhost", "vhost.test", [("/", prefix, "echo")], {P + "upstream-vhost": "internal.example"})
+    site.ingress(
+        "vhost", "vhost.test", [("/", prefix, "echo")], {P + "upstream-vhost": "internal.example"}
+    )
     site.ingress("force", "force.test", [("/", prefix, "echo")], {P + "force-ssl-redirect": "true"})
     tls = [{"hosts": ["keep.test"], "secretName": "keep-tls"}]
     site.ingress(
@@ -87,7 +92,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnnotatedSite]:
         tls=tls,
     )
     site.ingress(
-        "trim", "trim.test", [("/", prefix, "echo")], tls=[{"hosts": ["trim.test"], "secretName": "t"}]
+        "trim",
+        "trim.test",
+        [("/", prefix, "echo")],
+        tls=[{"hosts": ["trim.test"], "secretName": "t"}],
     )
     site.start()
     yield site

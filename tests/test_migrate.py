@@ -60,6 +60,10 @@ def test_an_annotated_ingress_with_tls() -> None:
         tls=[testing.ingress_tls("shop-cert", "shop.example.com")],
         annotations={
             "nginx.ingress.kubernetes.io/enable-access-log": "false",
+            "nginx.ingress.kubernetes.io/preserve-trailing-slash": "true",
+            "nginx.ingress.kubernetes.io/upstream-vhost": "internal.shop",
+            # Without rewrite-target, ingress-nginx sends no X-Forwarded-Prefix.
+            "nginx.ingress.kubernetes.io/x-forwarded-prefix": "/shop",
         },
     )
     ingresses = load_manifests([manifest])
@@ -80,6 +84,25 @@ def test_an_annotated_ingress_with_tls() -> None:
                 request = Request(scheme=scheme, host=host, path=path, query="q=1", port=port)
                 expected = ingress_table.decide(request)
                 assert outcome(routes.decide(request)) == outcome(expected), (scheme, host, path)
+
+
+def test_the_trailing_slash_of_the_https_redirect_is_reported() -> None:
+    manifest = testing.ingress(
+        "shop",
+        [testing.ingress_rule("shop.example.com", ("/", "Prefix", "web"))],
+        tls=[testing.ingress_tls("shop-cert", "shop.example.com")],
+    )
+    ingresses = load_manifests([manifest])
+    migration = migrate(ingresses)
+    (note,) = migration.notes
+    assert note.field == (
+        "metadata.annotations[nginx.ingress.kubernetes.io/preserve-trailing-slash]"
+    )
+    assert not migration.exact
+    request = Request(scheme="http", host="shop.example.com", path="/a/", port=80)
+    assert RouteTable.build(ingresses).decide(request).location == "https://shop.example.com/a"
+    routes = gateway_table(migration.manifests)
+    assert routes.decide(request).location == "https://shop.example.com/a/"
 
 
 ROUND_TRIP = settings(

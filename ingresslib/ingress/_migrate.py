@@ -54,7 +54,8 @@ _GRANT_API = "gateway.networking.k8s.io/v1beta1"
 
 #: The annotations `migrate` translates (any other ingress-nginx annotation is reported).
 MIGRATED_ANNOTATIONS = frozenset(
-    _NGINX + name for name in ("ssl-redirect", "upstream-vhost", "x-forwarded-prefix")
+    _NGINX + name
+    for name in ("ssl-redirect", "preserve-trailing-slash", "upstream-vhost", "x-forwarded-prefix")
 )
 
 
@@ -314,6 +315,16 @@ class _Writer:
         own_tls = {
             name for tls in ingress.spec.tls for host in tls.hosts if (name := normalize_host(host))
         }
+        preserve = annotations.get(_NGINX + "preserve-trailing-slash", "false") in (
+            "true", "True", "1", "t", "T", "TRUE",
+        )  # fmt: skip
+        if redirect and own_tls and not preserve:
+            self.note(
+                ingress,
+                f"metadata.annotations[{_NGINX}preserve-trailing-slash]",
+                'ingress-nginx drops the "/" that ends the target of its HTTPS redirect '
+                "(https://host/a/ -> https://host/a); a RequestRedirect keeps it",
+            )
         for name in sorted(own_tls):
             if name.startswith("*.") and redirect:
                 self.note(
@@ -361,7 +372,8 @@ class _Writer:
                 continue
             backend = self._backend_ref(ingress, default, "spec.defaultBackend")
             match = {"path": {"type": "PathPrefix", "value": "/"}}
-            self._route(ingress, "-default", "", [_rule(match, backend, ())], None)
+            filters = self._filters(ingress)
+            self._route(ingress, "-default", "", [_rule(match, backend, filters)], None)
             claimed = {rule.host.lower() for i in ingresses for rule in i.spec.rules}
             uncovered = sorted(
                 host
@@ -421,8 +433,10 @@ class _Writer:
             # `proxy_set_header Host <upstream-vhost>;`
             filters.append({"type": "URLRewrite", "urlRewrite": {"hostname": vhost.strip()}})
         prefix = annotations.get(_NGINX + "x-forwarded-prefix")
-        if prefix:
-            # `proxy_set_header X-Forwarded-Prefix "<x-forwarded-prefix>";`
+        if prefix and prefix.strip() and _NGINX + "rewrite-target" in annotations:
+            # `proxy_set_header X-Forwarded-Prefix "<x-forwarded-prefix>";`, written by
+            # ingress-nginx beside the rewrite only (`buildProxyPass`): without a
+            # rewrite-target the annotation does nothing, and neither does the migration.
             filters.append(
                 {
                     "type": "RequestHeaderModifier",

@@ -8,7 +8,6 @@ it, refuses it (the snippets) or does not implement it yet (docs/annotations.md)
 from typing import Literal
 
 from ingresslib.ingress.annotations._catalogue import CATALOGUE, AnnotationInfo, Risk
-from ingresslib.ingress.annotations._run import Annotated, annotate, apply_host_plugins
 from ingresslib.ingress.annotations._rewrite import (
     AppRoot,
     AppRootPlugin,
@@ -16,6 +15,7 @@ from ingresslib.ingress.annotations._rewrite import (
     RewriteTarget,
     UpstreamVhostPlugin,
 )
+from ingresslib.ingress.annotations._run import Annotated, annotate, apply_host_plugins
 from ingresslib.ingress.annotations._ssl import SSL_REDIRECT_ANNOTATION, SSLRedirectPlugin
 from ingresslib.ingress.annotations._values import NGINX_PREFIX
 from ingresslib.plugins._annotations import AnnotationPlugin
@@ -26,15 +26,15 @@ __all__ = [
     "NGINX_PREFIX",
     "SSL_REDIRECT_ANNOTATION",
     "Annotated",
+    "AnnotationInfo",
+    "AnnotationStatus",
     "AppRoot",
     "AppRootPlugin",
     "RewritePlugin",
     "RewriteTarget",
+    "Risk",
     "SSLRedirectPlugin",
     "UpstreamVhostPlugin",
-    "AnnotationInfo",
-    "AnnotationStatus",
-    "Risk",
     "annotate",
     "annotation_status",
     "apply_host_plugins",

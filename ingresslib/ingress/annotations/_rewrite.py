@@ -1,5 +1,4 @@
-"""Paths and rewrites: `rewrite-target`, `use-regex`, `app-root`, `x-forwarded-prefix`,
-`upstream-vhost`.
+"""Paths and rewrites: rewrite-target, use-regex, app-root, x-forwarded-prefix, upstream-vhost.
 
 ingress-nginx turns an Ingress path into an nginx `location` and these annotations into
 directives of it (rootfs/etc/nginx/template/nginx.tmpl, template.go):
@@ -101,7 +100,7 @@ def _search(pattern: str) -> Any:
 
 
 def expand_captures(template: str, groups: Sequence[str | None]) -> str:
-    """nginx's script captures: `$0`...`$9` in `template` -> the groups ("" if unset).
+    """The nginx script captures: `$0`...`$9` in `template` -> the groups ("" if unset).
 
     ngx_http_script_compile: a "$" followed by one digit is a capture; "$" before
     anything else is kept as it is (the validator admits nothing but `$n` and names).
@@ -141,6 +140,10 @@ class RewriteTarget(Step):
     def run(self, state: StepState) -> Answer | None:
         """Rewrite the upstream path (or redirect, for an absolute target)."""
         pattern = state.matched or "/"
+        if pattern == self.target:
+            # buildProxyPass: "if the path in the ingress rule is equals to the target:
+            # no special rewrite" (and no X-Forwarded-Prefix either).
+            return None
         found = _search(pattern).search(state.path)
         groups: tuple[str | None, ...] = ()
         if found is not None:
@@ -334,11 +337,10 @@ class RewritePlugin:
         ):
             return rules
         # The table sorts a host's rules by precedence: the position is nginx's order.
-        regex_rules = [
+        return [
             attrs.evolve(rule, matches=(Match(path),), precedence=(position,))
             for position, (path, rule) in enumerate(nginx_locations(rules))
         ]
-        return regex_rules
 
 
 @attrs.frozen
