@@ -75,14 +75,17 @@ def _expected(ingresses: list[dict[str, Any]], uri: str) -> tuple[str, int, str]
             if target and target != rule_path:
                 found = re.search(rule_path, uri, re.IGNORECASE)
                 if found is not None:
-                    groups = [found.group(0), *found.groups()]
-                    uri = re.sub(r"\$(\d)", lambda m: _group(groups, int(m.group(1))), target)
+                    uri = _substitute(target, [found.group(0), *found.groups()])
             return name, index, uri
     return None
 
 
-def _group(groups: list[str | None], number: int) -> str:
-    return (groups[number] if number < len(groups) else None) or ""
+def _substitute(target: str, groups: list[str | None]) -> str:
+    def group(found: re.Match[str]) -> str:
+        number = int(found.group(1))
+        return (groups[number] if number < len(groups) else None) or ""
+
+    return re.sub(r"\$(\d)", group, target)
 
 
 @st.composite
@@ -138,10 +141,12 @@ def test_regex_locations_and_rewrites_follow_nginx(
     decision = table.decide(Request(host=HOST, path=uri))
     expected = _expected(ingresses, uri)
     if expected is None:
-        assert decision.action == "respond" and decision.status == 404, decision
+        assert decision.action == "respond", decision
+        assert decision.status == 404
         return
     name, index, upstream = expected
-    assert decision.match is not None and decision.match.rule is not None
+    assert decision.match is not None
+    assert decision.match.rule is not None
     assert decision.match.rule.source.name == name, (decision.match, expected)
     assert decision.match.rule.field == f"spec.rules[0].http.paths[{index}]"
     if not upstream:

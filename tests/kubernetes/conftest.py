@@ -844,15 +844,45 @@ class GatewayAPICRDs:
 def remove_gateway_api_crds(server: KubeAPIServer, timeout: float = 180.0) -> None:
     """Delete every CRD of the gateway.networking.k8s.io group and wait until it is gone.
 
-    The apiserver's CRD finalizer deletes the objects of each kind first; on a loaded
-    machine that took more than a minute once (hence the generous timeout).
+    The apiserver's CRD finalizer (`customresourcecleanup.apiextensions.k8s.io`) deletes
+    the objects of each kind first, and retries with an exponential backoff when the
+    kind's storage answers "storage is (re)initializing" (right after an install): that
+    retry once came after more than three minutes. So the objects are deleted here first
+    (a `deletecollection` of every kind), and a CRD still held by its finalizer after
+    `finalizer_wait` seconds, whose objects are gone, is released by removing it.
     """
+    finalizer_wait = 20.0
     items = server.request("GET", CRDS).body.get("items") or []
-    names = [i["metadata"]["name"] for i in items if i["spec"]["group"] == GATEWAY_API_GROUP]
+    crds = [i for i in items if i["spec"]["group"] == GATEWAY_API_GROUP]
+    for crd in crds:
+        plural = crd["spec"]["names"]["plural"]
+        for version in crd["spec"]["versions"]:
+            if version.get("served"):
+                path = f"/apis/{GATEWAY_API_GROUP}/{version['name']}/{plural}"
+                for _ in range(20):  # a kind's storage may be (re)initializing: retried
+                    response = server.request("DELETE", path)
+                    if response.status in (200, 404):
+                        break
+                    time.sleep(0.5)
+                assert response.status in (200, 404), response
+                break
+    names = [crd["metadata"]["name"] for crd in crds]
     for name in names:
         response = server.request("DELETE", f"{CRDS}/{name}")
         assert response.status in (200, 202, 404), response
+    began = time.monotonic()
     for name in names:
+        deadline = began + finalizer_wait
+        while time.monotonic() < deadline:
+            if server.request("GET", f"{CRDS}/{name}").status == 404:
+                break
+            time.sleep(0.2)
+        else:
+            stuck = server.request("GET", f"{CRDS}/{name}")
+            if stuck.status == 200 and stuck.body["metadata"].get("finalizers"):
+                stuck.body["metadata"]["finalizers"] = []
+                response = server.request("PUT", f"{CRDS}/{name}", stuck.body)
+                assert response.status in (200, 404, 409), response
         _await(
             lambda name=name: server.request("GET", f"{CRDS}/{name}").status == 404,
             f"{name} deleted",
