@@ -41,6 +41,7 @@ __all__ = [
     "PHASE_CONTENT",
     "PHASE_PREACCESS",
     "PHASE_REWRITE",
+    "PHASE_REWRITE_LUA",
     "PHASE_SERVER_REWRITE",
     "AnnotationContext",
     "AnnotationPlugin",
@@ -62,8 +63,11 @@ ANNOTATIONS_ENTRY_POINT_GROUP = "ingresslib.annotations"
 # answers before one of a later phase is asked.
 #: server-level rewrites: the HTTPS redirect, app-root, from-to-www.
 PHASE_SERVER_REWRITE = 10
-#: location rewrites: redirects, the CORS preflight, rewrite-target, upstream-vhost.
+#: location rewrites (the rewrite module, in the template's order): the CORS preflight,
+#: redirects, rewrite-target.
 PHASE_REWRITE = 20
+#: the end of the rewrite phase (`rewrite_by_lua`): ingress-nginx's HTTPS redirect.
+PHASE_REWRITE_LUA = 25
 #: limit_req, limit_conn.
 PHASE_PREACCESS = 30
 #: allow/deny, auth_basic, auth_request.

@@ -7,7 +7,15 @@ it, refuses it (the snippets) or does not implement it yet (docs/annotations.md)
 
 from typing import Literal
 
+from ingresslib.ingress.annotations._access import (
+    BasicAuth,
+    BasicAuthPlugin,
+    SourceRangePlugin,
+    SourceRanges,
+)
 from ingresslib.ingress.annotations._catalogue import CATALOGUE, AnnotationInfo, Risk
+from ingresslib.ingress.annotations._cors import NginxCORS, NginxCORSPlugin
+from ingresslib.ingress.annotations._redirect import FixedRedirect, RedirectPlugin
 from ingresslib.ingress.annotations._rewrite import (
     AppRoot,
     AppRootPlugin,
@@ -30,10 +38,18 @@ __all__ = [
     "AnnotationStatus",
     "AppRoot",
     "AppRootPlugin",
+    "BasicAuth",
+    "BasicAuthPlugin",
+    "FixedRedirect",
+    "NginxCORS",
+    "NginxCORSPlugin",
+    "RedirectPlugin",
     "RewritePlugin",
     "RewriteTarget",
     "Risk",
     "SSLRedirectPlugin",
+    "SourceRangePlugin",
+    "SourceRanges",
     "UpstreamVhostPlugin",
     "annotate",
     "annotation_status",
@@ -42,9 +58,18 @@ __all__ = [
 
 #: ingresslib's own plugins, in phase order (then the order nginx applies them in).
 BUILTIN_PLUGINS: tuple[AnnotationPlugin, ...] = (
-    SSLRedirectPlugin(),
+    # rewrite phase, in the template's order: the CORS `if`s, `return` (redirects), the
+    # `rewrite` of rewrite-target; app-root's server-level `if` goes first (host_rules).
+    NginxCORSPlugin(),
+    RedirectPlugin(),
     RewritePlugin(),
     AppRootPlugin(),
+    # rewrite_by_lua: the HTTPS redirect.
+    SSLRedirectPlugin(),
+    # access phase: allow/deny, then auth_basic.
+    SourceRangePlugin(),
+    BasicAuthPlugin(),
+    # content: proxy_set_header.
     UpstreamVhostPlugin(),
 )
 

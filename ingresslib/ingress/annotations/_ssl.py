@@ -19,7 +19,7 @@ from ingresslib.ingress.annotations._values import (
 )
 from ingresslib.plugins._annotations import (
     NOTHING,
-    PHASE_SERVER_REWRITE,
+    PHASE_REWRITE_LUA,
     AnnotationContext,
     AnnotationProblem,
     Contribution,
@@ -62,7 +62,7 @@ class SSLRedirectPlugin:
             PRESERVE_TRAILING_SLASH_ANNOTATION,
         }
     )
-    phase: int = PHASE_SERVER_REWRITE
+    phase: int = PHASE_REWRITE_LUA
     by_default: bool = True
 
     def contribute(self, ingress: Ingress, context: AnnotationContext) -> Contribution:
