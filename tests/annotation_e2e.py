@@ -13,6 +13,7 @@ from __future__ import annotations
 import http.client
 import json
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -42,11 +43,14 @@ class Echo(ThreadingHTTPServer):
         self.server_close()
 
 
-def echo_upstream(name: str, host: str = "127.0.0.1", status: int = 200) -> Echo:
+def echo_upstream(
+    name: str, host: str = "127.0.0.1", status: int = 200, delay: float = 0.0
+) -> Echo:
     """An HTTP server answering every request with JSON of what it received.
 
     The JSON: {"upstream": name, "method", "target" (path and query as received),
-    "headers": [[name, value]...] in order, "body_length"}.
+    "headers": [[name, value]...] in order, "body_length"}. `delay`: seconds it waits
+    before answering (a slow upstream, for connection limits).
     """
 
     class Handler(BaseHTTPRequestHandler):
@@ -55,6 +59,8 @@ def echo_upstream(name: str, host: str = "127.0.0.1", status: int = 200) -> Echo
         def _echo(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            if delay:
+                time.sleep(delay)
             data = {
                 "upstream": name,
                 "method": self.command,

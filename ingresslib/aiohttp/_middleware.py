@@ -16,7 +16,7 @@ from aiohttp.typedefs import Middleware
 from multidict import CIMultiDict
 
 from ingresslib.asgi import DECISION_SCOPE_KEY, MATCH_SCOPE_KEY
-from ingresslib.proxy import Canned, PathPolicy, decision_response
+from ingresslib.proxy import Canned, PathPolicy, PolicyRunner, decision_response
 from ingresslib.routing import Decision, DecisionPolicy, Request, RouteMatch, RouteTable
 
 __all__ = [
@@ -71,12 +71,13 @@ def plain_response(status: int, text: str, **headers: str) -> web.Response:
     )
 
 
-def request_of(request: web.Request, port: int | None = None) -> Request:
+def request_of(request: web.Request, port: int | None = None, client: str | None = None) -> Request:
     """The `ingresslib.Request` of an aiohttp request: Host, target and fields as received.
 
     aiohttp's parser gives the header fields as bytes (`raw_headers`); latin-1 keeps each
     byte as one character, as the ASGI executor does. `port`: the (Gateway listener) port
-    the request is decided for (None: 80 or 443 by scheme).
+    the request is decided for (None: 80 or 443 by scheme). `client`: the client address
+    (None: the peer's; a proxy that trusts X-Forwarded-For passes the one it names).
     """
     headers = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in request.raw_headers]
     host = None
@@ -93,7 +94,7 @@ def request_of(request: web.Request, port: int | None = None) -> Request:
         query=query,
         headers=headers,
         port=port,
-        client=request.remote,
+        client=request.remote if client is None else client,
     )
 
 
@@ -103,6 +104,7 @@ def decide(
     policy: DecisionPolicy,
     *,
     port: int | None = None,
+    client: str | None = None,
 ) -> Decision:
     """The request's Decision: the one an outer middleware left, else the table's.
 
@@ -113,7 +115,7 @@ def decide(
     if found is not None:
         return found
     table = holder if isinstance(holder, RouteTable) else holder.table
-    decision = table.decide(request_of(request, port), policy)
+    decision = table.decide(request_of(request, port, client), policy)
     request[DECISION_KEY] = decision
     request[MATCH_KEY] = decision.match
     return decision
@@ -168,6 +170,7 @@ def ingress_middleware(
     https_port: int = 443,
     passthrough: bool = False,
     paths: PathPolicy = "keep",
+    policies: PolicyRunner | None = None,
 ) -> Middleware:
     """An aiohttp.web middleware that routes by Host and raw path through a RouteTable.
 
@@ -180,6 +183,8 @@ def ingress_middleware(
         passthrough: a routed request whose Service has no handler goes to the app's own
             router instead of being answered 503.
         paths: the request path normalisation (`ingresslib.DecisionPolicy.paths`).
+        policies: runs the decisions' policies (ingress-nginx's limit-rps,
+            limit-connections) by the peer's address; None: a runner of its own.
 
     Returns:
         The middleware: `web.Application(middlewares=[ingress_middleware(...)])`. The match
@@ -187,12 +192,27 @@ def ingress_middleware(
     """
     registered = dict(services or {})
     policy = DecisionPolicy(paths=paths, https_redirect=https_redirect, https_port=https_port)
+    runner = PolicyRunner() if policies is None else policies
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         decision = decide(holder, request, policy)
         if decision.action != "forward" or decision.match is None:
             return answer(decision)
+        if not decision.policies:
+            return await _serve(decision, request, handler)
+        admission = runner.admit(decision.policies, request.remote)
+        if admission.refusal is not None:
+            return response_of(admission.refusal)
+        try:
+            return await _serve(decision, request, handler)
+        finally:
+            admission.release()
+
+    async def _serve(
+        decision: Decision, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        assert decision.match is not None  # a forward always has its match
         target = _service_handler(decision.match, registered)
         if target is not None:
             return await target(request)

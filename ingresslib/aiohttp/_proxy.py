@@ -50,6 +50,7 @@ from ingresslib.proxy import (
     GATEWAY_TIMEOUT,
     Canned,
     PathPolicy,
+    PolicyRunner,
     TrustedProxies,
     is_upgrade,
     is_websocket,
@@ -121,6 +122,7 @@ class ReverseProxy(BackendCache):
         trusted_proxies: Iterable[str] = (),
         paths: PathPolicy = "keep",
         listener_ports: Mapping[int, int] | None = None,
+        policies: PolicyRunner | None = None,
     ) -> None:
         """Create the gateway (its client session is created at the first proxied request).
 
@@ -148,6 +150,8 @@ class ReverseProxy(BackendCache):
                 local port serves (`{8080: 80}`: a request arriving on 8080 is decided as
                 one on the listener port 80; a local port not named is its own). Without
                 it, requests are decided as arriving on 80 (http) or 443 (https).
+            policies: runs the decisions' policies (ingress-nginx's limit-rps...); None: a
+                runner of its own.
 
         Raises:
             ValueError: a bad `https_port` or trusted proxy CIDR.
@@ -163,6 +167,7 @@ class ReverseProxy(BackendCache):
             paths=paths, https_redirect=https_redirect, https_port=https_port
         )
         self.trusted_proxies = TrustedProxies.parse(trusted_proxies)
+        self.policies = PolicyRunner() if policies is None else policies
         self._timeout = aiohttp.ClientTimeout(
             total=None, connect=None, sock_connect=connect_timeout, sock_read=read_timeout
         )
@@ -290,7 +295,9 @@ class ReverseProxy(BackendCache):
                 request[DECISION_KEY] = found
                 request[MATCH_KEY] = found.match
                 return found
-        decision = decide(self, request, self.policy, port=port)
+        decision = decide(
+            self, request, self.policy, port=port, client=self.client_address(request)
+        )
         if (
             decision.reusable
             and len(raw_path) <= _MEMO_MAX_BYTES
@@ -311,6 +318,20 @@ class ReverseProxy(BackendCache):
         match = decision.match
         if decision.action != "forward" or match is None:
             return answer(decision)
+        if not decision.policies:
+            return await self._proxy(request, decision, match)
+        admission = self.policies.admit(decision.policies, self.client_address(request))
+        if admission.refusal is not None:
+            return response_of(admission.refusal)
+        try:
+            return await self._proxy(request, decision, match)
+        finally:
+            admission.release()
+
+    async def _proxy(
+        self, request: web.Request, decision: Decision, match: RouteMatch
+    ) -> web.StreamResponse:
+        """Forward an admitted request (or its WebSocket)."""
         upgrade = request.headers.get("Upgrade")
         # RFC 9110 §7.8: "A server MAY ignore a received Upgrade header field if it wishes to
         # continue using the current protocol on that connection." Other protocols (h2c) are

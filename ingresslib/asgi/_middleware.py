@@ -18,10 +18,12 @@ import attrs
 from ingresslib.asgi._answers import refuse
 from ingresslib.asgi._types import ASGIApp, Message, Receive, Scope, Send
 from ingresslib.proxy import (
+    ADMITTED,
     TOO_MANY,
     UNAVAILABLE,
     Canned,
     PathPolicy,
+    PolicyRunner,
     TrustedProxies,
     decision_response,
 )
@@ -165,6 +167,7 @@ class IngressMiddleware:
         forwarder: Forwarder | None = None,
         trusted_proxies: Iterable[str] = (),
         paths: PathPolicy = "keep",
+        policies: PolicyRunner | None = None,
     ) -> None:
         """Create the middleware.
 
@@ -182,6 +185,8 @@ class IngressMiddleware:
                 by the default `limit_key` (default: nobody; see `client_address`).
             paths: the request path normalisation (`ingresslib.DecisionPolicy.paths`):
                 "keep" (the default), "reject", "decode", or "raw" (no normalisation).
+            policies: runs the decisions' policies (ingress-nginx's limit-rps,
+                limit-connections) by client address; None: a runner of its own.
 
         Raises:
             ValueError: a bad `https_port` or trusted proxy CIDR.
@@ -194,6 +199,7 @@ class IngressMiddleware:
         self.ratelimit_policy = ratelimit_policy
         self.forwarder = forwarder
         self.trusted_proxies = TrustedProxies.parse(trusted_proxies)
+        self.policies = PolicyRunner() if policies is None else policies
         if limit_key is client_address and self.trusted_proxies:
             self.limit_key = functools.partial(client_address, trusted_proxies=self.trusted_proxies)
         # Fixed once: the policy header and item name do not change per request.
@@ -292,12 +298,22 @@ class IngressMiddleware:
                     await refuse(scope, send, self._too_many(limited))
                     return
 
-        if target is not None:
-            await target(scope, receive, send)
-        elif self.forwarder is not None:
-            await self.forwarder(decision.match, scope, receive, send)  # type: ignore[arg-type]  # a forward always has its match
-        else:
-            await refuse(scope, send, UNAVAILABLE)
+        admission = ADMITTED
+        if decision.policies:
+            client = client_address(scope, self.trusted_proxies)
+            admission = self.policies.admit(decision.policies, client)
+            if admission.refusal is not None:
+                await refuse(scope, send, admission.refusal)
+                return
+        try:
+            if target is not None:
+                await target(scope, receive, send)
+            elif self.forwarder is not None:
+                await self.forwarder(decision.match, scope, receive, send)  # type: ignore[arg-type]  # a forward always has its match
+            else:
+                await refuse(scope, send, UNAVAILABLE)
+        finally:
+            admission.release()
 
     def _dispatch(self, scope: Scope) -> _Dispatch:
         """Decide one http or websocket scope, through the memo of the current table."""
@@ -336,6 +352,8 @@ class IngressMiddleware:
             path=path,
             query=query.decode("latin-1"),
             headers=[(n.decode("latin-1"), v.decode("latin-1")) for n, v in scope["headers"]],
+            # The address source ranges (allowlist-source-range...) test: nginx's realip.
+            client=client_address(scope, self.trusted_proxies),
         )
         decision = table.decide(request, self.policy)
         dispatch = (decision, self._service_app(decision))

@@ -38,6 +38,7 @@ from ingresslib.proxy._plan import (
     request_changes,
     response_changes,
 )
+from ingresslib.proxy._policies import ADMITTED, Admission, PolicyHandler, PolicyRunner
 from ingresslib.proxy._responses import (
     BAD_GATEWAY,
     GATEWAY_TIMEOUT,
@@ -55,6 +56,7 @@ from ingresslib.proxy._responses import (
 )
 
 __all__ = [
+    "ADMITTED",
     "BAD_GATEWAY",
     "FORWARDING_FIELDS",
     "GATEWAY_TIMEOUT",
@@ -68,11 +70,14 @@ __all__ = [
     "TOO_MANY",
     "UNAVAILABLE",
     "WEBSOCKET_HANDSHAKE",
+    "Admission",
     "BadRequest",
     "Canned",
     "EncodedSlashPolicy",
     "FailureKind",
     "PathPolicy",
+    "PolicyHandler",
+    "PolicyRunner",
     "TrustedProxies",
     "canned",
     "choose_backend",

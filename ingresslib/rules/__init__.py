@@ -46,12 +46,14 @@ from ingresslib.rules._model import (
     WeightedBackend,
 )
 from ingresslib.rules._patterns import PatternError, compile_pattern
+from ingresslib.rules._policies import ConnectionLimit, RequestRateLimit
 from ingresslib.rules._steps import Answer, HeaderReader, Policy, Step, StepState
 
 __all__ = [
     "CORS",
     "Answer",
     "Backend",
+    "ConnectionLimit",
     "Filter",
     "HTTPSRedirect",
     "HeaderChanges",
@@ -66,6 +68,7 @@ __all__ = [
     "QueryParamMatch",
     "Redirect",
     "RequestHeaders",
+    "RequestRateLimit",
     "Respond",
     "ResponseHeaders",
     "Rewrite",

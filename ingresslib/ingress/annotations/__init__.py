@@ -15,6 +15,7 @@ from ingresslib.ingress.annotations._access import (
 )
 from ingresslib.ingress.annotations._catalogue import CATALOGUE, AnnotationInfo, Risk
 from ingresslib.ingress.annotations._cors import NginxCORS, NginxCORSPlugin
+from ingresslib.ingress.annotations._limits import BodySize, BodySizePlugin, LimitsPlugin
 from ingresslib.ingress.annotations._redirect import FixedRedirect, RedirectPlugin
 from ingresslib.ingress.annotations._rewrite import (
     AppRoot,
@@ -40,7 +41,10 @@ __all__ = [
     "AppRootPlugin",
     "BasicAuth",
     "BasicAuthPlugin",
+    "BodySize",
+    "BodySizePlugin",
     "FixedRedirect",
+    "LimitsPlugin",
     "NginxCORS",
     "NginxCORSPlugin",
     "RedirectPlugin",
@@ -58,6 +62,8 @@ __all__ = [
 
 #: ingresslib's own plugins, in phase order (then the order nginx applies them in).
 BUILTIN_PLUGINS: tuple[AnnotationPlugin, ...] = (
+    # find-config: client_max_body_size against Content-Length (413).
+    BodySizePlugin(),
     # rewrite phase, in the template's order: the CORS `if`s, `return` (redirects), the
     # `rewrite` of rewrite-target; app-root's server-level `if` goes first (host_rules).
     NginxCORSPlugin(),
@@ -66,6 +72,8 @@ BUILTIN_PLUGINS: tuple[AnnotationPlugin, ...] = (
     AppRootPlugin(),
     # rewrite_by_lua: the HTTPS redirect.
     SSLRedirectPlugin(),
+    # preaccess: limit_req, limit_conn.
+    LimitsPlugin(),
     # access phase: allow/deny, then auth_basic.
     SourceRangePlugin(),
     BasicAuthPlugin(),
