@@ -100,8 +100,9 @@ class BackendCache:
                 share.invalid or "weight 0",
             )
             return INVALID_BACKEND
-        if share is None or len(shares) <= 1:
-            assert match is not None  # a forward decision has a match
+        assert match is not None  # a forward decision has a match
+        if share is None or (len(shares) <= 1 and shares is match.backends):
+            # The rule's own backend (a Step may have chosen others: a canary's).
             key, resolution = self._resolve(match)
             return share, key, resolution
         key, resolution = self._resolve_share(share)

@@ -13,6 +13,7 @@ from ingresslib.ingress.annotations._access import (
     SourceRangePlugin,
     SourceRanges,
 )
+from ingresslib.ingress.annotations._canary import Canary, CanaryPlugin, CanaryPolicy
 from ingresslib.ingress.annotations._catalogue import CATALOGUE, AnnotationInfo, Risk
 from ingresslib.ingress.annotations._cors import NginxCORS, NginxCORSPlugin
 from ingresslib.ingress.annotations._limits import BodySize, BodySizePlugin, LimitsPlugin
@@ -43,6 +44,9 @@ __all__ = [
     "BasicAuthPlugin",
     "BodySize",
     "BodySizePlugin",
+    "Canary",
+    "CanaryPlugin",
+    "CanaryPolicy",
     "FixedRedirect",
     "LimitsPlugin",
     "NginxCORS",
@@ -62,6 +66,8 @@ __all__ = [
 
 #: ingresslib's own plugins, in phase order (then the order nginx applies them in).
 BUILTIN_PLUGINS: tuple[AnnotationPlugin, ...] = (
+    # host-wide first: a canary Ingress's paths become its main paths' alternative.
+    CanaryPlugin(),
     # find-config: client_max_body_size against Content-Length (413).
     BodySizePlugin(),
     # rewrite phase, in the template's order: the CORS `if`s, `return` (redirects), the
