@@ -24,6 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/annotations_doc.py --check
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict ingresslib tests benchmarks
