@@ -24,6 +24,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import attrs
 
+from ingresslib.rules._patterns import NginxRegex, PatternError
+
 __all__ = [
     "ENTRY_POINT_GROUP",
     "CompiledPath",
@@ -125,26 +127,15 @@ class _RegexMatcher:
     name: str = "regex"
 
     def compile(self, path: str) -> CompiledPath:
-        try:
-            import re2  # type: ignore[import-untyped]  # noqa: PLC0415 -- optional extra, imported when a regex path is built
-        except ImportError:
-            raise PathMatcherError(
-                "the regex path matcher needs RE2: pip install 'ingresslib[re2]'"
-            ) from None
         pattern = path or "/"
+        # ingress-nginx: `location ~* "^<path>"`: "^" then the path as written (so an
+        # alternation binds looser than the anchor, as in nginx), case-insensitive,
+        # searched in the URI's bytes.
         try:
-            # ingress-nginx: `location ~* "^<path>"`: anchored at the start, case-insensitive.
-            options = re2.Options()
-            options.case_sensitive = False
-            compiled: Any = re2.compile("^(?:" + pattern.removeprefix("^") + ")", options)
-        except Exception as error:  # noqa: BLE001 -- re2 raises its own error type for bad patterns
-            raise PathMatcherError(f"invalid RE2 pattern {pattern!r}: {error}") from None
-        match = compiled.match
-
-        def matches(request_path: str) -> bool:
-            return match(request_path) is not None
-
-        return CompiledPath(kind="pattern", key=pattern, length=len(pattern), matches=matches)
+            regex = NginxRegex("^" + pattern)
+        except PatternError as error:
+            raise PathMatcherError(str(error).replace("nginx regex", "regex path")) from None
+        return CompiledPath(kind="pattern", key=pattern, length=len(pattern), matches=regex.found)
 
 
 @attrs.frozen
@@ -155,7 +146,7 @@ class _FullRegexMatcher:
 
     def compile(self, path: str) -> CompiledPath:
         try:
-            import re2  # noqa: PLC0415 -- optional extra, imported when a regex path is built
+            import re2  # type: ignore[import-untyped]  # noqa: PLC0415 -- optional extra, imported when a regex path is built
         except ImportError:
             raise PathMatcherError(
                 "the full-regex path matcher needs RE2: pip install 'ingresslib[re2]'"

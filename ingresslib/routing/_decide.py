@@ -142,12 +142,22 @@ def decide(table: _Table, request: Request, policy: DecisionPolicy = DEFAULT_POL
         # A conditional host: Host and path were validated, normalised and looked up
         # before; only the conditions are evaluated for this request.
         decision = _conditional(found, request, query, policy)
+    elif type(found) is _Matched:
+        # The rule is known; its filters decide for this request.
+        decision = _finish(found.match, request, GET, found.name, found.path, query, policy, True)
     elif found is None or (query and found.action == "redirect"):
         # A redirect's Location carries the query: one from the memo would carry another's.
         result = _decide(table, request, host, path, query=query, policy=policy)
         if type(result) is _Routed:
             decision = _conditional(result, request, query, policy)
             keep = True
+        elif type(result) is _Matched:
+            decision = _finish(
+                result.match, request, GET, result.name, result.path, query, policy, True
+            )
+            keep = True
+            if decision.reusable:
+                result = decision  # the memo keeps the decision itself
         else:
             decision = result  # type: ignore[assignment]  # by the type test
             keep = decision.reusable
@@ -192,6 +202,19 @@ class _Routed(NamedTuple):
     decisions: dict[int, Decision]
 
 
+class _Matched(NamedTuple):
+    """The memo entry of a rule with filters whose decision is the request's own.
+
+    A filter that reads the request's headers, client or method (a `Step`: CORS, source
+    ranges, basic auth...) makes the decision non-reusable, but the Host, the path and the
+    rule they lead to are the same for the next such request: only the filters run again.
+    """
+
+    name: str
+    path: str
+    match: RouteMatch
+
+
 def _conditional(routed: _Routed, request: Request, query: str, policy: DecisionPolicy) -> Decision:
     vhost = routed.vhost
     view = _view(request, query)
@@ -231,8 +254,8 @@ def _decide(
     *,
     query: str,
     policy: DecisionPolicy,
-) -> Decision | _Routed:
-    """Steps 1-4 (or 1-6 for a host without conditional rules)."""
+) -> Decision | _Routed | _Matched:
+    """Steps 1-4 (or 1-6 for a rule without filters, on a host without conditional rules)."""
     # PERF: Host values repeat; each valid one is validated and looked up once per table
     # (a pure function of the value and the table; bounded in entries and key size, as the
     # vhost memo of `RouteTable.virtual_host` is).
@@ -266,6 +289,9 @@ def _decide(
         match = vhost.match(path) or vhost.default
     if match is None:
         return _NOT_FOUND
+    rule = match.rule
+    if rule is not None and rule.filters:
+        return _Matched(name, path, match)
     return _finish(match, request, GET, name, path, query, policy, True)
 
 

@@ -8,6 +8,7 @@ ingress-nginx `limit-rps` means the same in the ASGI middleware, the aiohttp pro
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from typing import ClassVar
 
@@ -16,9 +17,40 @@ import attrs
 from ingresslib.ratelimit._algorithms import LimitReq
 from ingresslib.rules._steps import Policy
 
-__all__ = ["ConnectionLimit", "Network", "RequestRateLimit", "exempt"]
+__all__ = [
+    "ConnectionLimit",
+    "Network",
+    "RequestRateLimit",
+    "client_ip",
+    "exempt",
+    "in_networks",
+]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@functools.lru_cache(maxsize=8192)
+def client_ip(client: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address of a client (an IPv4-mapped IPv6 address as IPv4), or None if invalid.
+
+    PERF: cached: parsing an address costs more than the rest of an allowlist check, and a
+    client sends many requests.
+    """
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def in_networks(networks: tuple[Network, ...], client: str | None) -> bool:
+    """Whether a client address is in one of `networks` (False for no or a bad address)."""
+    if not networks or client is None:
+        return False
+    address = client_ip(client)
+    return address is not None and any(address in network for network in networks)
 
 
 def exempt(allowlist: tuple[Network, ...], client: str | None) -> bool:
@@ -27,15 +59,7 @@ def exempt(allowlist: tuple[Network, ...], client: str | None) -> bool:
     The template's `geo $limit_<zone>` map gives an allowlisted client the key "", and
     "requests with an empty key value are not accounted" (limit_req, limit_conn).
     """
-    if not allowlist or client is None:
-        return False
-    try:
-        address = ipaddress.ip_address(client)
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return any(address in network for network in allowlist)
+    return in_networks(allowlist, client)
 
 
 @attrs.frozen

@@ -8,7 +8,6 @@ for each `allowlist-source-range` entry and `deny all;` (403), then `auth_basic`
 
 from __future__ import annotations
 
-import ipaddress
 import re
 
 import attrs
@@ -38,11 +37,10 @@ from ingresslib.plugins._annotations import (
 )
 from ingresslib.resources._networking import Ingress
 from ingresslib.rules._filters import HeaderChanges
+from ingresslib.rules._policies import Network, in_networks
 from ingresslib.rules._steps import Answer, Step, StepState
 
 __all__ = ["BasicAuth", "BasicAuthPlugin", "SourceRangePlugin", "SourceRanges"]
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @attrs.frozen
@@ -60,18 +58,10 @@ class SourceRanges(Step):
     def run(self, state: StepState) -> Answer | None:
         """403 for a client the ranges refuse."""
         client = state.client
-        address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = None
-        if client is not None:
-            try:
-                address = ipaddress.ip_address(client)
-            except ValueError:
-                address = None
-            if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-                address = address.ipv4_mapped
         # ngx_http_access_module: "the rules are checked in sequence until the first match".
-        if address is not None and any(address in network for network in self.deny):
+        if in_networks(self.deny, client):
             return Answer(403, reason="the client address is in denylist-source-range")
-        if self.allow and (address is None or not any(address in n for n in self.allow)):
+        if self.allow and not in_networks(self.allow, client):
             return Answer(403, reason="the client address is not in allowlist-source-range")
         return None
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any
 
 import attrs
 
@@ -54,6 +53,7 @@ from ingresslib.plugins._annotations import (
 from ingresslib.resources._networking import Ingress, PathType
 from ingresslib.rules._filters import HeaderChanges, Rewrite
 from ingresslib.rules._model import Match, PathMatch, Rule
+from ingresslib.rules._patterns import NginxRegex, PatternError
 from ingresslib.rules._steps import Answer, Step, StepState
 
 __all__ = [
@@ -76,27 +76,36 @@ _PATH_WITH_CAPTURE = validate_regex(REGEX_PATH_WITH_CAPTURE)
 _X_FORWARDED_PREFIX_VALUE = validate_regex(REGEX_PATH_WITH_CAPTURE, remove_space=True)
 
 
-class RegexError(ValueError):
-    """A pattern RE2 cannot compile, or RE2 missing."""
-
-
 @functools.lru_cache(maxsize=4096)
-def _search(pattern: str) -> Any:
-    """The compiled `(?i)<pattern>` of a rewrite (RE2), cached per pattern.
+def _rewrite_regex(pattern: str) -> NginxRegex:
+    """`rewrite "(?i)<pattern>" ...`: the compiled pattern, cached per location path.
 
     Raises:
-        RegexError: RE2 is not installed or refuses the pattern.
+        PatternError: RE2 is not installed or refuses the pattern.
     """
-    try:
-        import re2  # type: ignore[import-untyped]  # noqa: PLC0415 -- the optional re2 extra
-    except ImportError:
-        raise RegexError("rewrite-target needs RE2: pip install 'ingresslib[re2]'") from None
-    options = re2.Options()
-    options.case_sensitive = False
-    try:
-        return re2.compile(pattern, options)
-    except Exception as error:  # noqa: BLE001 -- re2 raises its own error type for bad patterns
-        raise RegexError(f"invalid RE2 pattern {pattern!r}: {error}") from None
+    return NginxRegex(pattern, case_insensitive=True)
+
+
+@functools.lru_cache(maxsize=1024)
+def _template(template: str) -> tuple[str | int, ...]:
+    """A replacement as literal parts and capture numbers (`$0`...`$9`)."""
+    parts: list[str | int] = []
+    literal: list[str] = []
+    index, length = 0, len(template)
+    while index < length:
+        char = template[index]
+        if char == "$" and index + 1 < length and template[index + 1].isdigit():
+            if literal:
+                parts.append("".join(literal))
+                literal = []
+            parts.append(int(template[index + 1]))
+            index += 2
+            continue
+        literal.append(char)
+        index += 1
+    if literal:
+        parts.append("".join(literal))
+    return tuple(parts)
 
 
 def expand_captures(template: str, groups: Sequence[str | None]) -> str:
@@ -107,20 +116,11 @@ def expand_captures(template: str, groups: Sequence[str | None]) -> str:
     """
     if "$" not in template:
         return template
-    out: list[str] = []
-    index = 0
-    length = len(template)
-    while index < length:
-        char = template[index]
-        if char == "$" and index + 1 < length and template[index + 1].isdigit():
-            number = int(template[index + 1])
-            value = groups[number] if number < len(groups) else None
-            out.append(value or "")
-            index += 2
-            continue
-        out.append(char)
-        index += 1
-    return "".join(out)
+    count = len(groups)
+    return "".join(
+        part if type(part) is str else (groups[part] if part < count else None) or ""  # type: ignore[operator,index]  # an int part
+        for part in _template(template)
+    )
 
 
 @attrs.frozen
@@ -144,10 +144,8 @@ class RewriteTarget(Step):
             # buildProxyPass: "if the path in the ingress rule is equals to the target:
             # no special rewrite" (and no X-Forwarded-Prefix either).
             return None
-        found = _search(pattern).search(state.path)
-        groups: tuple[str | None, ...] = ()
-        if found is not None:
-            groups = (found.group(0), *found.groups())
+        found = _rewrite_regex(pattern).captures(state.path)
+        groups = () if found is None else found
         if self.forwarded_prefix is not None:
             # `proxy_set_header X-Forwarded-Prefix "<value>";` beside the rewrite.
             value = expand_captures(self.forwarded_prefix, groups)
@@ -241,20 +239,27 @@ def nginx_locations(rules: Sequence[Rule]) -> list[tuple[PathMatch, Rule]]:
         for match in rule.matches
         if match.path.path_type == PathType.EXACT
     }
-    flagged: dict[int, bool] = {}
+    settings: dict[int, tuple[bool, str | None]] = {}
+    seen: set[tuple[str, str | None]] = set()
     locations: list[tuple[str, str | None, Rule]] = []
     for rule in rules:
         ingress = rule.source.resource
-        own = flagged.get(id(ingress))
-        if own is None:
-            own = flagged[id(ingress)] = isinstance(ingress, Ingress) and _own_regex(
-                ingress, rule.matches
-            )
+        known = settings.get(id(ingress))
+        if known is None:
+            known = settings[id(ingress)] = _regex_settings(ingress)
+        use_regex, target = known
         for match in rule.matches:
             path, path_type = match.path.value or "/", match.path.path_type
+            # createServers: a path an older Ingress already has, with the same path
+            # type, is not added again.
+            if (path, path_type) in seen:
+                continue
+            seen.add((path, path_type))
             # "location / does not require any update"; "only Prefix locations could
             # require an additional location block"; "locations with rewrite or using
-            # regular expressions are not modified".
+            # regular expressions are not modified" (needsRewrite: a target other than
+            # this location's path).
+            own = use_regex or (bool(target) and path != target)
             if path == "/" or path_type != PathType.PREFIX or own:
                 locations.append((path, path_type, rule))
                 continue
@@ -270,16 +275,16 @@ def nginx_locations(rules: Sequence[Rule]) -> list[tuple[PathMatch, Rule]]:
     return [(PathMatch("regex", path, path_type), rule) for path, path_type, rule in locations]
 
 
-def _own_regex(ingress: Ingress, matches: Sequence[Match]) -> bool:
-    """`needsRewrite(location) || location.Rewrite.UseRegex` for one Ingress's location."""
+def _regex_settings(ingress: object) -> tuple[bool, str | None]:
+    """(`use-regex`, `rewrite-target`) of the Ingress a rule comes from."""
+    if not isinstance(ingress, Ingress):
+        return False, None
     reader = AnnotationReader(ingress)
     try:
-        if reader.boolean("use-regex"):
-            return True
+        use_regex = bool(reader.boolean("use-regex"))
     except (Invalid, Ignored):
-        pass
-    target = _target(reader)
-    return bool(target) and any(match.path.value != target for match in matches)
+        use_regex = False
+    return use_regex, _target(reader)
 
 
 @attrs.frozen
@@ -321,8 +326,8 @@ class RewritePlugin:
             try:
                 for rule in ingress.spec.rules:
                     for path in rule.http.paths if rule.http is not None else ():
-                        _search(path.path or "/")
-            except RegexError as error:
+                        _rewrite_regex(path.path or "/")
+            except PatternError as error:
                 problem = reader.error("rewrite-target", str(error))
                 return Contribution(problems=(*problems, problem), denied=str(error))
             filters = (RewriteTarget(target, prefix),)
