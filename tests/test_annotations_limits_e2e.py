@@ -1,6 +1,6 @@
 """ingress-nginx's limits end to end, through `ingresslib serve`: limit-rps, limit-rpm,
 limit-connections (port of test/e2e/annotations/limitconnections.go), limit-allowlist,
-proxy-body-size.
+proxy-body-size, proxy-read-timeout.
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnnotatedSite]:
     )
     site.ingress("conn", "conn.test", [("/", "Prefix", "slow")], {P + "limit-connections": "3"})
     site.ingress("body", "body.test", root, {P + "proxy-body-size": "1k"})
+    slow_root = [("/", "Prefix", "slow")]
+    site.ingress("fast-read", "readtimeout.test", slow_root, {P + "proxy-read-timeout": "1"})
+    site.ingress("slow-read", "readslow.test", slow_root, {P + "proxy-read-timeout": "5"})
     site.ingress("invalid", "invalid.test", root, {P + "limit-rps": "many"})
     site.start()
     yield site
@@ -87,3 +90,9 @@ def test_proxy_body_size(site: AnnotatedSite) -> None:
 def test_an_invalid_limit_refuses_the_ingress(site: AnnotatedSite) -> None:
     # ValidateInt: a validation error, so Extract refuses the Ingress (404 here).
     assert site.request("/", host="invalid.test").status == 404
+
+
+def test_proxy_read_timeout(site: AnnotatedSite) -> None:
+    # The upstream answers after 1.5 s: a read timeout of 1 s is a 504, one of 5 s is not.
+    assert site.request("/", host="readtimeout.test").status == 504
+    assert site.request("/", host="readslow.test").status == 200

@@ -423,6 +423,7 @@ PUBLIC_ALL: dict[str, list[str]] = {
         "NGINX_PREFIX",
         "NginxCORS",
         "NginxCORSPlugin",
+        "ProxyTimeoutsPlugin",
         "RedirectPlugin",
         "RewritePlugin",
         "RewriteTarget",

@@ -77,10 +77,6 @@ class _Plan(NamedTuple):
     response: HeaderChanges | None
     timeouts: Timeouts | None
 
-    @property
-    def backend_timeout(self) -> float | None:
-        return None if self.timeouts is None else self.timeouts.backend_request
-
 
 class ReverseProxy(BackendCache):
     """An aiohttp.web reverse proxy from a RouteTable to the endpoints of an EndpointIndex.
@@ -437,7 +433,6 @@ class ReverseProxy(BackendCache):
     ) -> aiohttp.ClientResponse:
         url = endpoint_url(request, endpoint)
         data = body if body is not None else (request.content if request.body_exists else None)
-        timeout = plan.backend_timeout
         try:
             with exact_header_bytes():  # the request head is serialised before this returns
                 return await self._get_session().request(
@@ -452,20 +447,22 @@ class ReverseProxy(BackendCache):
                     raise_for_status=False,
                     # HTTPRouteTimeouts.backendRequest: "a timeout for an individual request
                     # from the gateway to a backend".
-                    timeout=self._timeout if timeout is None else self._backend_timeout(timeout),
+                    timeout=self._timeout
+                    if plan.timeouts is None
+                    else self._backend_timeout(plan.timeouts),
                 )
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise UpstreamError.of(error) from error
 
-    def _backend_timeout(self, seconds: float) -> aiohttp.ClientTimeout:
-        # "0s" (math.inf): "SHOULD disable the timeout completely", the read timeout too.
+    def _backend_timeout(self, timeouts: Timeouts) -> aiohttp.ClientTimeout:
+        """The client timeouts of one forward: the rule's where it has some, else ours."""
+        connect = self._timeout.sock_connect if timeouts.connect is None else timeouts.connect
+        read = self._timeout.sock_read if timeouts.read is None else timeouts.read
+        seconds = timeouts.backend_request
         if seconds == math.inf:
-            return aiohttp.ClientTimeout(total=None, sock_connect=self._timeout.sock_connect)
-        return aiohttp.ClientTimeout(
-            total=seconds,
-            sock_connect=self._timeout.sock_connect,
-            sock_read=self._timeout.sock_read,
-        )
+            # "0s" (math.inf): "SHOULD disable the timeout completely", the read timeout too.
+            return aiohttp.ClientTimeout(total=None, sock_connect=connect)
+        return aiohttp.ClientTimeout(total=seconds, sock_connect=connect, sock_read=read)
 
     @staticmethod
     async def _relay(

@@ -239,7 +239,7 @@ class HTTPForwarder(BackendCache):
         for endpoint in attempts(balancer, len(resolution)):
             try:
                 response, latency = await self._client.open(
-                    endpoint, scope, body, request_edits, backend_timeout
+                    endpoint, scope, body, request_edits, backend_timeout, limits=timeouts
                 )
             except ClientDisconnectedError:
                 balancer.report(endpoint, ok=True)

@@ -25,7 +25,7 @@ from ingresslib.asgi._upstream import (
     request_target,
 )
 from ingresslib.proxy import TrustedProxies, edit_headers
-from ingresslib.rules import HeaderChanges
+from ingresslib.rules import HeaderChanges, Timeouts
 
 if TYPE_CHECKING:
     from ingresslib.asgi._types import Message, Receive, Scope, Send
@@ -171,6 +171,8 @@ class UpstreamClient:
         body: RequestBody,
         changes: HeaderChanges | None = None,
         timeout: float | None = None,
+        *,
+        limits: Timeouts | None = None,
     ) -> tuple[httpx.Response, float]:
         """Send the request to `endpoint` and wait for its response headers.
 
@@ -188,6 +190,8 @@ class UpstreamClient:
             changes: the decided request header edits (`RequestHeaderModifier`).
             timeout: the whole exchange's limit in seconds (`HTTPRouteTimeouts.
                 backendRequest`), or None for the client's own timeouts.
+            limits: the rule's connect, read and send timeouts (nginx
+                `proxy_connect_timeout`...), each None for the client's own.
         """
         headers = forwarded_request_headers(scope, endpoint, self.trusted_proxies)
         if changes is not None:
@@ -203,6 +207,16 @@ class UpstreamClient:
             # "0s" (math.inf): "SHOULD disable the timeout completely".
             limit = None if timeout == math.inf else timeout
             request.extensions["timeout"] = httpx.Timeout(limit).as_dict()
+        if limits is not None and (
+            limits.connect is not None or limits.read is not None or limits.send is not None
+        ):
+            own = request.extensions.get("timeout") or self._get().timeout.as_dict()
+            request.extensions["timeout"] = {
+                **own,
+                **({} if limits.connect is None else {"connect": limits.connect}),
+                **({} if limits.read is None else {"read": limits.read}),
+                **({} if limits.send is None else {"write": limits.send}),
+            }
         start = time.monotonic()
         try:
             response = await self._get().send(request, stream=True)

@@ -236,10 +236,18 @@ class Timeouts:
             (None: the executor's own; `math.inf`: none at all, Gateway API "0s").
         backend_request: "a timeout for an individual request from the gateway to a
             backend" (None: the executor's own; `math.inf`: none at all).
+        connect: seconds to open a connection to an endpoint (nginx
+            `proxy_connect_timeout`; None: the executor's own).
+        read: seconds between two reads from the endpoint (`proxy_read_timeout`).
+        send: seconds between two writes to the endpoint (`proxy_send_timeout`; the
+            aiohttp executor has no such limit and ignores it).
     """
 
     request: float | None = None
     backend_request: float | None = None
+    connect: float | None = None
+    read: float | None = None
+    send: float | None = None
 
 
 @attrs.frozen

@@ -16,7 +16,12 @@ from ingresslib.ingress.annotations._access import (
 from ingresslib.ingress.annotations._canary import Canary, CanaryPlugin, CanaryPolicy
 from ingresslib.ingress.annotations._catalogue import CATALOGUE, AnnotationInfo, Risk
 from ingresslib.ingress.annotations._cors import NginxCORS, NginxCORSPlugin
-from ingresslib.ingress.annotations._limits import BodySize, BodySizePlugin, LimitsPlugin
+from ingresslib.ingress.annotations._limits import (
+    BodySize,
+    BodySizePlugin,
+    LimitsPlugin,
+    ProxyTimeoutsPlugin,
+)
 from ingresslib.ingress.annotations._redirect import FixedRedirect, RedirectPlugin
 from ingresslib.ingress.annotations._rewrite import (
     AppRoot,
@@ -51,6 +56,7 @@ __all__ = [
     "LimitsPlugin",
     "NginxCORS",
     "NginxCORSPlugin",
+    "ProxyTimeoutsPlugin",
     "RedirectPlugin",
     "RewritePlugin",
     "RewriteTarget",
@@ -83,8 +89,9 @@ BUILTIN_PLUGINS: tuple[AnnotationPlugin, ...] = (
     # access phase: allow/deny, then auth_basic.
     SourceRangePlugin(),
     BasicAuthPlugin(),
-    # content: proxy_set_header.
+    # content: proxy_set_header, the proxy's timeouts.
     UpstreamVhostPlugin(),
+    ProxyTimeoutsPlugin(),
 )
 
 #: "implemented", "refused" (snippets) or "not implemented".

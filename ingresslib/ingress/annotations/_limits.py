@@ -30,6 +30,7 @@ from ingresslib.ingress.annotations._values import (
 )
 from ingresslib.plugins._annotations import (
     NOTHING,
+    PHASE_CONTENT,
     PHASE_PREACCESS,
     PHASE_SERVER_REWRITE,
     AnnotationContext,
@@ -38,10 +39,17 @@ from ingresslib.plugins._annotations import (
 )
 from ingresslib.ratelimit._algorithms import LimitReq
 from ingresslib.resources._networking import Ingress
+from ingresslib.rules._filters import Timeouts
 from ingresslib.rules._policies import ConnectionLimit, Network, RequestRateLimit
 from ingresslib.rules._steps import Answer, Policy, Step, StepState
 
-__all__ = ["BodySize", "BodySizePlugin", "LimitsPlugin", "parse_nginx_size"]
+__all__ = [
+    "BodySize",
+    "BodySizePlugin",
+    "LimitsPlugin",
+    "ProxyTimeoutsPlugin",
+    "parse_nginx_size",
+]
 
 _DEFAULT_BURST_MULTIPLIER = 5
 _OFFSET = re.compile(r"^\d+[kKmMgG]?$")
@@ -178,3 +186,44 @@ class BodySizePlugin:
         if size == 0:
             return NOTHING  # "Setting size to 0 disables checking of client request body size."
         return Contribution(filters=(BodySize(size),))
+
+
+@attrs.frozen
+class ProxyTimeoutsPlugin:
+    """`proxy-connect-timeout`, `proxy-send-timeout`, `proxy-read-timeout` (seconds).
+
+    proxy/main.go: each is `GetIntAnnotation`, and any error gives the controller's default
+    (here: the executor's own); the template writes `proxy_connect_timeout <n>s;`...
+    """
+
+    name: str = "nginx.ingress.kubernetes.io/proxy-timeouts"
+    prefix: str = NGINX_PREFIX
+    annotations: frozenset[str] = frozenset(
+        NGINX_PREFIX + name
+        for name in ("proxy-connect-timeout", "proxy-send-timeout", "proxy-read-timeout")
+    )
+    phase: int = PHASE_CONTENT
+    by_default: bool = False
+
+    def contribute(self, ingress: Ingress, context: AnnotationContext) -> Contribution:
+        """A Timeouts filter with the connect, send and read timeouts set."""
+        del context
+        reader = AnnotationReader(ingress)
+        problems: list[AnnotationProblem] = []
+        values: dict[str, float | None] = {}
+        for name, field in (
+            ("proxy-connect-timeout", "connect"),
+            ("proxy-send-timeout", "send"),
+            ("proxy-read-timeout", "read"),
+        ):
+            try:
+                seconds = reader.integer(name)
+            except (Invalid, Ignored) as error:
+                problems.append(
+                    reader.warning(error.annotation, f"{error.reason}; the default applies")
+                )
+                seconds = None
+            values[field] = None if seconds is None or seconds <= 0 else float(seconds)
+        if all(value is None for value in values.values()):
+            return Contribution(problems=tuple(problems)) if problems else NOTHING
+        return Contribution(filters=(Timeouts(**values),), problems=tuple(problems))
