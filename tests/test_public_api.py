@@ -410,6 +410,7 @@ PUBLIC_ALL: dict[str, list[str]] = {
         "AppRoot",
         "AppRootPlugin",
         "BUILTIN_PLUGINS",
+        "BalancingPlugin",
         "BasicAuth",
         "BasicAuthPlugin",
         "BodySize",

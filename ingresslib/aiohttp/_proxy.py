@@ -45,7 +45,14 @@ from ingresslib.aiohttp._websocket import (
     subprotocols,
 )
 from ingresslib.endpoints import Balancer, Endpoint, EndpointIndex, EndpointSet, RoundRobin
-from ingresslib.endpoints._backends import BackendCache, BackendKey, BalancerFactory, attempts
+from ingresslib.endpoints._backends import (
+    BackendCache,
+    BackendKey,
+    BalancerFactory,
+    RequestFacts,
+    attempts,
+    balancing_of,
+)
 from ingresslib.proxy import (
     GATEWAY_TIMEOUT,
     Canned,
@@ -58,7 +65,7 @@ from ingresslib.proxy import (
     response_changes,
     unresolved,
 )
-from ingresslib.routing import Decision, DecisionPolicy, RouteMatch, RouteTable
+from ingresslib.routing import Decision, DecisionPolicy, RequestView, RouteMatch, RouteTable
 from ingresslib.rules import HeaderChanges, Mirror, Timeouts
 from ingresslib.tls import CertificateStore, sni_context
 
@@ -354,20 +361,37 @@ class ReverseProxy(BackendCache):
             # The copies need the body too: read it once (mirrored requests only).
             body = await request.read() if request.body_exists else b""
             self._mirror(request, decision.mirrors, body, plan)
-        balancer = self._balancer_for(key, resolution)
+        balancing = balancing_of(decision) if decision.policies else None
+        balancer = self._balancer_for(key, resolution, balancing)
+        first: Endpoint | None = None
+        if balancing is not None:
+            facts = RequestFacts(
+                RequestView(request.method, tuple(request.headers.items()), request.query_string),
+                self.client_address(request),
+                decision.path,
+                request.raw_path,
+                decision.host,
+                request.secure,
+                match.path or "/",
+            )
+            first, set_cookie = self._first_endpoint(balancer, balancing, key, facts)
+            if set_cookie is not None:
+                cookie = HeaderChanges(add=(("set-cookie", set_cookie),))
+                response = cookie if plan.response is None else plan.response.then(cookie)
+                plan = plan._replace(response=response)
         timeouts = decision.timeouts
         if timeouts is not None and timeouts.request is not None and timeouts.request != math.inf:
             # HTTPRouteTimeouts.request: "If the gateway has not been able to respond before
             # this deadline is met, the gateway MUST return a timeout error" (504).
             try:
                 return await asyncio.wait_for(
-                    self._forward(request, key, resolution, balancer, plan, body),
+                    self._forward(request, key, resolution, balancer, plan, body, first),
                     timeouts.request,
                 )
             except asyncio.TimeoutError:
                 logger.warning("%s %s: request timeout", request.method, key)
                 return response_of(GATEWAY_TIMEOUT)
-        return await self._forward(request, key, resolution, balancer, plan, body)
+        return await self._forward(request, key, resolution, balancer, plan, body, first)
 
     async def _forward(  # noqa: PLR0917 -- private: one call, every argument
         self,
@@ -377,9 +401,10 @@ class ReverseProxy(BackendCache):
         balancer: Balancer,
         plan: _Plan,
         body: bytes | None,
+        first: Endpoint | None = None,
     ) -> web.StreamResponse:
         failure: UpstreamError | None = None
-        for endpoint in attempts(balancer, len(resolution)):
+        for endpoint in attempts(balancer, len(resolution), first=first):
             start = time.monotonic()
             try:
                 upstream = await self._open(request, endpoint, plan, body)

@@ -21,8 +21,15 @@ from ingresslib.asgi._upstream import (
     UpstreamRefusedError,
 )
 from ingresslib.asgi._websocket import accepted_headers, open_websocket, relay_websocket
-from ingresslib.endpoints import Balancer, EndpointIndex, EndpointSet, RoundRobin
-from ingresslib.endpoints._backends import BackendCache, BackendKey, BalancerFactory, attempts
+from ingresslib.endpoints import Balancer, Endpoint, EndpointIndex, EndpointSet, RoundRobin
+from ingresslib.endpoints._backends import (
+    BackendCache,
+    BackendKey,
+    BalancerFactory,
+    RequestFacts,
+    attempts,
+    balancing_of,
+)
 from ingresslib.proxy import (
     GATEWAY_TIMEOUT,
     Canned,
@@ -33,7 +40,7 @@ from ingresslib.proxy import (
     unresolved,
 )
 from ingresslib.proxy import canned as _canned
-from ingresslib.routing import Decision, RouteMatch
+from ingresslib.routing import Decision, RequestView, RouteMatch
 from ingresslib.rules import HeaderChanges, Timeouts, WeightedBackend
 
 if TYPE_CHECKING:
@@ -190,7 +197,14 @@ class HTTPForwarder(BackendCache):
         if not isinstance(resolution, EndpointSet):
             await refuse(scope, send, unresolved(resolution.reason))
             return
-        balancer = self._balancer_for(key, resolution)
+        balancing = None if decision is None or not decision.policies else balancing_of(decision)
+        balancer = self._balancer_for(key, resolution, balancing)
+        first: Endpoint | None = None
+        set_cookie: str | None = None
+        if balancing is not None and decision is not None:
+            first, set_cookie = self._first_endpoint(
+                balancer, balancing, key, self._facts(scope, decision, match)
+            )
         body = self._http.RequestBody(receive)
         try:
             await body.prime()
@@ -208,6 +222,10 @@ class HTTPForwarder(BackendCache):
                 decision.timeouts,
             )
         )
+        if set_cookie is not None:
+            cookie = HeaderChanges(add=(("set-cookie", set_cookie),))
+            edits, response, limits = plan or (None, None, None)
+            plan = (edits, cookie if response is None else response.then(cookie), limits)
         timeouts = None if plan is None else plan[2]
         if timeouts is not None and timeouts.request is not None and timeouts.request != math.inf:
             # HTTPRouteTimeouts.request: "If the gateway has not been able to respond before
@@ -215,12 +233,35 @@ class HTTPForwarder(BackendCache):
             import anyio  # noqa: PLC0415 -- httpx's dependency, imported with the client
 
             with anyio.move_on_after(timeouts.request) as deadline:
-                await self._attempts(key, resolution, balancer, scope, body, receive, send, plan)
+                await self._attempts(
+                    key, resolution, balancer, scope, body, receive, send, plan, first
+                )
             if deadline.cancelled_caught:
                 _log.warning("%s %s: request timeout", scope["method"], key)
                 await refuse(scope, send, GATEWAY_TIMEOUT)
             return
-        await self._attempts(key, resolution, balancer, scope, body, receive, send, plan)
+        await self._attempts(key, resolution, balancer, scope, body, receive, send, plan, first)
+
+    def _facts(self, scope: Scope, decision: Decision, match: RouteMatch) -> RequestFacts:
+        """What a Balancing policy reads of an ASGI request."""
+        headers = tuple((n.decode("latin-1"), v.decode("latin-1")) for n, v in scope["headers"])
+        query = (scope.get("query_string") or b"").decode("latin-1")
+        client = scope.get("client")
+        peer = str(client[0]) if client else None
+        if peer is not None and self.trusted_proxies.networks:
+            forwarded = [v for n, v in headers if n.lower() == "x-forwarded-for"]
+            peer = self.trusted_proxies.client_address(peer, forwarded)
+        raw = scope.get("raw_path")
+        target = raw.decode("latin-1") if raw else scope.get("path", "/")
+        return RequestFacts(
+            RequestView(scope.get("method", "GET"), headers, query),
+            peer,
+            decision.path,
+            f"{target}?{query}" if query else target,
+            decision.host,
+            scope.get("scheme") in ("https", "wss"),
+            match.path or "/",
+        )
 
     async def _attempts(  # noqa: PLR0917 -- private: one caller, every argument
         self,
@@ -232,11 +273,12 @@ class HTTPForwarder(BackendCache):
         receive: Receive,
         send: Send,
         plan: tuple[HeaderChanges | None, HeaderChanges | None, Timeouts | None] | None,
+        first: Endpoint | None = None,
     ) -> None:
         request_edits, response_edits, timeouts = plan or (None, None, None)
         backend_timeout = None if timeouts is None else timeouts.backend_request
         failure: UpstreamError | None = None
-        for endpoint in attempts(balancer, len(resolution)):
+        for endpoint in attempts(balancer, len(resolution), first=first):
             try:
                 response, latency = await self._client.open(
                     endpoint, scope, body, request_edits, backend_timeout, limits=timeouts

@@ -2,38 +2,121 @@
 
 from __future__ import annotations
 
+import email.utils
+import hashlib
 import logging
 import random
+import time
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any, NamedTuple
 
+from ingresslib.endpoints._affinity import CookieAffinity
 from ingresslib.endpoints._balancer import Balancer
+from ingresslib.endpoints._hashing import RingHash
+from ingresslib.endpoints._load import PeakEwma
 from ingresslib.endpoints._model import Endpoint, EndpointSet, Unresolved
 from ingresslib.endpoints._resolve import EndpointIndex
+from ingresslib.endpoints._simple import RoundRobin
 from ingresslib.proxy import INVALID_BACKEND, Canned, choose_backend, mirror_selected
 from ingresslib.resources import IngressBackend
 from ingresslib.routing import Decision, RouteMatch, ingress_view
 from ingresslib.rules import Mirror, WeightedBackend
+from ingresslib.rules._policies import Balancing, SessionCookie, cookie_value
+from ingresslib.rules._steps import HeaderReader
 
 log = logging.getLogger("ingresslib.proxy")
 
-__all__ = ["ATTEMPTS", "BackendCache", "BackendKey", "BalancerFactory", "attempts"]
+__all__ = [
+    "ATTEMPTS",
+    "BackendCache",
+    "BackendKey",
+    "BalancerFactory",
+    "RequestFacts",
+    "attempts",
+    "balancing_of",
+]
 
 #: Builds the balancer of one backend port from its EndpointSet (e.g. `RoundRobin`).
 BalancerFactory = Callable[[EndpointSet], Balancer]
 #: (namespace, Service name, port name or number).
 BackendKey = tuple[str, str, str]
 
+
+class RequestFacts(NamedTuple):
+    """What a Balancing policy reads of a request (its hash key, its session cookie).
+
+    Attributes:
+        view: the request's header fields and query parameters.
+        client: the client address.
+        uri: the path sent upstream (nginx `$uri`).
+        request_uri: the target as received, with its query (`$request_uri`).
+        host: the request host.
+        secure: whether the request came over https.
+        location: the path of the rule that matched (the cookie's default Path).
+    """
+
+    view: HeaderReader
+    client: str | None
+    uri: str
+    request_uri: str
+    host: str
+    secure: bool
+    location: str
+
+
+def balancing_of(decision: Decision) -> Balancing | None:
+    """The Balancing policy of a decision, if its rule has one."""
+    for policy in decision.policies:
+        if type(policy) is Balancing:
+            return policy
+    return None
+
+
+def _upstream_name(key: BackendKey) -> str:
+    """ingress-nginx's upstream name: `<namespace>-<service>-<port>`."""
+    return "-".join(key)
+
+
+def _set_cookie(cookie: SessionCookie, value: str, key: BackendKey, facts: RequestFacts) -> str:
+    """The Set-Cookie value of a new session (lua-resty-cookie's order of attributes)."""
+    name = _upstream_name(key)
+    backend_key = hashlib.md5(
+        hashlib.md5(name.encode()).hexdigest().encode() + name.encode()
+    ).hexdigest()
+    parts = [f"{cookie.name}={value}|{backend_key}"]
+    if cookie.expires is not None:
+        parts.append("Expires=" + email.utils.formatdate(time.time() + cookie.expires, usegmt=True))
+    if cookie.max_age is not None:
+        parts.append(f"Max-Age={cookie.max_age}")
+    if cookie.domain:
+        parts.append(f"Domain={cookie.domain}")
+    parts.append(f"Path={cookie.path or facts.location or '/'}")
+    if cookie.secure if cookie.secure is not None else facts.secure:
+        parts.append("Secure")
+    parts.append("HttpOnly")
+    if cookie.samesite:
+        parts.append(f"SameSite={cookie.samesite}")
+    return "; ".join(parts)
+
+
 #: Endpoints a proxy tries per request: one, and one retry on another endpoint.
 ATTEMPTS = 2
 
 
-def attempts(balancer: Balancer, size: int, limit: int = ATTEMPTS) -> Iterator[Endpoint]:
+def attempts(
+    balancer: Balancer, size: int, limit: int = ATTEMPTS, first: Endpoint | None = None
+) -> Iterator[Endpoint]:
     """Up to `limit` endpoints from `balancer`, none of them twice (`size`: the set's size).
 
     The proxies' retry loop: the caller tries each endpoint it gets and asks for the next
-    only when it wants to retry. The balancer's own order decides which endpoint is next.
+    only when it wants to retry. The balancer's own order decides which endpoint is next;
+    `first`, when given (the session's or the hash key's endpoint), is tried first.
     """
     tried: set[str] = set()
+    if first is not None:
+        tried.add(first.key)
+        limit -= 1
+        yield first
     for _ in range(limit):
         endpoint = _pick_untried(balancer, tried, size)
         if endpoint is None:
@@ -155,13 +238,67 @@ class BackendCache:
             resolution = self._resolved[key] = index.resolve(namespace, backend)
         return key, resolution
 
-    def _balancer_for(self, key: BackendKey, endpoints: EndpointSet) -> Balancer:
-        entry = self._balancers.get(key)
+    def _balancer_for(
+        self, key: BackendKey, endpoints: EndpointSet, balancing: Balancing | None = None
+    ) -> Balancer:
+        cache_key: Any = key if balancing is None else (key, balancing)
+        entry = self._balancers.get(cache_key)
         if entry is None:
-            balancer = self.balancer_factory(endpoints)
+            balancer = self._new_balancer(key, endpoints, balancing)
         else:
             known, balancer = entry
             if known is not endpoints and known != endpoints:
                 balancer.update(endpoints)  # keeps the state of endpoints that stay
-        self._balancers[key] = (endpoints, balancer)
+        self._balancers[cache_key] = (endpoints, balancer)
         return balancer
+
+    def _new_balancer(
+        self, key: BackendKey, endpoints: EndpointSet, balancing: Balancing | None
+    ) -> Balancer:
+        """balancer.lua `get_implementation`: the rule's algorithm, else the proxy's."""
+        if balancing is None:
+            return self.balancer_factory(endpoints)
+        algorithm = balancing.algorithm
+        if algorithm == "cookie":
+            cookie = balancing.cookie or SessionCookie()
+            # sticky_persistent: the salt is the backend's name (util/nodemap.lua).
+            return CookieAffinity(endpoints, mode=cookie.mode, salt=_upstream_name(key))
+        if algorithm == "hash":
+            return RingHash(endpoints)
+        if algorithm == "ewma":
+            return PeakEwma(endpoints)
+        return RoundRobin(endpoints)
+
+    def _first_endpoint(
+        self,
+        balancer: Balancer,
+        balancing: Balancing | None,
+        key: BackendKey,
+        facts: RequestFacts,
+    ) -> tuple[Endpoint | None, str | None]:
+        """The endpoint a request's session or hash key gives, and the Set-Cookie to send.
+
+        sticky.lua: the cookie's value up to "|" is the session's key; a new session gets
+        `Set-Cookie: <name>=<key>|<backend key>; Path=<path>; HttpOnly` (and Domain,
+        Max-Age, Expires, Secure, SameSite as configured).
+        """
+        if balancing is None:
+            return None, None
+        if balancing.algorithm == "hash":
+            hashed = balancing.hash_key(
+                facts.view,
+                client=facts.client,
+                uri=facts.uri,
+                request_uri=facts.request_uri,
+                host=facts.host,
+            )
+            return balancer.pick(hashed), None
+        if balancing.algorithm == "cookie" and isinstance(balancer, CookieAffinity):
+            cookie = balancing.cookie or SessionCookie()
+            sent = cookie_value(facts.view.header("cookie"), cookie.name)
+            session = None if sent is None else sent.split("|", 1)[0]
+            endpoint, new = balancer.pick_sticky(session or None)
+            if new is None:
+                return endpoint, None
+            return endpoint, _set_cookie(cookie, new, key, facts)
+        return None, None

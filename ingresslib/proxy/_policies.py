@@ -32,7 +32,7 @@ from typing import Any, Protocol
 from ingresslib.proxy._responses import Canned, canned
 from ingresslib.ratelimit._algorithms import REFUSED, LimitReq
 from ingresslib.ratelimit._concurrency import ConcurrencyLimiter
-from ingresslib.rules._policies import ConnectionLimit, RequestRateLimit, exempt
+from ingresslib.rules._policies import Balancing, ConnectionLimit, RequestRateLimit, exempt
 from ingresslib.rules._steps import Policy
 
 __all__ = ["Admission", "PolicyHandler", "PolicyRunner"]
@@ -193,8 +193,8 @@ class PolicyRunner:
         releases: list[Release] = []
         skipped: list[Policy] = []
         for policy in policies:
-            if type(policy) is RequestRateLimit:
-                continue
+            if type(policy) is RequestRateLimit or type(policy) is Balancing:
+                continue  # the rate limits ran above; the endpoint choice is the proxy's
             handler = self._handlers.get(type(policy))
             if handler is None:
                 if policy.restricts_access:

@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from typing import ClassVar
+import re
+from typing import ClassVar, Literal
 
 import attrs
 
 from ingresslib.ratelimit._algorithms import LimitReq
-from ingresslib.rules._steps import Policy
+from ingresslib.rules._steps import HeaderReader, Policy
 
 __all__ = [
+    "Balancing",
     "ConnectionLimit",
     "Network",
     "RequestRateLimit",
+    "SessionCookie",
     "client_ip",
+    "cookie_value",
     "exempt",
     "in_networks",
 ]
@@ -98,3 +102,91 @@ class ConnectionLimit(Policy):
     limit: int
     allowlist: tuple[Network, ...] = ()
     status: int = 503
+
+
+@attrs.frozen
+class SessionCookie:
+    """The affinity cookie (ingress-nginx's `session-cookie-*`; balancer/sticky.lua).
+
+    Attributes:
+        name: `session-cookie-name` (INGRESSCOOKIE).
+        path: `session-cookie-path`, else the location's path.
+        domain: `session-cookie-domain` ("" for none).
+        max_age: `session-cookie-max-age` seconds, or None.
+        expires: `session-cookie-expires` seconds from now, or None.
+        secure: `session-cookie-secure`; None: when the request came over https.
+        samesite: `session-cookie-samesite` ("" for none).
+        mode: `affinity-mode`: "balanced" or "persistent".
+    """
+
+    name: str = "INGRESSCOOKIE"
+    path: str | None = None
+    domain: str = ""
+    max_age: int | None = None
+    expires: int | None = None
+    secure: bool | None = None
+    samesite: str = ""
+    mode: Literal["balanced", "persistent"] = "balanced"
+
+
+@attrs.frozen
+class Balancing(Policy):
+    """How the executor picks an endpoint of the rule's backend (not an access rule).
+
+    Attributes:
+        algorithm: "round_robin", "ewma" (`load-balance`), "hash" (`upstream-hash-by`:
+            consistent hashing of `hash_by`), or "cookie" (`affinity: cookie`).
+        hash_by: the nginx variables template hashed (`$request_uri`, `$remote_addr`,
+            `$http_<name>`, `$cookie_<name>`, `$arg_<name>`, `$host`, `$uri`).
+        cookie: the session cookie of cookie affinity.
+    """
+
+    algorithm: Literal["round_robin", "ewma", "hash", "cookie"] = "round_robin"
+    hash_by: str = ""
+    cookie: SessionCookie | None = None
+
+    def hash_key(
+        self, view: HeaderReader, *, client: str | None, uri: str, request_uri: str, host: str
+    ) -> str:
+        """The `hash_by` template for one request (nginx's variables; unknown ones: "")."""
+        return _NGINX_VARIABLE.sub(
+            lambda found: _variable(
+                found.group(1), view, client=client, uri=uri, request_uri=request_uri, host=host
+            ),
+            self.hash_by,
+        )
+
+
+_NGINX_VARIABLE = re.compile(r"\$\{?([A-Za-z0-9_]+)\}?")
+
+
+def _variable(
+    name: str, view: HeaderReader, *, client: str | None, uri: str, request_uri: str, host: str
+) -> str:
+    if name == "request_uri":
+        return request_uri
+    if name == "uri":
+        return uri
+    if name in ("remote_addr", "binary_remote_addr"):
+        return client or ""
+    if name in ("host", "http_host"):
+        return host
+    if name.startswith("http_"):
+        return view.header(name[5:].replace("_", "-").lower()) or ""
+    if name.startswith("cookie_"):
+        return cookie_value(view.header("cookie"), name[7:]) or ""
+    if name.startswith("arg_"):
+        return view.query_param(name[4:]) or ""
+    return ""
+
+
+def cookie_value(header: str | None, name: str) -> str | None:
+    """Nginx's `$cookie_<name>`: the first cookie of that name (case-insensitive)."""
+    if not header:
+        return None
+    wanted = name.lower()
+    for part in header.replace(",", ";").split(";"):
+        key, equals, value = part.strip().partition("=")
+        if equals and key.lower() == wanted:
+            return value
+    return None

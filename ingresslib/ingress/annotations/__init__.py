@@ -13,6 +13,7 @@ from ingresslib.ingress.annotations._access import (
     SourceRangePlugin,
     SourceRanges,
 )
+from ingresslib.ingress.annotations._balancing import BalancingPlugin
 from ingresslib.ingress.annotations._canary import Canary, CanaryPlugin, CanaryPolicy
 from ingresslib.ingress.annotations._catalogue import CATALOGUE, AnnotationInfo, Risk
 from ingresslib.ingress.annotations._cors import NginxCORS, NginxCORSPlugin
@@ -45,6 +46,7 @@ __all__ = [
     "AnnotationStatus",
     "AppRoot",
     "AppRootPlugin",
+    "BalancingPlugin",
     "BasicAuth",
     "BasicAuthPlugin",
     "BodySize",
@@ -92,6 +94,8 @@ BUILTIN_PLUGINS: tuple[AnnotationPlugin, ...] = (
     # content: proxy_set_header, the proxy's timeouts.
     UpstreamVhostPlugin(),
     ProxyTimeoutsPlugin(),
+    # the balancer: cookie affinity, consistent hashing, load-balance.
+    BalancingPlugin(),
 )
 
 #: "implemented", "refused" (snippets) or "not implemented".

@@ -48,6 +48,7 @@ from ingresslib.plugins._annotations import (
 )
 from ingresslib.resources._networking import Ingress
 from ingresslib.rules._model import Rule
+from ingresslib.rules._policies import cookie_value
 from ingresslib.rules._steps import Answer, Step, StepState
 from ingresslib.rules._weighted import WeightedBackend
 
@@ -98,18 +99,6 @@ def _pattern(pattern: str) -> Any:
     return re2.compile(pattern)
 
 
-def _cookie(header: str | None, name: str) -> str | None:
-    """Nginx's `$cookie_<name>`: the first cookie of that name (case-insensitive)."""
-    if not header:
-        return None
-    wanted = name.lower()
-    for part in header.replace(",", ";").split(";"):
-        key, equals, value = part.strip().partition("=")
-        if equals and key.lower() == wanted:
-            return value
-    return None
-
-
 @attrs.frozen
 class Canary(Step):
     """`route_to_alternative_balancer`: the canary's backends, the main's, or both weighted.
@@ -144,7 +133,7 @@ class Canary(Step):
                 elif value == "never":
                     return None
         if policy.cookie:
-            cookie = _cookie(state.header("cookie"), policy.cookie)
+            cookie = cookie_value(state.header("cookie"), policy.cookie)
             if cookie == "always":
                 return self._canary(state)
             if cookie == "never":
