@@ -2,10 +2,10 @@
 
 Issue 13's goal: a route with five annotations (rewrite-target, enable-cors,
 allowlist-source-range, limit-rps, affinity) costs at most 2x a plain route in
-`decide()`, measured in the same run. `limit-rps` is a Policy: decide() only passes it on,
-and the executor's `PolicyRunner.admit()` runs it (timed on its own row, and added to the
-annotated decide() in the "decide + admit" row). `affinity` is not implemented yet: it is
-reported (a warning) and costs decide() nothing.
+`decide()`, measured in the same run. `limit-rps` and `affinity` are Policies: decide()
+only passes them on; the executor's `PolicyRunner.admit()` runs the rate limit (timed on
+its own row, and added to the annotated decide() in the "decide + admit" row) and its
+endpoint choice the affinity (`CookieAffinity.pick_sticky`, timed on its own row).
 
     python benchmarks/annotations_table.py [--quick]
 
@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 import ingresslib
 from ingresslib import Request, RouteTable
+from ingresslib.endpoints import CookieAffinity, Endpoint
 from ingresslib.proxy import PolicyRunner
 from ingresslib.testing import ingress, ingress_path, ingress_rule, service
 
@@ -68,7 +69,7 @@ def check(plain: RouteTable, annotated: RouteTable) -> None:
     assert second.action == "forward", second
     assert second.path == "/orders/42", second.path
     assert second.response_headers is not None  # the CORS headers
-    assert len(second.policies) == 1  # limit-rps
+    assert len(second.policies) == 2  # limit-rps, affinity
 
 
 def _best(function: Callable[[], object], number: int, repeat: int) -> float:
@@ -104,6 +105,11 @@ def main() -> None:
         "5 annotations: decide()": _best(lambda: annotated.decide(REQUEST), number, repeat),
         "limit-rps: PolicyRunner.admit()": _best(admit, number, repeat),
     }
+    affinity = CookieAffinity([Endpoint("10.0.0.1", 80), Endpoint("10.0.0.2", 80)], mode="balanced")
+    _, session = affinity.pick_sticky(None)
+    rows["affinity: CookieAffinity.pick_sticky() (a session)"] = _best(
+        lambda: affinity.pick_sticky(session), number, repeat
+    )
     rows["5 annotations: decide() + admit()"] = (
         rows["5 annotations: decide()"] + rows["limit-rps: PolicyRunner.admit()"]
     )
