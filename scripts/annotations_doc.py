@@ -81,6 +81,27 @@ DIFFERENCES = {
 
 _STATUS = {"implemented": "yes", "refused": "refused", "not implemented": "no"}
 
+_PLUGIN_API = """
+## Where each annotation acts, and the plugin API
+
+Each annotation family is an `AnnotationPlugin` (`ingresslib.plugins`): it reads its
+annotations from one Ingress and contributes filters to the Ingress's rules, in nginx's
+phase order (`PHASE_SERVER_REWRITE`, `PHASE_REWRITE`, `PHASE_REWRITE_LUA`,
+`PHASE_PREACCESS`, `PHASE_ACCESS`, `PHASE_CONTENT`); a `HostWidePlugin` also rewrites all
+the rules of a host (use-regex, app-root, canary). The filters are the IR's own
+(`Rewrite`, `HTTPSRedirect`, `Timeouts`...), `Step`s that `decide()` runs (CORS, source
+ranges, basic auth, redirects, rewrite-target, canary, body size) and `Policy`s that
+executors run (`RequestRateLimit`, `ConnectionLimit` through `ingresslib.proxy.PolicyRunner`;
+`Balancing` when they choose an endpoint). A third party adds a prefix of its own with
+`register_annotation_plugin()` or the `ingresslib.annotations` entry-point group; every
+annotation under a claimed prefix that no plugin reads is reported.
+
+The built-in plugins are listed in `ingresslib.ingress.annotations.BUILTIN_PLUGINS`; the end
+to end tests of each are tests/test_annotations_*_e2e.py (ingress-nginx's own e2e cases,
+restated), and tests/test_nginx_locations.py checks use-regex and rewrite-target against a
+model of nginx's location selection.
+"""
+
 
 def _peers() -> tuple[list[str], dict[str, tuple[str, str]]]:
     header: list[str] = []
@@ -159,6 +180,7 @@ and warns about the rest ("impl-only": only an implementation-specific emitter u
 """
         + "\n".join(lines)
         + "\n"
+        + _PLUGIN_API
     )
 
 
