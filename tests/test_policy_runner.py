@@ -196,3 +196,16 @@ def test_the_aiohttp_middleware_runs_the_policies() -> None:
             await runner.cleanup()
 
     assert asyncio.run(asyncio.wait_for(main(), 30)) == [200, 200, 503]
+
+
+def test_the_asgi_middleware_fails_closed_on_external_auth() -> None:
+    manifest = ingress(
+        "guarded",
+        [ingress_rule("guarded.test", ("/", "Prefix", "web"))],
+        annotations={P + "auth-url": "http://127.0.0.1:9/auth"},
+    )
+    table = ingresslib.RouteTable.build(ingresslib.load_manifests([manifest]))
+    app = IngressMiddleware(None, table, services={"web": _web})
+    with serve_asgi(app) as port, httpx.Client(base_url=f"http://127.0.0.1:{port}") as c:
+        # The middleware sends no subrequest: the restriction answers 503, never skipped.
+        assert c.get("/", headers={"Host": "guarded.test"}).status_code == 503

@@ -16,7 +16,9 @@ from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 import aiohttp
+import attrs
 from aiohttp import web
+from multidict import CIMultiDict
 
 from ingresslib.aiohttp._bytes import exact_header_bytes
 from ingresslib.aiohttp._middleware import (
@@ -55,10 +57,13 @@ from ingresslib.endpoints._backends import (
 )
 from ingresslib.proxy import (
     GATEWAY_TIMEOUT,
+    AuthOutcome,
     Canned,
     PathPolicy,
     PolicyRunner,
     TrustedProxies,
+    auth_outcome,
+    auth_request,
     is_upgrade,
     is_websocket,
     request_changes,
@@ -66,7 +71,7 @@ from ingresslib.proxy import (
     unresolved,
 )
 from ingresslib.routing import Decision, DecisionPolicy, RequestView, RouteMatch, RouteTable
-from ingresslib.rules import HeaderChanges, Mirror, Timeouts
+from ingresslib.rules import ExternalAuth, HeaderChanges, Mirror, Timeouts
 from ingresslib.tls import CertificateStore, sni_context
 
 __all__ = ["ReverseProxy"]
@@ -75,6 +80,18 @@ logger = logging.getLogger("ingresslib.aiohttp")
 
 _MEMO_SIZE = 4096
 _MEMO_MAX_BYTES = 512  # a longer Host or target is never kept
+
+
+def _then(known: HeaderChanges | None, more: HeaderChanges) -> HeaderChanges:
+    return more if known is None else known.then(more)
+
+
+def _auth_headers(outcome: AuthOutcome) -> HeaderChanges:
+    """`proxy_set_header <Name> $authHeaderN;`: an empty value removes the field."""
+    return HeaderChanges(
+        set=tuple((name, value) for name, value in outcome.upstream_headers if value),
+        remove=tuple(name for name, value in outcome.upstream_headers if not value),
+    )
 
 
 class _Plan(NamedTuple):
@@ -323,13 +340,65 @@ class ReverseProxy(BackendCache):
             return answer(decision)
         if not decision.policies:
             return await self._proxy(request, decision, match)
-        admission = self.policies.admit(decision.policies, self.client_address(request))
+        client = self.client_address(request)
+        admission = self.policies.admit(decision.policies, client, handled=(ExternalAuth,))
         if admission.refusal is not None:
             return response_of(admission.refusal)
         try:
+            for policy in decision.policies:
+                if type(policy) is ExternalAuth:
+                    # auth_request runs in the access phase, after the limits.
+                    outcome = await self._external_auth(request, policy, client)
+                    if outcome.refusal is not None:
+                        return response_of(outcome.refusal)
+                    if outcome.upstream_headers:
+                        decision = attrs.evolve(
+                            decision,
+                            request_headers=_then(decision.request_headers, _auth_headers(outcome)),
+                        )
             return await self._proxy(request, decision, match)
         finally:
             admission.release()
+
+    async def _external_auth(
+        self, request: web.Request, policy: ExternalAuth, client: str | None
+    ) -> AuthOutcome:
+        """Send the `auth_request` subrequest and read its answer (no answer: 500)."""
+        http_host = request.headers.get("Host", "")
+        scheme = "https" if request.secure else "http"
+        method, url, fields = auth_request(
+            policy,
+            method=request.method,
+            scheme=scheme,
+            http_host=http_host,
+            request_uri=request.raw_path,
+            client=client,
+            headers=decode_fields(request.raw_headers),
+        )
+        status: int | None = None
+        headers: list[tuple[str, str]] = []
+        try:
+            async with self._get_session().request(
+                method,
+                url,
+                headers=CIMultiDict(fields),
+                allow_redirects=False,
+                timeout=self._timeout,
+                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
+            ) as answer:
+                status = answer.status
+                headers = [(k, v) for k, v in answer.headers.items()]
+                await answer.read()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            logger.warning("auth-url %s failed: %r", url, error)
+        return auth_outcome(
+            policy,
+            status,
+            headers,
+            scheme=scheme,
+            http_host=http_host,
+            request_uri=request.raw_path,
+        )
 
     async def _proxy(
         self, request: web.Request, decision: Decision, match: RouteMatch

@@ -7,6 +7,7 @@ the canned responses executors answer with, and `escape_log_value` (nginx's
 `escape=default`). A `BadRequest` is to be answered with 400. docs/proxy.md has the rules.
 """
 
+from ingresslib.proxy._external_auth import AuthOutcome, auth_outcome, auth_request
 from ingresslib.proxy._headers import (
     FORWARDING_FIELDS,
     HOP_BY_HOP,
@@ -71,6 +72,7 @@ __all__ = [
     "UNAVAILABLE",
     "WEBSOCKET_HANDSHAKE",
     "Admission",
+    "AuthOutcome",
     "BadRequest",
     "Canned",
     "EncodedSlashPolicy",
@@ -79,6 +81,8 @@ __all__ = [
     "PolicyHandler",
     "PolicyRunner",
     "TrustedProxies",
+    "auth_outcome",
+    "auth_request",
     "canned",
     "choose_backend",
     "connection_tokens",

@@ -176,8 +176,16 @@ class PolicyRunner:
         """
         self._handlers[kind] = handler
 
-    def admit(self, policies: Sequence[Policy], client: str | None) -> Admission:
+    def admit(
+        self,
+        policies: Sequence[Policy],
+        client: str | None,
+        handled: tuple[type[Policy], ...] = (),
+    ) -> Admission:
         """Run `policies` (in order) for a request from `client`.
+
+        `handled`: the Policy types the executor runs itself (ExternalAuth in the aiohttp
+        proxy), neither refused nor skipped here.
 
         Each policy is asked in the rule's order (ingress-nginx's plugins put `limit_req`
         before `limit_conn`, the order nginx's preaccess phase runs them in); the first
@@ -195,6 +203,8 @@ class PolicyRunner:
         for policy in policies:
             if type(policy) is RequestRateLimit or type(policy) is Balancing:
                 continue  # the rate limits ran above; the endpoint choice is the proxy's
+            if handled and isinstance(policy, handled):
+                continue
             handler = self._handlers.get(type(policy))
             if handler is None:
                 if policy.restricts_access:

@@ -46,14 +46,22 @@ from ingresslib.rules._model import (
     WeightedBackend,
 )
 from ingresslib.rules._patterns import PatternError, compile_pattern
-from ingresslib.rules._policies import ConnectionLimit, RequestRateLimit
+from ingresslib.rules._policies import (
+    Balancing,
+    ConnectionLimit,
+    ExternalAuth,
+    RequestRateLimit,
+    SessionCookie,
+)
 from ingresslib.rules._steps import Answer, HeaderReader, Policy, Step, StepState
 
 __all__ = [
     "CORS",
     "Answer",
     "Backend",
+    "Balancing",
     "ConnectionLimit",
+    "ExternalAuth",
     "Filter",
     "HTTPSRedirect",
     "HeaderChanges",
@@ -76,6 +84,7 @@ __all__ = [
     "RuleKind",
     "RuleSet",
     "Scope",
+    "SessionCookie",
     "Source",
     "Step",
     "StepState",

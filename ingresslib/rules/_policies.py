@@ -21,6 +21,7 @@ from ingresslib.rules._steps import HeaderReader, Policy
 __all__ = [
     "Balancing",
     "ConnectionLimit",
+    "ExternalAuth",
     "Network",
     "RequestRateLimit",
     "SessionCookie",
@@ -190,3 +191,33 @@ def cookie_value(header: str | None, name: str) -> str | None:
         if equals and key.lower() == wanted:
             return value
     return None
+
+
+@attrs.frozen
+class ExternalAuth(Policy):
+    """nginx's `auth_request` to an external service (ingress-nginx's `auth-url`).
+
+    The executor sends a subrequest (no body) to `url` before forwarding: a 2xx admits
+    the request, 401 and 403 are the client's answer (401 redirects to `signin` when
+    set), anything else or no answer is 500. `ingresslib.proxy.external_auth` has the
+    rules; executors that cannot send it answer 503.
+
+    Attributes:
+        url: the auth service's URL.
+        method: `auth-method` (None: the request's method).
+        response_headers: `auth-response-headers`: fields of the auth response set on the
+            request sent upstream.
+        signin: `auth-signin`: where a 401 redirects to, or None.
+        signin_param: `auth-signin-redirect-param` (rd).
+        request_redirect: `auth-request-redirect`: X-Auth-Request-Redirect (None: the
+            request's target).
+    """
+
+    restricts_access: ClassVar[bool] = True
+
+    url: str
+    method: str | None = None
+    response_headers: tuple[str, ...] = ()
+    signin: str | None = None
+    signin_param: str = "rd"
+    request_redirect: str | None = None

@@ -17,6 +17,7 @@ from ingresslib.ingress.annotations._balancing import BalancingPlugin
 from ingresslib.ingress.annotations._canary import Canary, CanaryPlugin, CanaryPolicy
 from ingresslib.ingress.annotations._catalogue import CATALOGUE, AnnotationInfo, Risk
 from ingresslib.ingress.annotations._cors import NginxCORS, NginxCORSPlugin
+from ingresslib.ingress.annotations._external_auth import ExternalAuthPlugin
 from ingresslib.ingress.annotations._limits import (
     BodySize,
     BodySizePlugin,
@@ -54,6 +55,7 @@ __all__ = [
     "Canary",
     "CanaryPlugin",
     "CanaryPolicy",
+    "ExternalAuthPlugin",
     "FixedRedirect",
     "LimitsPlugin",
     "NginxCORS",
@@ -91,6 +93,7 @@ BUILTIN_PLUGINS: tuple[AnnotationPlugin, ...] = (
     # access phase: allow/deny, then auth_basic.
     SourceRangePlugin(),
     BasicAuthPlugin(),
+    ExternalAuthPlugin(),
     # content: proxy_set_header, the proxy's timeouts.
     UpstreamVhostPlugin(),
     ProxyTimeoutsPlugin(),
