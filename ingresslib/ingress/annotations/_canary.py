@@ -223,10 +223,14 @@ class CanaryPlugin:
         )
         if not enabled:
             if policy != CanaryPolicy(weight_total=policy.weight_total):
+                # canary/main.go: "configured but not enabled" (Extract skips it).
+                used = next(
+                    name
+                    for name in sorted(self.annotations)
+                    if name in ingress.metadata.annotations and name != NGINX_PREFIX + "canary"
+                )
                 problems.append(
-                    reader.warning(
-                        "canary", "canary-* annotations configured but not enabled: ignored"
-                    )
+                    reader.warning(used, "canary-* annotations configured but not enabled: ignored")
                 )
             return Contribution(problems=tuple(problems)) if problems else NOTHING
         if policy.header_pattern:
