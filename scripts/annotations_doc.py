@@ -63,6 +63,27 @@ SEMANTICS = {
     "use-regex": "every path of the host becomes `~* ^path`, longest first; host-wide",
     "upstream-vhost": "the Host sent upstream",
     "x-forwarded-prefix": "X-Forwarded-Prefix sent upstream beside a rewrite-target",
+    "affinity": "`cookie`: sticky sessions by cookie (CookieAffinity)",
+    "affinity-mode": "`balanced` (consistent hash of the session) or `persistent`",
+    "session-cookie-name": "the affinity cookie's name (INGRESSCOOKIE)",
+    "session-cookie-path": "its Path (default: the location's path)",
+    "session-cookie-domain": "its Domain",
+    "session-cookie-max-age": "its Max-Age",
+    "session-cookie-expires": "its Expires, seconds from now",
+    "session-cookie-secure": "its Secure flag (default: when the request is https)",
+    "session-cookie-samesite": "its SameSite",
+    "upstream-hash-by": "consistent hashing of nginx variables ($request_uri, $http_x...)",
+    "load-balance": "`round_robin` (default) or `ewma`",
+    "proxy-connect-timeout": "seconds to connect to an endpoint",
+    "proxy-send-timeout": "seconds between two writes to the endpoint",
+    "proxy-read-timeout": "seconds between two reads from the endpoint (504 after)",
+    "auth-url": "auth_request: 2xx passes, 401/403 relayed, else or unreachable 500",
+    "auth-method": "the subrequest's method",
+    "auth-signin": "a 401 redirects (302) here with `rd=` the request's URL",
+    "auth-signin-redirect-param": "the name of that parameter (rd)",
+    "auth-response-headers": "auth response fields set on the request sent upstream",
+    "auth-request-redirect": "X-Auth-Request-Redirect of the subrequest",
+    "backend-protocol": "HTTPS / AUTO_HTTP to the endpoints; GRPC, GRPCS, FCGI: 503",
 }
 
 #: Where ingresslib differs from ingress-nginx for an implemented annotation.
@@ -77,6 +98,11 @@ DIFFERENCES = {
     "no 1m default (a ConfigMap setting)",
     "auth-type": "`digest` is not implemented (503)",
     "limit-rps": "also for the ASGI and aiohttp middlewares; per process (no shared zone)",
+    "auth-url": "sent by the aiohttp proxy (`serve`); the ASGI executors answer 503; no "
+    "auth cache, keepalive or auth-snippet",
+    "backend-protocol": "gRPC and FastCGI backends are not implemented (503)",
+    "session-cookie-secure": "no conditional SameSite=None by User-Agent",
+    "proxy-send-timeout": "not enforced by the aiohttp proxy (no write timeout there)",
 }
 
 _STATUS = {"implemented": "yes", "refused": "refused", "not implemented": "no"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import ssl
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -44,13 +45,18 @@ class Echo(ThreadingHTTPServer):
 
 
 def echo_upstream(
-    name: str, host: str = "127.0.0.1", status: int = 200, delay: float = 0.0
+    name: str,
+    host: str = "127.0.0.1",
+    status: int = 200,
+    delay: float = 0.0,
+    tls: ssl.SSLContext | None = None,
 ) -> Echo:
     """An HTTP server answering every request with JSON of what it received.
 
     The JSON: {"upstream": name, "method", "target" (path and query as received),
-    "headers": [[name, value]...] in order, "body_length"}. `delay`: seconds it waits
-    before answering (a slow upstream, for connection limits).
+    "headers": [[name, value]...] in order, "body_length", "tls"}. `delay`: seconds it
+    waits before answering (a slow upstream, for connection limits). `tls`: a server
+    context to speak HTTPS with.
     """
 
     class Handler(BaseHTTPRequestHandler):
@@ -67,6 +73,7 @@ def echo_upstream(
                 "target": self.path,
                 "headers": [[k, v] for k, v in self.headers.items()],
                 "body_length": len(body),
+                "tls": tls is not None,
             }
             payload = json.dumps(data).encode()
             self.send_response(status)
@@ -82,6 +89,8 @@ def echo_upstream(
             pass
 
     server = Echo((host, 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     server.name = name
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -1,10 +1,11 @@
 """ingress-nginx's limits end to end, through `ingresslib serve`: limit-rps, limit-rpm,
 limit-connections (port of test/e2e/annotations/limitconnections.go), limit-allowlist,
-proxy-body-size, proxy-read-timeout.
+proxy-body-size, proxy-read-timeout, backend-protocol.
 """
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.annotation_e2e import AnnotatedSite, echo_upstream
+from tests.certificates import CA
 
 P = "nginx.ingress.kubernetes.io/"
 
@@ -96,3 +98,26 @@ def test_proxy_read_timeout(site: AnnotatedSite) -> None:
     # The upstream answers after 1.5 s: a read timeout of 1 s is a 504, one of 5 s is not.
     assert site.request("/", host="readtimeout.test").status == 504
     assert site.request("/", host="readslow.test").status == 200
+
+
+def test_backend_protocol_https(tmp_path: Path) -> None:
+    """`backend-protocol: HTTPS`: TLS to the endpoint (not verified, as nginx's default)."""
+    chain, key = CA().leaf("upstream.internal")
+    (tmp_path / "chain.pem").write_bytes(chain)
+    (tmp_path / "key.pem").write_bytes(key)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "chain.pem", tmp_path / "key.pem")
+    secure = echo_upstream("secure", tls=context)
+    site = AnnotatedSite(tmp_path)
+    site.service("secure", secure)
+    site.ingress("tls", "tls.test", [("/", "Prefix", "secure")], {P + "backend-protocol": "HTTPS"})
+    site.ingress("grpc", "grpc.test", [("/", "Prefix", "secure")], {P + "backend-protocol": "GRPC"})
+    site.start()
+    try:
+        response = site.request("/x", host="tls.test")
+        assert response.status == 200
+        assert response.json()["tls"] is True
+        assert site.request("/", host="grpc.test").status == 503  # not implemented: denied
+    finally:
+        site.stop()
+        secure.close()

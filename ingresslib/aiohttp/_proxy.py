@@ -69,6 +69,7 @@ from ingresslib.proxy import (
     request_changes,
     response_changes,
     unresolved,
+    upstream_scheme,
 )
 from ingresslib.routing import Decision, DecisionPolicy, RequestView, RouteMatch, RouteTable
 from ingresslib.rules import ExternalAuth, HeaderChanges, Mirror, Timeouts
@@ -100,6 +101,7 @@ class _Plan(NamedTuple):
     request: HeaderChanges | None
     response: HeaderChanges | None
     timeouts: Timeouts | None
+    scheme: str = "http"
 
 
 class ReverseProxy(BackendCache):
@@ -424,6 +426,7 @@ class ReverseProxy(BackendCache):
             request_changes(decision.request_headers, share),
             response_changes(decision.response_headers, share),
             decision.timeouts,
+            upstream_scheme(decision.policies, request.secure) if decision.policies else "http",
         )
         body: bytes | None = None
         if decision.mirrors:
@@ -525,7 +528,7 @@ class ReverseProxy(BackendCache):
     async def _open(
         self, request: web.Request, endpoint: Endpoint, plan: _Plan, body: bytes | None = None
     ) -> aiohttp.ClientResponse:
-        url = endpoint_url(request, endpoint)
+        url = endpoint_url(request, endpoint, plan.scheme)
         data = body if body is not None else (request.content if request.body_exists else None)
         try:
             with exact_header_bytes():  # the request head is serialised before this returns

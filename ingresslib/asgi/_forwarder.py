@@ -38,6 +38,7 @@ from ingresslib.proxy import (
     request_changes,
     response_changes,
     unresolved,
+    upstream_scheme,
 )
 from ingresslib.proxy import canned as _canned
 from ingresslib.routing import Decision, RequestView, RouteMatch
@@ -198,6 +199,9 @@ class HTTPForwarder(BackendCache):
             await refuse(scope, send, unresolved(resolution.reason))
             return
         balancing = None if decision is None or not decision.policies else balancing_of(decision)
+        scheme = "http"
+        if decision is not None and decision.policies:
+            scheme = upstream_scheme(decision.policies, scope.get("scheme") == "https")
         balancer = self._balancer_for(key, resolution, balancing)
         first: Endpoint | None = None
         set_cookie: str | None = None
@@ -234,13 +238,15 @@ class HTTPForwarder(BackendCache):
 
             with anyio.move_on_after(timeouts.request) as deadline:
                 await self._attempts(
-                    key, resolution, balancer, scope, body, receive, send, plan, first
+                    key, resolution, balancer, scope, body, receive, send, plan, first, scheme
                 )
             if deadline.cancelled_caught:
                 _log.warning("%s %s: request timeout", scope["method"], key)
                 await refuse(scope, send, GATEWAY_TIMEOUT)
             return
-        await self._attempts(key, resolution, balancer, scope, body, receive, send, plan, first)
+        await self._attempts(
+            key, resolution, balancer, scope, body, receive, send, plan, first, scheme
+        )
 
     def _facts(self, scope: Scope, decision: Decision, match: RouteMatch) -> RequestFacts:
         """What a Balancing policy reads of an ASGI request."""
@@ -274,6 +280,7 @@ class HTTPForwarder(BackendCache):
         send: Send,
         plan: tuple[HeaderChanges | None, HeaderChanges | None, Timeouts | None] | None,
         first: Endpoint | None = None,
+        scheme: str = "http",
     ) -> None:
         request_edits, response_edits, timeouts = plan or (None, None, None)
         backend_timeout = None if timeouts is None else timeouts.backend_request
@@ -281,7 +288,13 @@ class HTTPForwarder(BackendCache):
         for endpoint in attempts(balancer, len(resolution), first=first):
             try:
                 response, latency = await self._client.open(
-                    endpoint, scope, body, request_edits, backend_timeout, limits=timeouts
+                    endpoint,
+                    scope,
+                    body,
+                    request_edits,
+                    backend_timeout,
+                    limits=timeouts,
+                    scheme=scheme,
                 )
             except ClientDisconnectedError:
                 balancer.report(endpoint, ok=True)

@@ -154,6 +154,9 @@ class UpstreamClient:
                 limits=self._limits,
                 follow_redirects=False,
                 trust_env=False,  # no proxy, netrc or certificates from the environment
+                # TLS to endpoints (backend-protocol: HTTPS) is not verified, as nginx's
+                # `proxy_ssl_verify off` (its default): pods present cluster-internal names.
+                verify=False,
                 cookies=_no_cookies(),
             )
         return self._client
@@ -173,6 +176,7 @@ class UpstreamClient:
         timeout: float | None = None,
         *,
         limits: Timeouts | None = None,
+        scheme: str = "http",
     ) -> tuple[httpx.Response, float]:
         """Send the request to `endpoint` and wait for its response headers.
 
@@ -192,13 +196,14 @@ class UpstreamClient:
                 backendRequest`), or None for the client's own timeouts.
             limits: the rule's connect, read and send timeouts (nginx
                 `proxy_connect_timeout`...), each None for the client's own.
+            scheme: "https" for TLS to the endpoint (`backend-protocol: HTTPS`).
         """
         headers = forwarded_request_headers(scope, endpoint, self.trusted_proxies)
         if changes is not None:
             headers = edit_headers(headers, changes)
         if not body.empty and not any(n.lower() == b"content-length" for n, _ in headers):
             headers.append((b"transfer-encoding", b"chunked"))
-        url = _TargetURL(f"http://{endpoint.key}/", request_target(scope))
+        url = _TargetURL(f"{scheme}://{endpoint.key}/", request_target(scope))
         # `stream=` rather than `content=`: httpx then adds no header of its own (no
         # Accept, User-Agent, Accept-Encoding, Connection): the client's headers go as sent.
         request = httpx.Request(scope["method"], url, headers=headers, stream=body)

@@ -38,6 +38,7 @@ from ingresslib.proxy._plan import (
     mirror_selected,
     request_changes,
     response_changes,
+    upstream_scheme,
 )
 from ingresslib.proxy._policies import ADMITTED, Admission, PolicyHandler, PolicyRunner
 from ingresslib.proxy._responses import (
@@ -100,6 +101,7 @@ __all__ = [
     "response_changes",
     "split_target",
     "unresolved",
+    "upstream_scheme",
     "validate_host",
     "websocket_close_code",
 ]

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 from ingresslib.rules._filters import HeaderChanges, Mirror, RequestHeaders, ResponseHeaders
 from ingresslib.rules._model import WeightedBackend
+from ingresslib.rules._policies import UpstreamProtocol
+from ingresslib.rules._steps import Policy
 
 __all__ = [
     "choose_backend",
@@ -18,6 +20,7 @@ __all__ = [
     "mirror_selected",
     "request_changes",
     "response_changes",
+    "upstream_scheme",
 ]
 
 
@@ -102,3 +105,18 @@ def edit_headers(
         return list(headers)
     text = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in headers]
     return [(n.encode("latin-1"), v.encode("latin-1")) for n, v in changes.apply(text)]
+
+
+def upstream_scheme(policies: Sequence[Policy], secure: bool) -> str:
+    """The scheme to the endpoints: `backend-protocol` HTTPS or AUTO_HTTP, else "http".
+
+    Args:
+        policies: the decision's policies (an `UpstreamProtocol` among them, or not).
+        secure: whether the request came over TLS (AUTO_HTTP follows it: `$scheme://`).
+    """
+    for policy in policies:
+        if type(policy) is UpstreamProtocol:
+            if policy.scheme == "auto":
+                return "https" if secure else "http"
+            return "https"
+    return "http"

@@ -32,7 +32,13 @@ from typing import Any, Protocol
 from ingresslib.proxy._responses import Canned, canned
 from ingresslib.ratelimit._algorithms import REFUSED, LimitReq
 from ingresslib.ratelimit._concurrency import ConcurrencyLimiter
-from ingresslib.rules._policies import Balancing, ConnectionLimit, RequestRateLimit, exempt
+from ingresslib.rules._policies import (
+    Balancing,
+    ConnectionLimit,
+    RequestRateLimit,
+    UpstreamProtocol,
+    exempt,
+)
 from ingresslib.rules._steps import Policy
 
 __all__ = ["Admission", "PolicyHandler", "PolicyRunner"]
@@ -74,6 +80,10 @@ class Admission:
         for release in reversed(releases):
             release()
 
+
+# Run elsewhere: the rate limits (all zones at once, above) and what the proxy does when
+# it picks and reaches an endpoint.
+_PROXY_OWN = frozenset({RequestRateLimit, Balancing, UpstreamProtocol})
 
 #: The admission of a request without policies (nothing to release).
 ADMITTED = Admission()
@@ -201,7 +211,7 @@ class PolicyRunner:
         releases: list[Release] = []
         skipped: list[Policy] = []
         for policy in policies:
-            if type(policy) is RequestRateLimit or type(policy) is Balancing:
+            if type(policy) in _PROXY_OWN:
                 continue  # the rate limits ran above; the endpoint choice is the proxy's
             if handled and isinstance(policy, handled):
                 continue

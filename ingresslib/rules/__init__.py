@@ -52,6 +52,7 @@ from ingresslib.rules._policies import (
     ExternalAuth,
     RequestRateLimit,
     SessionCookie,
+    UpstreamProtocol,
 )
 from ingresslib.rules._steps import Answer, HeaderReader, Policy, Step, StepState
 
@@ -90,6 +91,7 @@ __all__ = [
     "StepState",
     "StringMatchType",
     "Timeouts",
+    "UpstreamProtocol",
     "WeightedBackend",
     "WildcardLabels",
     "compile_pattern",

@@ -25,6 +25,7 @@ __all__ = [
     "Network",
     "RequestRateLimit",
     "SessionCookie",
+    "UpstreamProtocol",
     "client_ip",
     "cookie_value",
     "exempt",
@@ -221,3 +222,15 @@ class ExternalAuth(Policy):
     signin: str | None = None
     signin_param: str = "rd"
     request_redirect: str | None = None
+
+
+@attrs.frozen
+class UpstreamProtocol(Policy):
+    """The protocol to the endpoints (ingress-nginx's `backend-protocol`).
+
+    Attributes:
+        scheme: "https" (TLS to the endpoints, not verified: nginx's `proxy_ssl_verify`
+            is off by default) or "auto" (the request's own scheme, `AUTO_HTTP`).
+    """
+
+    scheme: Literal["https", "auto"] = "https"

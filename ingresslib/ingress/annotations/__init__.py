@@ -13,6 +13,7 @@ from ingresslib.ingress.annotations._access import (
     SourceRangePlugin,
     SourceRanges,
 )
+from ingresslib.ingress.annotations._backend_protocol import BackendProtocolPlugin
 from ingresslib.ingress.annotations._balancing import BalancingPlugin
 from ingresslib.ingress.annotations._canary import Canary, CanaryPlugin, CanaryPolicy
 from ingresslib.ingress.annotations._catalogue import CATALOGUE, AnnotationInfo, Risk
@@ -47,6 +48,7 @@ __all__ = [
     "AnnotationStatus",
     "AppRoot",
     "AppRootPlugin",
+    "BackendProtocolPlugin",
     "BalancingPlugin",
     "BasicAuth",
     "BasicAuthPlugin",
@@ -99,6 +101,7 @@ BUILTIN_PLUGINS: tuple[AnnotationPlugin, ...] = (
     ProxyTimeoutsPlugin(),
     # the balancer: cookie affinity, consistent hashing, load-balance.
     BalancingPlugin(),
+    BackendProtocolPlugin(),
 )
 
 #: "implemented", "refused" (snippets) or "not implemented".
