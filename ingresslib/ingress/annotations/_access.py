@@ -26,6 +26,7 @@ from ingresslib.ingress.annotations._values import (
     Ignored,
     Invalid,
     Validator,
+    nginx_annotations,
     parse_cidrs,
     validate_regex,
 )
@@ -34,6 +35,7 @@ from ingresslib.plugins._annotations import (
     PHASE_ACCESS,
     AnnotationContext,
     Contribution,
+    ObjectRef,
 )
 from ingresslib.resources._networking import Ingress
 from ingresslib.rules._filters import HeaderChanges
@@ -77,13 +79,10 @@ class SourceRangePlugin:
 
     name: str = "nginx.ingress.kubernetes.io/source-range"
     prefix: str = NGINX_PREFIX
-    annotations: frozenset[str] = frozenset(
-        NGINX_PREFIX + name
-        for name in (
-            "allowlist-source-range",
-            "whitelist-source-range",
-            "denylist-source-range",
-        )
+    annotations: frozenset[str] = nginx_annotations(
+        "allowlist-source-range",
+        "whitelist-source-range",
+        "denylist-source-range",
     )
     phase: int = PHASE_ACCESS
     by_default: bool = False
@@ -110,8 +109,7 @@ class SourceRangePlugin:
                         full, f"does not contain a valid IP address or network: {error}"
                     ) from None
             except (Invalid, Ignored) as error:
-                problem = reader.error(error.annotation, f"{error.reason}; the paths answer 503")
-                return Contribution(problems=(problem,), denied=error.reason)
+                return reader.deny(error.annotation, error.reason)
         deny, allow = lists
         if not deny and not allow:
             return NOTHING
@@ -181,9 +179,8 @@ class BasicAuthPlugin:
 
     name: str = "nginx.ingress.kubernetes.io/auth-basic"
     prefix: str = NGINX_PREFIX
-    annotations: frozenset[str] = frozenset(
-        NGINX_PREFIX + name
-        for name in ("auth-type", "auth-secret", "auth-secret-type", "auth-realm")
+    annotations: frozenset[str] = nginx_annotations(
+        "auth-type", "auth-secret", "auth-secret-type", "auth-realm"
     )
     phase: int = PHASE_ACCESS
     by_default: bool = False
@@ -196,10 +193,9 @@ class BasicAuthPlugin:
         namespace = ingress.metadata.namespace
 
         def denied(
-            annotation: str, reason: str, reads: frozenset[tuple[str, str, str]] = frozenset()
+            annotation: str, reason: str, reads: frozenset[ObjectRef] = frozenset()
         ) -> Contribution:
-            problem = reader.error(annotation, f"{reason}; the paths answer 503")
-            return Contribution(problems=(problem,), denied=reason, reads=reads)
+            return reader.deny(annotation, reason, reads=reads)
 
         try:
             auth_type = reader.string("auth-type", validate_regex(_AUTH_TYPE))
@@ -208,8 +204,7 @@ class BasicAuthPlugin:
         except Invalid as error:
             # A validation error of auth-type, auth-secret-type or auth-realm makes Parse
             # return it: Extract refuses the Ingress.
-            problem = reader.error(error.annotation, error.reason)
-            return Contribution(problems=(problem,), rejected=problem.reason)
+            return reader.refuse(error.annotation, error.reason)
         except Ignored as error:
             # An empty auth-type: Parse returns "invalid content", which Extract skips,
             # leaving the paths without authentication (as ingress-nginx does).

@@ -54,9 +54,7 @@ class BackendProtocolPlugin:
         if value == "AUTO_HTTP":
             return Contribution(filters=(UpstreamProtocol("auto"),))
         if value in ("GRPC", "GRPCS", "FCGI"):
-            reason = f"backend-protocol {value} is not implemented"
-            problem = reader.error("backend-protocol", f"{reason}; the paths answer 503")
-            return Contribution(problems=(problem,), denied=reason)
+            return reader.deny("backend-protocol", f"backend-protocol {value} is not implemented")
         if value != "HTTP":
             return Contribution(
                 problems=(reader.warning("backend-protocol", f"{value!r}: using HTTP"),)

@@ -16,6 +16,7 @@ from ingresslib.ingress.annotations._values import (
     AnnotationReader,
     Ignored,
     Invalid,
+    nginx_annotations,
 )
 from ingresslib.plugins._annotations import (
     NOTHING,
@@ -50,7 +51,7 @@ class BalancingPlugin:
 
     name: str = "nginx.ingress.kubernetes.io/balancing"
     prefix: str = NGINX_PREFIX
-    annotations: frozenset[str] = frozenset(NGINX_PREFIX + name for name in _NAMES)
+    annotations: frozenset[str] = nginx_annotations(*_NAMES)
     phase: int = PHASE_CONTENT
     by_default: bool = False
 

@@ -37,6 +37,7 @@ from ingresslib.ingress.annotations._values import (
     AnnotationReader,
     Ignored,
     Invalid,
+    nginx_annotations,
     validate_regex,
 )
 from ingresslib.plugins._annotations import (
@@ -169,17 +170,14 @@ class CanaryPlugin:
 
     name: str = "nginx.ingress.kubernetes.io/canary"
     prefix: str = NGINX_PREFIX
-    annotations: frozenset[str] = frozenset(
-        NGINX_PREFIX + name
-        for name in (
-            "canary",
-            "canary-by-header",
-            "canary-by-header-value",
-            "canary-by-header-pattern",
-            "canary-by-cookie",
-            "canary-weight",
-            "canary-weight-total",
-        )
+    annotations: frozenset[str] = nginx_annotations(
+        "canary",
+        "canary-by-header",
+        "canary-by-header-value",
+        "canary-by-header-pattern",
+        "canary-by-cookie",
+        "canary-weight",
+        "canary-weight-total",
     )
     # Before the other host-wide plugins: the canary paths leave the host's rules first.
     phase: int = PHASE_SERVER_REWRITE

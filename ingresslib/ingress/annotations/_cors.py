@@ -31,6 +31,7 @@ from ingresslib.ingress.annotations._values import (
     AnnotationReader,
     Ignored,
     Invalid,
+    nginx_annotations,
     validate_regex,
 )
 from ingresslib.plugins._annotations import (
@@ -133,17 +134,14 @@ class NginxCORSPlugin:
 
     name: str = "nginx.ingress.kubernetes.io/cors"
     prefix: str = NGINX_PREFIX
-    annotations: frozenset[str] = frozenset(
-        NGINX_PREFIX + name
-        for name in (
-            "enable-cors",
-            "cors-allow-origin",
-            "cors-allow-methods",
-            "cors-allow-headers",
-            "cors-allow-credentials",
-            "cors-expose-headers",
-            "cors-max-age",
-        )
+    annotations: frozenset[str] = nginx_annotations(
+        "enable-cors",
+        "cors-allow-origin",
+        "cors-allow-methods",
+        "cors-allow-headers",
+        "cors-allow-credentials",
+        "cors-expose-headers",
+        "cors-max-age",
     )
     phase: int = PHASE_REWRITE
     by_default: bool = False

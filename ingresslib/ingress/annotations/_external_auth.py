@@ -21,6 +21,7 @@ from ingresslib.ingress.annotations._values import (
     AnnotationReader,
     Ignored,
     Invalid,
+    nginx_annotations,
 )
 from ingresslib.plugins._annotations import (
     NOTHING,
@@ -43,16 +44,13 @@ class ExternalAuthPlugin:
 
     name: str = "nginx.ingress.kubernetes.io/auth-url"
     prefix: str = NGINX_PREFIX
-    annotations: frozenset[str] = frozenset(
-        NGINX_PREFIX + name
-        for name in (
-            "auth-url",
-            "auth-method",
-            "auth-signin",
-            "auth-signin-redirect-param",
-            "auth-response-headers",
-            "auth-request-redirect",
-        )
+    annotations: frozenset[str] = nginx_annotations(
+        "auth-url",
+        "auth-method",
+        "auth-signin",
+        "auth-signin-redirect-param",
+        "auth-response-headers",
+        "auth-request-redirect",
     )
     phase: int = PHASE_ACCESS
     by_default: bool = False
@@ -62,9 +60,7 @@ class ExternalAuthPlugin:
         del context
         reader = AnnotationReader(ingress)
 
-        def denied(annotation: str, reason: str) -> Contribution:
-            problem = reader.error(annotation, f"{reason}; the paths answer 503")
-            return Contribution(problems=(problem,), denied=reason)
+        denied = reader.deny
 
         def text(name: str) -> str | None:
             try:

@@ -26,6 +26,7 @@ from ingresslib.ingress.annotations._values import (
     AnnotationReader,
     Ignored,
     Invalid,
+    nginx_annotations,
     parse_cidrs,
 )
 from ingresslib.plugins._annotations import (
@@ -62,16 +63,13 @@ class LimitsPlugin:
 
     name: str = "nginx.ingress.kubernetes.io/ratelimit"
     prefix: str = NGINX_PREFIX
-    annotations: frozenset[str] = frozenset(
-        NGINX_PREFIX + name
-        for name in (
-            "limit-rps",
-            "limit-rpm",
-            "limit-connections",
-            "limit-burst-multiplier",
-            "limit-allowlist",
-            "limit-whitelist",
-        )
+    annotations: frozenset[str] = nginx_annotations(
+        "limit-rps",
+        "limit-rpm",
+        "limit-connections",
+        "limit-burst-multiplier",
+        "limit-allowlist",
+        "limit-whitelist",
     )
     phase: int = PHASE_PREACCESS
     by_default: bool = False
@@ -87,8 +85,7 @@ class LimitsPlugin:
             connections = reader.integer("limit-connections") or 0
             found = reader.find("limit-allowlist", None, "limit-whitelist")
         except Invalid as error:
-            problem = reader.error(error.annotation, error.reason)
-            return Contribution(problems=(problem,), rejected=problem.reason)
+            return reader.refuse(error.annotation, error.reason)
         except Ignored:
             return NOTHING
         try:
@@ -198,9 +195,8 @@ class ProxyTimeoutsPlugin:
 
     name: str = "nginx.ingress.kubernetes.io/proxy-timeouts"
     prefix: str = NGINX_PREFIX
-    annotations: frozenset[str] = frozenset(
-        NGINX_PREFIX + name
-        for name in ("proxy-connect-timeout", "proxy-send-timeout", "proxy-read-timeout")
+    annotations: frozenset[str] = nginx_annotations(
+        "proxy-connect-timeout", "proxy-send-timeout", "proxy-read-timeout"
     )
     phase: int = PHASE_CONTENT
     by_default: bool = False

@@ -21,6 +21,7 @@ from ingresslib.ingress.annotations._values import (
     AnnotationReader,
     Ignored,
     Invalid,
+    nginx_annotations,
     validate_regex,
 )
 from ingresslib.plugins._annotations import (
@@ -61,14 +62,11 @@ class RedirectPlugin:
 
     name: str = "nginx.ingress.kubernetes.io/redirect"
     prefix: str = NGINX_PREFIX
-    annotations: frozenset[str] = frozenset(
-        NGINX_PREFIX + name
-        for name in (
-            "permanent-redirect",
-            "permanent-redirect-code",
-            "temporal-redirect",
-            "temporal-redirect-code",
-        )
+    annotations: frozenset[str] = nginx_annotations(
+        "permanent-redirect",
+        "permanent-redirect-code",
+        "temporal-redirect",
+        "temporal-redirect-code",
     )
     phase: int = PHASE_REWRITE
     by_default: bool = False
@@ -94,8 +92,7 @@ class RedirectPlugin:
             permanent = reader.string("permanent-redirect", url_validator)
             code = _code(reader, "permanent-redirect-code", 308, _PERMANENT_DEFAULT)
         except Invalid as error:
-            problem = reader.error(error.annotation, error.reason)
-            return Contribution(problems=(problem,), rejected=problem.reason)
+            return reader.refuse(error.annotation, error.reason)
         except Ignored as error:
             # "invalid content": Parse returns the error and Extract skips the annotation.
             return Contribution(

@@ -317,8 +317,7 @@ class RewritePlugin:
         except Invalid as error:
             # xforwardedprefix/main.go returns the validation error: Extract refuses the
             # Ingress ("ingress contains invalid annotation value").
-            problem = reader.error(error.annotation, error.reason)
-            return Contribution(problems=(*problems, problem), rejected=problem.reason)
+            return reader.refuse(error.annotation, error.reason, problems)
         except Ignored:
             prefix = None
         filters: tuple[RewriteTarget, ...] = ()
@@ -328,8 +327,7 @@ class RewritePlugin:
                     for path in rule.http.paths if rule.http is not None else ():
                         _rewrite_regex(path.path or "/")
             except PatternError as error:
-                problem = reader.error("rewrite-target", str(error))
-                return Contribution(problems=(*problems, problem), denied=str(error))
+                return reader.deny("rewrite-target", str(error), problems=problems)
             filters = (RewriteTarget(target, prefix),)
         return Contribution(filters=filters, problems=tuple(problems))
 
@@ -432,8 +430,7 @@ class UpstreamVhostPlugin:
             value = reader.string("upstream-vhost", _validate_server_name)
         except Invalid as error:
             # upstreamvhost/main.go returns the validation error: the Ingress is refused.
-            problem = reader.error(error.annotation, error.reason)
-            return Contribution(problems=(problem,), rejected=problem.reason)
+            return reader.refuse(error.annotation, error.reason)
         except Ignored:
             return NOTHING
         if value is None:

@@ -17,7 +17,7 @@ import ipaddress
 import re
 from collections.abc import Callable, Sequence
 
-from ingresslib.plugins._annotations import AnnotationProblem
+from ingresslib.plugins._annotations import AnnotationProblem, Contribution, ObjectRef
 from ingresslib.resources._networking import Ingress
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "Validator",
     "go_atoi",
     "go_parse_bool",
+    "nginx_annotations",
     "parse_cidrs",
     "validate_bool",
     "validate_cidrs",
@@ -101,6 +102,11 @@ class Ignored(ValueError):  # noqa: N818 -- ingress-nginx: "invalid annotation c
         super().__init__(f"{annotation}: {reason}")
         self.annotation = annotation
         self.reason = reason
+
+
+def nginx_annotations(*names: str) -> frozenset[str]:
+    """The full names of ingress-nginx annotations (a plugin's `annotations`)."""
+    return frozenset(NGINX_PREFIX + name for name in names)
 
 
 def go_parse_bool(value: str) -> bool:
@@ -294,6 +300,25 @@ class AnnotationReader:
         """An error about one of these annotations (by its short or full name)."""
         full = annotation if annotation.startswith(self.prefix) else self.full(annotation)
         return AnnotationProblem(full, reason, "error")
+
+    def refuse(
+        self, annotation: str, reason: str, problems: Sequence[AnnotationProblem] = ()
+    ) -> Contribution:
+        """The Ingress is not routed: `Extract` fails with a validation error."""
+        problem = self.error(annotation, reason)
+        return Contribution(problems=(*problems, problem), rejected=problem.reason)
+
+    def deny(
+        self,
+        annotation: str,
+        reason: str,
+        *,
+        problems: Sequence[AnnotationProblem] = (),
+        reads: frozenset[ObjectRef] = frozenset(),
+    ) -> Contribution:
+        """Every path of the Ingress answers 503: a `LocationDeniedError`."""
+        problem = self.error(annotation, f"{reason}; the paths answer 503")
+        return Contribution(problems=(*problems, problem), denied=reason, reads=reads)
 
 
 def _normalize(value: str) -> str:
