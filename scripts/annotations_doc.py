@@ -84,6 +84,7 @@ SEMANTICS = {
     "auth-response-headers": "auth response fields set on the request sent upstream",
     "auth-request-redirect": "X-Auth-Request-Redirect of the subrequest",
     "backend-protocol": "HTTPS / AUTO_HTTP to the endpoints; GRPC, GRPCS, FCGI: 503",
+    "server-alias": "more names of the host's server: each serves every path of the host",
 }
 
 #: Where ingresslib differs from ingress-nginx for an implemented annotation.
@@ -103,6 +104,7 @@ DIFFERENCES = {
     "backend-protocol": "gRPC and FastCGI backends are not implemented (503)",
     "session-cookie-secure": "no conditional SameSite=None by User-Agent",
     "proxy-send-timeout": "not enforced by the aiohttp proxy (no write timeout there)",
+    "server-alias": "an alias host gets no TLS certificate of its own",
 }
 
 _STATUS = {"implemented": "yes", "refused": "refused", "not implemented": "no"}

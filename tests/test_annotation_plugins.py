@@ -219,3 +219,32 @@ def test_ssl_redirect_reads_a_go_boolean(value: str, redirects: bool, warned: bo
     decision = table.decide(Request(host="shop.example.com"))
     assert (decision.action == "redirect") is redirects
     assert bool(table.annotation_problems) is warned
+
+
+def test_server_aliases_follow_changes_of_their_host() -> None:
+    def ingress(name: str, path: str, **annotations: str) -> Ingress:
+        (loaded,) = load_manifests(
+            [
+                testing.ingress(
+                    name,
+                    [testing.ingress_rule("main.test", testing.ingress_path(path, "svc"))],
+                    annotations={
+                        f"nginx.ingress.kubernetes.io/{k}": v for k, v in annotations.items()
+                    },
+                    created="2024-01-01T00:00:00Z" if annotations else "2024-02-01T00:00:00Z",
+                )
+            ]
+        ).ingresses
+        return loaded
+
+    aliased = ingress("aliased", "/a", **{"server-alias": "alias.test"})
+    table = RouteTable.build([aliased])
+    assert table.decide(Request(host="alias.test", path="/a")).action == "forward"
+    assert table.decide(Request(host="alias.test", path="/b")).status == 404
+    # Another Ingress of the host: the alias serves its path too, after an update.
+    table = table.with_changes(upserted=[ingress("second", "/b")])
+    assert table.decide(Request(host="alias.test", path="/b")).action == "forward"
+    # The annotation removed: the alias is gone.
+    table = table.with_changes(upserted=[ingress("aliased", "/a")])
+    assert table.decide(Request(host="alias.test", path="/a")).status == 404
+    assert table.decide(Request(host="main.test", path="/a")).action == "forward"

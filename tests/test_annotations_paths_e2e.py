@@ -97,6 +97,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnnotatedSite]:
         [("/", prefix, "echo")],
         tls=[{"hosts": ["trim.test"], "secretName": "t"}],
     )
+    # alias.go: "should return status code 200 for host 'foo' and 'bar'".
+    site.ingress(
+        "aliased",
+        "main.test",
+        [("/a", prefix, "echo")],
+        {P + "server-alias": "alias.test, main.test, other.test"},
+        created=OLD,
+    )
+    site.ingress("second", "main.test", [("/b", prefix, "echo")], created=NEW)
+    site.ingress("other", "other.test", [("/o", prefix, "echo")], created=NEW)
     site.start()
     yield site
     site.stop()
@@ -190,3 +200,12 @@ def test_preserve_trailing_slash_keeps_it(site: AnnotatedSite) -> None:
     trimmed = site.request("/", host="trim.test")
     assert trimmed.status == 308
     assert trimmed.header("location") == _https(site, "trim.test")
+
+
+def test_server_alias_serves_every_path_of_the_host(site: AnnotatedSite) -> None:
+    assert site.request("/a", host="alias.test").json()["target"] == "/a"
+    # Another Ingress's path on the host: the alias names the whole server.
+    assert site.request("/b", host="alias.test").json()["target"] == "/b"
+    # An alias that is another server's name is dropped: other.test stays itself.
+    assert site.request("/a", host="other.test").status == 404
+    assert site.request("/o", host="other.test").status == 200

@@ -437,6 +437,7 @@ PUBLIC_ALL: dict[str, list[str]] = {
         "Risk",
         "SSLRedirectPlugin",
         "SSL_REDIRECT_ANNOTATION",
+        "ServerAliasPlugin",
         "SourceRangePlugin",
         "SourceRanges",
         "UpstreamVhostPlugin",

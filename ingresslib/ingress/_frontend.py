@@ -324,6 +324,24 @@ def _compile(
     )
 
 
+def _with_aliases(
+    rules: list[Rule],
+    host_defaults: dict[str, Rule | None],
+    aliases: Mapping[str, tuple[str, ...]],
+) -> tuple[list[Rule], dict[str, Rule | None]]:
+    """The rules and host defaults with each alias serving what its host serves."""
+    extra = [
+        attrs.evolve(rule, hostnames=(alias,))
+        for rule in rules
+        for alias in aliases.get(rule.hostnames[0], ())
+    ]
+    defaults = dict(host_defaults)
+    for host, names in aliases.items():
+        for alias in names:
+            defaults.setdefault(alias, host_defaults.get(host))
+    return [*rules, *extra], defaults
+
+
 def _controller_rule(backend: IngressBackend) -> Rule:
     return Rule(
         source=_CONTROLLER,
@@ -473,7 +491,18 @@ class IngressFrontEnd:
             context=context,
             changed=changed,
         )
-        return following, None if classes_changed else dirty
+        if classes_changed:
+            return following, None
+        for front in (self, following):
+            aliases = front.server_aliases()
+            if aliases and (
+                not dirty.isdisjoint(aliases)
+                or any(not dirty.isdisjoint(names) for names in aliases.values())
+            ):
+                # A host with aliases changed (or an alias did): its aliases' virtual
+                # hosts are rebuilt with it, as the whole table.
+                return following, None
+        return following, dirty
 
     def rules(self) -> Iterator[Rule]:
         """Every path rule, oldest Ingress first."""
@@ -502,6 +531,30 @@ class IngressFrontEnd:
             for host, rules in found.items():
                 found[host] = apply_host_plugins(host, rules, self.plugins)
         return found
+
+    def server_aliases(self) -> dict[str, tuple[str, ...]]:
+        """Host -> its aliases (`server-alias`): the oldest Ingress with aliases for it wins.
+
+        controller.go: `if len(servers[host].Aliases) == 0 { servers[host].Aliases =
+        anns.Aliases }`; then an alias that is the host itself or another server's name
+        is dropped ("if _, ok := servers[alias]; ok { continue }").
+        """
+        found: dict[str, tuple[str, ...]] = {}
+        for ingress in self.selected:  # oldest first
+            _, _, hosts, _, _, annotated = self._compiled[key_of(ingress)]
+            if not annotated.server_aliases:
+                continue
+            for host in hosts:
+                if host and host not in found:
+                    found[host] = annotated.server_aliases
+        if not found:
+            return found
+        servers = {host for entry in self._compiled.values() for host in entry[2]}
+        return {
+            host: kept
+            for host, names in found.items()
+            if (kept := tuple(a for a in names if a != host and a not in servers))
+        }
 
     @property
     def _host_wide(self) -> bool:
@@ -544,6 +597,9 @@ class IngressFrontEnd:
                 for host, host_rules in by_host.items()
                 for rule in apply_host_plugins(host, host_rules, self.plugins)
             ]
+        aliases = self.server_aliases()
+        if aliases:
+            rules, host_defaults = _with_aliases(rules, host_defaults, aliases)
         fallback = self._controller_default
         if fallback is not None:
             for host, found in host_defaults.items():

@@ -182,6 +182,8 @@ class Contribution:
         problems: what is wrong with the annotations.
         denied: why every location of the Ingress answers 503, or None.
         rejected: why the Ingress is not routed at all, or None.
+        server_aliases: more names of the Ingress's hosts (ingress-nginx's
+            `server-alias`): each serves what its host serves.
     """
 
     filters: tuple[Filter, ...] = ()
@@ -189,6 +191,7 @@ class Contribution:
     problems: tuple[AnnotationProblem, ...] = ()
     denied: str | None = None
     rejected: str | None = None
+    server_aliases: tuple[str, ...] = ()
 
 
 #: The Contribution of a plugin whose annotations an Ingress does not use.

@@ -13,6 +13,7 @@ from ingresslib.ingress.annotations._access import (
     SourceRangePlugin,
     SourceRanges,
 )
+from ingresslib.ingress.annotations._alias import ServerAliasPlugin
 from ingresslib.ingress.annotations._backend_protocol import BackendProtocolPlugin
 from ingresslib.ingress.annotations._balancing import BalancingPlugin
 from ingresslib.ingress.annotations._canary import Canary, CanaryPlugin, CanaryPolicy
@@ -68,6 +69,7 @@ __all__ = [
     "RewriteTarget",
     "Risk",
     "SSLRedirectPlugin",
+    "ServerAliasPlugin",
     "SourceRangePlugin",
     "SourceRanges",
     "UpstreamVhostPlugin",
@@ -80,6 +82,8 @@ __all__ = [
 BUILTIN_PLUGINS: tuple[AnnotationPlugin, ...] = (
     # host-wide first: a canary Ingress's paths become its main paths' alternative.
     CanaryPlugin(),
+    # server names.
+    ServerAliasPlugin(),
     # find-config: client_max_body_size against Content-Length (413).
     BodySizePlugin(),
     # rewrite phase, in the template's order: the CORS `if`s, `return` (redirects), the

@@ -47,12 +47,14 @@ class Annotated:
         reads: the objects the plugins read (Secrets, Services).
         problems: every problem found, in plugin order.
         rejected: why the Ingress is not routed, or None.
+        server_aliases: the other names of the Ingress's hosts (`server-alias`).
     """
 
     filters: tuple[Filter, ...] = ()
     reads: frozenset[ObjectRef] = frozenset()
     problems: tuple[AnnotationProblem, ...] = ()
     rejected: str | None = None
+    server_aliases: tuple[str, ...] = ()
 
 
 _PLAIN = Annotated()
@@ -68,6 +70,7 @@ def annotate(
     problems: list[AnnotationProblem] = []
     denied: str | None = None
     rejected: str | None = None
+    aliases: tuple[str, ...] = ()
     known: set[str] = set()
     prefixes: set[str] = set()
     for plugin in plugins:
@@ -84,6 +87,7 @@ def annotate(
         problems.extend(contribution.problems)
         denied = denied or contribution.denied
         rejected = rejected or contribution.rejected
+        aliases = aliases or contribution.server_aliases
     for name in annotations:
         if name in known:
             continue
@@ -96,13 +100,13 @@ def annotate(
             rejected = rejected or problem.reason
         elif effect == "denied":
             denied = denied or problem.reason
-    if not (filters or reads or problems or rejected or denied):
+    if not (filters or reads or problems or rejected or denied or aliases):
         return _PLAIN
     if denied is not None:
         # ingress-nginx's template: `{{ if not (isLocationAllowed $location) }}
         # # Location denied. Reason: {{ $location.Denied | quote }} return 503;`.
         filters = [Respond(503, f"location denied: {denied}")]
-    return Annotated(tuple(filters), frozenset(reads), tuple(problems), rejected)
+    return Annotated(tuple(filters), frozenset(reads), tuple(problems), rejected, aliases)
 
 
 def _unread(name: str, prefix: str) -> tuple[AnnotationProblem, str]:
